@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import Organisation, User
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "language",
+        "members_see_all_tickets",
+        "notify_all_members_on_new",
+    ]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(User)
+class CasedeskUserAdmin(UserAdmin):
+    list_display = ["username", "email", "kind", "organisation", "customer_role", "is_active"]
+    list_filter = ["kind", "customer_role", "is_active", "is_superuser"]
+    list_select_related = ["organisation"]
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
+    )

@@ -1,0 +1,81 @@
+"""Customer organisations and the people of both sides."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+CUSTOMER_ROLES = [
+    ("member", "Member"),
+    ("approver", "Approver"),
+    ("org_admin", "Organisation admin"),
+]
+STAFF_ROLES = [("agent", "Agent"), ("lead", "Lead"), ("admin", "Admin")]
+
+
+class Organisation(models.Model):
+    """A customer company. Its members see its tickets in the portal."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    language = models.CharField(max_length=8, default="en")
+    members_see_all_tickets = models.BooleanField(
+        default=True,
+        help_text="Members see every ticket of the organisation, not only their own.",
+    )
+    notify_all_members_on_new = models.BooleanField(
+        default=False,
+        help_text="Every member is told when anyone in the organisation opens a ticket.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CasedeskUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("kind", User.Kind.STAFF)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person: a customer (member of one organisation) or supplier staff."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        STAFF = "staff", "Supplier staff"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    customer_role = models.CharField(max_length=12, choices=CUSTOMER_ROLES, blank=True)
+    language = models.CharField(max_length=8, blank=True, help_text="Preferred language")
+
+    objects = CasedeskUserManager()
+
+    class Meta:
+        ordering = ["username", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="customer_has_organisation_and_role",
+                condition=Q(kind="staff", organisation__isnull=True, customer_role="")
+                | Q(kind="customer", organisation__isnull=False) & ~Q(customer_role=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == self.Kind.CUSTOMER
+
+    @property
+    def is_supplier_staff(self) -> bool:
+        return self.kind == self.Kind.STAFF

@@ -1,0 +1,95 @@
+"""The `casedesk` command.
+
+casedesk run [--host H] [--port P] [--no-demo]   web and worker together, demo data if empty
+casedesk worker [--once]                          fire due timers and run background tasks
+casedesk demo                                     load demo data into an empty database
+casedesk workflows check [FILE ...]               check workflow files (all presets if none)
+casedesk manage ARGS ...                          any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
+    import django
+
+    django.setup()
+
+
+def workflows_check(files: list[str]) -> int:
+    """One line per problem; exit status 1 if there is any. Needs no database."""
+    from casedesk.workflow import check_files, preset_paths
+
+    paths = [Path(f) for f in files] if files else preset_paths()
+    problems = check_files(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(
+            f"{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{len(paths)} workflow file(s) OK")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="casedesk", description="Casedesk service desk")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start web and worker (demo data on an empty database)")
+    run.add_argument("--host", default=os.environ.get("CASEDESK_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("CASEDESK_PORT", "8000")))
+    run.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    run.add_argument(
+        "--no-worker", action="store_true", help="web only; run `casedesk worker` apart"
+    )
+
+    worker = sub.add_parser("worker", help="fire due timers and run background tasks")
+    worker.add_argument("--once", action="store_true", help="do everything due now, then exit")
+    worker.add_argument("--interval", type=float, default=None, help="seconds between rounds")
+
+    sub.add_parser("demo", help="load demo data (only into an empty database)")
+
+    workflows = sub.add_parser("workflows", help="workflow files")
+    wf_sub = workflows.add_subparsers(dest="action", required=True)
+    check = wf_sub.add_parser("check", help="check workflow files; all presets when none is given")
+    check.add_argument("files", nargs="*")
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+
+    args = parser.parse_args(argv)
+    if args.command == "workflows":
+        return workflows_check(args.files)
+
+    _django()
+    from django.core.management import call_command, execute_from_command_line
+
+    if args.command == "manage":
+        execute_from_command_line(["casedesk manage", *args.args])
+        return 0
+    if args.command == "worker":
+        options = {"once": args.once}
+        if args.interval is not None:
+            options["interval"] = args.interval
+        call_command("worker", **options)
+        return 0
+    if args.command == "demo":
+        call_command("demo")
+        return 0
+    from casedesk.ops.serve import serve
+
+    return serve(host=args.host, port=args.port, demo=not args.no_demo, worker=not args.no_worker)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

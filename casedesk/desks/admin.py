@@ -1,0 +1,112 @@
+from django import forms
+from django.contrib import admin
+
+from casedesk.tickets.releases import release_record
+from casedesk.workflow import WorkflowError, load_text
+
+from .models import Deployment, Desk, StaffMembership, Team, WorkflowVersion
+from .services import team_sync, workflow_store
+
+
+class WorkflowVersionForm(forms.ModelForm):
+    class Meta:
+        model = WorkflowVersion
+        fields = ["source", "origin"]
+
+    def clean_source(self):
+        source = self.cleaned_data["source"]
+        try:
+            load_text(source, self.cleaned_data.get("origin") or "workflow")
+        except WorkflowError as exc:
+            raise forms.ValidationError([str(p) for p in exc.problems]) from None
+        return source
+
+
+@admin.register(WorkflowVersion)
+class WorkflowVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: add a new one, never edit an old one."""
+
+    form = WorkflowVersionForm
+    list_display = ["slug", "version", "checksum", "origin", "created_at"]
+    search_fields = ["slug", "origin"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug", "version", "checksum", "source", "origin", "created_at"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            stored = workflow_store(
+                source=form.cleaned_data["source"], origin=form.cleaned_data["origin"]
+            )
+            obj.pk = stored.pk
+            obj.__dict__.update({k: v for k, v in stored.__dict__.items() if not k.startswith("_")})
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StaffInline(admin.TabularInline):
+    model = StaffMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class TeamInline(admin.TabularInline):
+    model = Team
+    extra = 0
+    filter_horizontal = ["members"]
+
+
+@admin.register(Desk)
+class DeskAdmin(admin.ModelAdmin):
+    list_display = ["name", "key_prefix", "workflow", "time_zone"]
+    search_fields = ["name", "key_prefix"]
+    filter_horizontal = ["organisations"]
+    inlines = [StaffInline, TeamInline]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key_prefix", "next_number"] if obj else ["next_number"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        team_sync(obj)
+
+
+class DeploymentForm(forms.ModelForm):
+    class Meta:
+        model = Deployment
+        fields = ["organisation", "desk", "environment", "version", "deployed_at"]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    """Recording a deployment here moves the tickets waiting for it, as the service does."""
+
+    form = DeploymentForm
+    list_display = ["organisation", "desk", "environment", "version", "deployed_at"]
+    list_filter = ["environment", "desk"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (
+            ["organisation", "desk", "environment", "version", "deployed_at", "recorded_by"]
+            if obj
+            else []
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        stored = release_record(
+            actor=request.user,
+            organisation=data["organisation"],
+            desk=data["desk"],
+            environment=data["environment"],
+            version=data["version"],
+            deployed_at=data["deployed_at"],
+        )
+        obj.pk = stored.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,119 @@
+"""Desks, the workflow versions they run, their teams and staff."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from casedesk.accounts.models import STAFF_ROLES, Organisation
+from casedesk.workflow import Workflow, load_text
+
+
+@lru_cache(maxsize=256)
+def _compiled(checksum: str, source: str, origin: str) -> Workflow:
+    return load_text(source, origin)
+
+
+class WorkflowVersion(models.Model):
+    """An immutable, checked workflow file. Tickets point to the version they run on."""
+
+    slug = models.CharField(max_length=80)
+    version = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64, unique=True)
+    source = models.TextField()
+    origin = models.CharField(max_length=200, help_text="The file it was loaded from")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug", "-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} v{self.version} ({self.checksum[:8]})"
+
+    @property
+    def workflow(self) -> Workflow:
+        return _compiled(self.checksum, self.source, self.origin or self.slug)
+
+
+key_prefix_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9]{1,9}$",
+    "A key prefix is 2 to 10 capital letters or digits, starting with a letter.",
+)
+
+
+class Desk(models.Model):
+    """One service offering: its own ticket keys, workflow, teams and customers."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    key_prefix = models.CharField(max_length=10, unique=True, validators=[key_prefix_validator])
+    workflow = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="desks")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # The number the next ticket gets; taken under a row lock, so keys are gapless.
+    next_number = models.PositiveBigIntegerField(default=1, editable=False)
+    organisations = models.ManyToManyField(Organisation, related_name="desks", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix})"
+
+
+class Team(models.Model):
+    """A group of staff a ticket can be routed to (support, development, operations...)."""
+
+    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="teams")
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["desk_id", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["desk", "slug"], name="team_slug_per_desk")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.desk.key_prefix})"
+
+
+class StaffMembership(models.Model):
+    """A supplier staff member's role on one desk. No membership, no access."""
+
+    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_memberships"
+    )
+    role = models.CharField(max_length=10, choices=STAFF_ROLES, default="agent")
+
+    class Meta:
+        ordering = ["desk_id", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["desk", "user"], name="one_role_per_desk")]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} on {self.desk.key_prefix}"
+
+
+class Deployment(models.Model):
+    """A version of the supplier's product installed in one environment of a customer."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="deployments"
+    )
+    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="deployments")
+    environment = models.CharField(max_length=40, help_text="For example TEST or PROD")
+    version = models.CharField(max_length=64)
+    deployed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-deployed_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "desk", "environment", "-deployed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.version} in {self.environment} of {self.organisation}"

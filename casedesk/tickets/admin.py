@@ -1,0 +1,78 @@
+"""Tickets in the admin are for looking only: every change goes through the services,
+where the workflow and the permissions are checked and history is written."""
+
+from django.contrib import admin
+
+from .models import Comment, Participant, Ticket, TicketEvent, TicketLink, TicketTimer
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CommentInline(ReadOnlyInline):
+    model = Comment
+    fields = ["created_at", "author", "internal", "channel", "body"]
+
+
+class EventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ["at", "actor", "actor_kind", "channel", "kind", "public", "data"]
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnly):
+    list_display = [
+        "key",
+        "title",
+        "status",
+        "sub_status",
+        "turn",
+        "organisation",
+        "assignee",
+        "updated_at",
+    ]
+    list_filter = ["desk", "category", "turn"]
+    list_select_related = ["organisation", "assignee"]
+    search_fields = ["key", "title"]
+    show_full_result_count = False
+    inlines = [CommentInline, EventInline]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnly):
+    list_display = ["ticket", "at", "kind", "actor", "channel", "public"]
+    list_filter = ["kind", "channel"]
+    list_select_related = ["ticket", "actor"]
+    show_full_result_count = False
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnly):
+    list_display = ["ticket", "created_at", "author", "internal"]
+    list_select_related = ["ticket", "author"]
+    show_full_result_count = False
+
+
+admin.site.register(TicketLink, ReadOnly)
+admin.site.register(Participant, ReadOnly)
+admin.site.register(TicketTimer, ReadOnly)

@@ -1,0 +1,247 @@
+"""Tickets and everything hanging off them.
+
+Rows that belong to a ticket carry its desk too, so the data can one day be distributed by
+desk. Workflow state is changed only by `services.py`; the admin shows it read-only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, Q
+
+from casedesk.accounts.models import Organisation
+from casedesk.desks.models import Desk, StaffMembership, Team, WorkflowVersion
+
+CHANNELS = [
+    ("web", "Web"),
+    ("api", "API"),
+    ("mail", "Mail"),
+    ("phone", "Phone"),
+    ("system", "System"),
+    ("admin", "Admin"),
+    ("cli", "Command line"),
+]
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TicketQuerySet:
+        """The tickets `user` may see; every read for a person goes through here."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if user.is_supplier_staff:
+            desks = StaffMembership.objects.filter(user=user).values("desk_id")
+            return self.filter(desk_id__in=desks)
+        if user.organisation_id is None:
+            return self.none()
+        mine = self.filter(organisation_id=user.organisation_id)
+        if user.organisation.members_see_all_tickets or user.customer_role == "org_admin":
+            return mine
+        follows = Participant.objects.filter(ticket_id=models.OuterRef("pk"), user=user)
+        return mine.filter(Q(reporter=user) | Q(customer_assignee=user) | Exists(follows))
+
+
+class Ticket(models.Model):
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="tickets")
+    number = models.PositiveBigIntegerField()
+    key = models.CharField(max_length=24, unique=True)
+    workflow = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tickets")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_tickets"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registered_tickets"
+    )
+    channel = models.CharField(max_length=10, choices=CHANNELS, default="web")
+    type = models.CharField(max_length=60)
+    priority = models.CharField(max_length=60)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+
+    # Where the ticket is in its workflow; see casedesk.workflow.engine.Snapshot.
+    status = models.CharField(max_length=60)
+    sub_status = models.CharField(max_length=60, blank=True)
+    previous_status = models.CharField(max_length=60, blank=True)
+    previous_sub = models.CharField(max_length=60, blank=True)
+    # Copied from the workflow on every move so lists can filter on them with an index.
+    category = models.CharField(max_length=12)
+    turn = models.CharField(max_length=12)
+    active = models.BooleanField(default=True)
+    flags = models.JSONField(default=list, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    cycle = models.PositiveIntegerField(default=1)
+    progress_rank = models.IntegerField(default=0)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    customer_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customer_assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+
+    # Optimistic locking: every change raises it; a write that expected another value loses.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    status_entered_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["desk", "number"], name="ticket_number_per_desk")
+        ]
+        indexes = [
+            models.Index(fields=["desk", "-updated_at", "-id"], name="ticket_desk_recent"),
+            models.Index(fields=["organisation", "-updated_at", "-id"], name="ticket_org_recent"),
+            models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_recent"),
+            models.Index(fields=["desk", "status", "-updated_at"], name="ticket_desk_status"),
+            models.Index(fields=["desk", "turn", "category"], name="ticket_desk_turn"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+
+class Comment(models.Model):
+    """A public comment, or an internal note that customers never see."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.TextField()
+    internal = models.BooleanField(default=False)
+    channel = models.CharField(max_length=10, choices=CHANNELS, default="web")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="comment_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{'Note' if self.internal else 'Comment'} on {self.ticket_id}"
+
+
+class TicketLink(models.Model):
+    class Kind(models.TextChoices):
+        DUPLICATE_OF = "duplicate_of", "is a duplicate of"
+        RELATES_TO = "relates_to", "relates to"
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="one_link_per_kind"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="no_self_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class Participant(models.Model):
+    """Someone following a ticket besides its reporter and assignees."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="one_participation")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.ticket_id}"
+
+
+class AppendOnly(models.Model):
+    """Rows that are written once and never changed or removed."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only")
+
+
+class TicketEvent(AppendOnly):
+    """One change to a ticket: who, when, what, through which channel."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=10)  # customer | staff | system
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    kind = models.CharField(max_length=30)
+    # Whether customers see this entry in the history (internal notes and staff-only
+    # fields are not shown to them).
+    public = models.BooleanField(default=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["ticket", "at", "id"], name="event_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class TicketTimer(models.Model):
+    """The next automatic move of a ticket. One row per ticket at most; set again on every
+    change to the ticket, so the due time always matches the ticket's current state.
+    """
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="timer"
+    )
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    timer = models.CharField(max_length=60)
+    transition = models.CharField(max_length=60)
+    due_at = models.DateTimeField(db_index=True)
+    ticket_version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["due_at"]
+
+    def __str__(self) -> str:
+        return f"{self.timer} on {self.ticket_id} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,70 @@
+"""Who may do what to a ticket, outside the workflow's own transition rules.
+
+`authorise` raises; it never returns a value to check. It is called by the services, after
+the ticket was found through `Ticket.objects.visible_to`, so a person who cannot see a
+ticket gets NotFound before any of this is asked.
+"""
+
+from __future__ import annotations
+
+from casedesk.common.errors import Forbidden, NotFound
+from casedesk.desks.models import Desk
+from casedesk.workflow import Actor
+
+from .bridge import actor_for
+
+STAFF_VERBS = {
+    # verb: the least staff role that may do it
+    "note.add": "agent",
+    "ticket.assign": "agent",
+    "ticket.route": "agent",
+    "ticket.edit": "agent",
+    "ticket.fields": "agent",
+    "ticket.link": "agent",
+    "ticket.duplicate": "agent",
+    "ticket.create_for_customer": "agent",
+    "release.record": "lead",
+}
+CUSTOMER_VERBS = {
+    # verb: the least customer role that may do it
+    "comment.add": "member",
+    "participant.add": "member",
+    "ticket.assign_customer": "org_admin",
+    "ticket.create": "member",
+}
+STAFF_LADDER = ("agent", "lead", "admin")
+CUSTOMER_LADDER = ("member", "approver", "org_admin")
+
+
+def _at_least(role: str, least: str, ladder: tuple[str, ...]) -> bool:
+    return role in ladder and ladder.index(role) >= ladder.index(least)
+
+
+def allowed(actor: Actor, verb: str) -> bool:
+    if actor.kind == "system":
+        return True
+    if actor.kind == "staff":
+        # staff may also do everything customers may, on the desks they work on
+        least = STAFF_VERBS.get(verb) or ("agent" if verb in CUSTOMER_VERBS else None)
+        return least is not None and _at_least(actor.role, least, STAFF_LADDER)
+    least = CUSTOMER_VERBS.get(verb)
+    return least is not None and _at_least(actor.role, least, CUSTOMER_LADDER)
+
+
+def authorise(user, verb: str, desk: Desk) -> Actor:
+    """The actor for `user` on `desk`, if they may do `verb` there; raises otherwise."""
+    actor = actor_for(user, desk)
+    if not allowed(actor, verb):
+        raise Forbidden(f"you may not do that ({verb})", verb=verb)
+    return actor
+
+
+def ensure_desk_visible(user, desk: Desk) -> None:
+    """A customer works only with desks their organisation uses; staff with their desks."""
+    if user.is_superuser:
+        return
+    if user.is_supplier_staff:
+        actor_for(user, desk)  # raises NotFound without a role on the desk
+        return
+    if not desk.organisations.filter(pk=user.organisation_id).exists():
+        raise NotFound("no such desk")

@@ -1,0 +1,81 @@
+"""Reads for a person: every one is scoped by `Ticket.objects.visible_to`, and a ticket the
+person may not see is NotFound, exactly like one that does not exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from casedesk.common import clock
+from casedesk.common.errors import NotFound
+from casedesk.desks.models import Desk
+from casedesk.workflow import NextStep, next_step
+
+from .bridge import actor_for, snapshot, workflow_of
+from .models import Comment, Ticket, TicketEvent
+from .permissions import ensure_desk_visible
+
+
+def ticket_get_for_actor(*, user, key: str) -> Ticket:
+    ticket = (
+        Ticket.objects.visible_to(user)
+        .select_related(
+            "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
+        )
+        .filter(key=str(key).strip().upper())
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("no such ticket")
+    return ticket
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    ticket: Ticket
+    status_label: str
+
+
+def ticket_list_for_actor(*, user, limit: int = 50, lang: str = "en") -> list[TicketRow]:
+    tickets = (
+        Ticket.objects.visible_to(user)
+        .select_related("workflow")
+        .order_by("-updated_at", "-id")[: max(1, min(limit, 200))]
+    )
+    return [TicketRow(t, workflow_of(t).place_label(t.status, t.sub_status, lang)) for t in tickets]
+
+
+def next_step_for(*, user, ticket: Ticket, lang: str) -> NextStep:
+    """What this person sees as the ticket's status, their possible moves and what is next."""
+    return next_step(
+        workflow_of(ticket), snapshot(ticket), actor_for(user, ticket.desk), lang, clock.now()
+    )
+
+
+def comments_for(*, user, ticket: Ticket) -> list[Comment]:
+    rows = Comment.objects.filter(ticket=ticket).select_related("author")
+    if not user.is_supplier_staff:
+        rows = rows.filter(internal=False)
+    return list(rows)
+
+
+def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
+    rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not user.is_supplier_staff:
+        rows = rows.filter(public=True)
+    return list(rows)
+
+
+def desk_for_user(*, user, desk_id: int) -> Desk:
+    desk = Desk.objects.filter(pk=desk_id).select_related("workflow").first()
+    if desk is None:
+        raise NotFound("no such desk")
+    ensure_desk_visible(user, desk)
+    return desk
+
+
+def desks_for_user(*, user):
+    if user.is_superuser:
+        return Desk.objects.all()
+    if user.is_supplier_staff:
+        return Desk.objects.filter(staff__user=user)
+    return Desk.objects.filter(organisations=user.organisation_id)

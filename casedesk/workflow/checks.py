@@ -1,0 +1,580 @@
+"""Whole-file checks of a workflow: do the names fit together, and can it run?
+
+Each check adds a Problem with the path of the offending key, which the loader turns into a
+line number. The checks never stop at the first problem: an author fixes a file faster when
+all of its mistakes are listed at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .durations import DurationError, parse_duration
+from .schema import TransitionDef, WorkflowDef
+from .spec import (
+    CUSTOMER_ROLES,
+    EFFECTS,
+    EVENTS,
+    KNOWN_ROLES,
+    PREVIOUS,
+    REQUIREMENTS,
+    ROLE_GROUPS,
+    SYSTEM,
+    Ref,
+    expand_roles,
+)
+
+KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
+LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
+CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    message: str
+    fix: str = ""
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    close = difflib.get_close_matches(name, choices, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "use one of: " + ", ".join(choices) if choices else ""
+
+
+class _Checker:
+    def __init__(self, wf: WorkflowDef):
+        self.wf = wf
+        self.found: list[Finding] = []
+
+    def add(self, path: Path, message: str, fix: str = "") -> None:
+        self.found.append(Finding(path, message, fix))
+
+    # -- names and texts -------------------------------------------------------------------
+
+    def keys(self) -> None:
+        wf = self.wf
+        if not SLUG.match(wf.workflow):
+            self.add(
+                ("workflow",),
+                f"'{wf.workflow}' is not a valid workflow name",
+                "use lower-case letters, digits, '-' and '_'",
+            )
+        sections = {
+            "types": wf.types,
+            "priorities": wf.priorities,
+            "teams": wf.teams,
+            "fields": wf.fields,
+            "sub_statuses": wf.sub_statuses,
+            "statuses": wf.statuses,
+            "transitions": wf.transitions,
+            "timers": wf.timers,
+        }
+        for section, items in sections.items():
+            for key in items:
+                if not KEY.match(key):
+                    self.add(
+                        (section, key),
+                        f"'{key}' is not a valid name",
+                        "use lower-case letters, digits and '_', starting with a letter",
+                    )
+                if key == PREVIOUS and section == "statuses":
+                    self.add(
+                        (section, key),
+                        "'previous' is reserved for return transitions",
+                        "choose another name for this status",
+                    )
+        for section in ("types", "priorities", "statuses", "transitions"):
+            if not getattr(wf, section):
+                self.add((section,), f"'{section}' is empty", f"declare at least one of {section}")
+        for section in ("types", "priorities"):
+            defaults = [k for k, v in getattr(wf, section).items() if v.default]
+            if len(defaults) > 1:
+                self.add(
+                    (section, defaults[1], "default"),
+                    f"more than one default in {section}: {', '.join(defaults)}",
+                    "mark only one as default",
+                )
+
+    def languages(self) -> None:
+        wf = self.wf
+        if not wf.languages:
+            self.add(("languages",), "no languages given", "list at least one, e.g. [en]")
+        for i, lang in enumerate(wf.languages):
+            if not LANGUAGE.match(lang):
+                self.add(
+                    ("languages", i), f"'{lang}' is not a language code", "use codes like en, da"
+                )
+        if len(set(wf.languages)) != len(wf.languages):
+            self.add(("languages",), "a language is listed twice", "list each language once")
+        for path, texts in self._texts():
+            if texts is None:
+                continue
+            for lang in wf.languages:
+                if not texts.get(lang, "").strip():
+                    self.add(path, f"no '{lang}' text", f"add `{lang}: ...` here")
+            for lang in texts:
+                if lang not in wf.languages:
+                    self.add(
+                        (*path, lang),
+                        f"'{lang}' is not one of the workflow's languages",
+                        "add it to `languages` or remove this text",
+                    )
+
+    def _texts(self):
+        wf = self.wf
+        yield ("name",), wf.name
+        yield ("description",), wf.description
+        for section in ("types", "priorities", "teams", "fields", "sub_statuses", "statuses"):
+            for key, item in getattr(wf, section).items():
+                yield (section, key, "label"), item.label
+                if hasattr(item, "explain"):
+                    yield (section, key, "explain"), item.explain
+                if getattr(item, "help", None) is not None:
+                    yield (section, key, "help"), item.help
+        for key, t in wf.transitions.items():
+            yield ("transitions", key, "label"), t.label
+            yield ("transitions", key, "prompt"), t.prompt
+        for key, timer in wf.timers.items():
+            yield ("timers", key, "notice"), timer.notice
+
+    # -- statuses ------------------------------------------------------------------------
+
+    def statuses(self) -> None:
+        wf = self.wf
+        initial = [k for k, s in wf.statuses.items() if s.initial]
+        if len(initial) != 1:
+            where = ("statuses", initial[1], "initial") if len(initial) > 1 else ("statuses",)
+            self.add(
+                where,
+                f"{len(initial)} initial statuses; exactly one is needed",
+                "mark the status new tickets start in with `initial: true`",
+            )
+        for key, s in wf.statuses.items():
+            path = ("statuses", key)
+            if s.initial and s.final:
+                self.add(
+                    (*path, "initial"),
+                    "the initial status cannot be final",
+                    "start tickets in a status of category new or open",
+                )
+            for i, sub in enumerate(s.sub_statuses):
+                if sub not in wf.sub_statuses:
+                    self.add(
+                        (*path, "sub_statuses", i),
+                        f"unknown sub-status '{sub}'",
+                        _suggest(sub, wf.sub_statuses),
+                    )
+            if s.default_sub is not None and s.default_sub not in s.sub_statuses:
+                self.add(
+                    (*path, "default_sub"),
+                    f"default_sub '{s.default_sub}' is not one of this status's sub_statuses",
+                    "add it to sub_statuses or pick one from the list",
+                )
+            if wf.order == "free" and s.rank is not None:
+                self.add(
+                    (*path, "rank"),
+                    "rank has no meaning unless `order: forward`",
+                    "remove rank or set `order: forward`",
+                )
+        if wf.order == "forward":
+            ranked = [s for s in wf.statuses.values() if s.rank is not None]
+            if not any(s.initial and s.rank is not None for s in wf.statuses.values()):
+                self.add(
+                    ("order",),
+                    "with `order: forward` the initial status needs a rank",
+                    "give the initial status `rank: 1`",
+                )
+            if len({s.rank for s in ranked}) != len(ranked):
+                self.add(("order",), "two statuses share a rank", "give each ranked status its own")
+        used = {sub for s in wf.statuses.values() for sub in s.sub_statuses}
+        for sub in wf.sub_statuses:
+            if sub not in used:
+                self.add(
+                    ("sub_statuses", sub),
+                    f"sub-status '{sub}' is not used by any status",
+                    "list it under a status's sub_statuses or remove it",
+                )
+
+    def place(self, path: Path, text: str, *, allow_previous: bool = False) -> Ref | None:
+        """Check a `status` or `status/sub` reference; return it if it is good."""
+        if allow_previous and text == PREVIOUS:
+            return None
+        ref = Ref.parse(text)
+        status = self.wf.statuses.get(ref.status)
+        if status is None:
+            self.add(path, f"unknown status '{ref.status}'", _suggest(ref.status, self.wf.statuses))
+            return None
+        if ref.sub is not None and ref.sub not in status.sub_statuses:
+            self.add(
+                path,
+                f"'{ref.sub}' is not a sub-status of '{ref.status}'",
+                _suggest(ref.sub, status.sub_statuses),
+            )
+            return None
+        return ref
+
+    # -- transitions -------------------------------------------------------------------
+
+    def transitions(self) -> None:
+        wf = self.wf
+        for key, t in wf.transitions.items():
+            path = ("transitions", key)
+            if t.from_ != "*":
+                if not t.from_:
+                    self.add(
+                        (*path, "from"), "no starting status", "list where it may start, or '*'"
+                    )
+                for i, text in enumerate(t.from_):
+                    self.place((*path, "from", i), text)
+            self.place((*path, "to"), t.to, allow_previous=True)
+            if not t.by:
+                self.add((*path, "by"), "nobody may make this transition", "list roles under `by`")
+            for i, role in enumerate(t.by):
+                if role not in KNOWN_ROLES:
+                    self.add(
+                        (*path, "by", i),
+                        f"unknown role '{role}'",
+                        _suggest(role, sorted(KNOWN_ROLES)),
+                    )
+            for i, typ in enumerate(t.types or ()):
+                if typ not in wf.types:
+                    self.add(
+                        (*path, "types", i), f"unknown ticket type '{typ}'", _suggest(typ, wf.types)
+                    )
+            for i, req in enumerate(t.requires):
+                self.requirement((*path, "requires", i), req)
+            for i, effect in enumerate(t.effects):
+                self.effect((*path, "effects", i), effect, t)
+            if wf.order == "forward" and not t.reopen:
+                self.forward(path, t)
+
+    def requirement(self, path: Path, req: str) -> None:
+        if req.startswith("field:"):
+            name = req.split(":", 1)[1]
+            if name not in self.wf.fields:
+                self.add(path, f"unknown field '{name}'", _suggest(name, self.wf.fields))
+        elif req not in REQUIREMENTS:
+            self.add(
+                path,
+                f"unknown requirement '{req}'",
+                "use comment, assignee, customer_assignee or field:<name>",
+            )
+
+    def effect(self, path: Path, effect: dict, t: TransitionDef) -> None:
+        wf = self.wf
+        if len(effect) != 1:
+            self.add(
+                path, "an effect is one `kind: value` pair", "split it into one item per effect"
+            )
+            return
+        ((kind, value),) = effect.items()
+        path = (*path, kind)
+        if kind not in EFFECTS:
+            self.add(path, f"unknown effect '{kind}'", _suggest(kind, EFFECTS))
+            return
+        allowed: dict[str, Iterable] = {
+            "set_priority": wf.priorities,
+            "assign": ("actor", "none"),
+            "customer_assignee": ("reporter", "actor", "none"),
+            "team": (*wf.teams, "none"),
+            "stamp": [k for k, f in wf.fields.items() if f.kind in ("date", "datetime")],
+            "clear": wf.fields,
+        }
+        if kind == "raise_priority":
+            if not isinstance(value, int) or value < 1:
+                self.add(
+                    path,
+                    "raise_priority needs a whole number of steps, 1 or more",
+                    "e.g. `raise_priority: 1`",
+                )
+        elif kind in ("flag", "unflag"):
+            if not isinstance(value, str) or not KEY.match(value):
+                self.add(path, f"'{value}' is not a valid flag name", "e.g. `flag: urgent`")
+        elif str(value) not in allowed[kind]:
+            self.add(
+                path,
+                f"'{value}' is not a valid value for {kind}",
+                _suggest(str(value), allowed[kind]),
+            )
+        admitted = expand_roles(frozenset(t.by))
+        if kind == "assign" and value == "actor" and admitted - set(ROLE_GROUPS["staff"]):
+            self.add(
+                path,
+                "`assign: actor` makes the actor the staff assignee, but customers "
+                "or the system may make this transition",
+                "limit `by` to staff roles",
+            )
+        if kind == "customer_assignee" and value == "actor" and admitted - CUSTOMER_SIDE:
+            self.add(
+                path,
+                "`customer_assignee: actor` needs a customer actor, but staff or the "
+                "system may make this transition",
+                "limit `by` to customer roles",
+            )
+
+    def forward(self, path: Path, t: TransitionDef) -> None:
+        wf = self.wf
+        if t.to == PREVIOUS:
+            return
+        target = wf.statuses.get(Ref.parse(t.to).status)
+        if target is None or target.rank is None:
+            return
+        sources = (
+            [s for s in wf.statuses.values() if not s.final]
+            if t.from_ == "*"
+            else [wf.statuses.get(Ref.parse(x).status) for x in t.from_]
+        )
+        for source in sources:
+            if source is not None and source.rank is not None and source.rank > target.rank:
+                self.add(
+                    (*path, "to"),
+                    f"goes back from '{source.key}' to '{target.key}', but the workflow "
+                    "only moves forward",
+                    "mark it `reopen: true` or point it forward",
+                )
+                return
+
+    # -- timers, events, duplicates --------------------------------------------------------
+
+    def _system_transition_at(
+        self, path: Path, name: str, places: list[Ref | None], what: str
+    ) -> None:
+        t = self.wf.transitions.get(name)
+        if t is None:
+            self.add(path, f"unknown transition '{name}'", _suggest(name, self.wf.transitions))
+            return
+        if SYSTEM not in t.by:
+            self.add(
+                path,
+                f"{what} uses transition '{name}', which the system may not make",
+                f"add `system` to transitions.{name}.by",
+            )
+        if any(r == "comment" or r.startswith("field:") for r in t.requires):
+            self.add(
+                path,
+                f"{what} uses transition '{name}', which needs input the system cannot give",
+                f"remove comment and field requirements from transitions.{name}",
+            )
+        for ref in places:
+            if ref is not None and not self._starts_at(t, ref.status, ref.sub or ""):
+                self.add(
+                    path,
+                    f"transition '{name}' does not start at '{ref}'",
+                    f"add '{ref}' to transitions.{name}.from",
+                )
+
+    def _starts_at(self, t: TransitionDef, status: str, sub: str) -> bool:
+        if t.from_ == "*":
+            return not self.wf.statuses[status].final
+        if any(Ref.parse(x).matches(status, sub) for x in t.from_):
+            return True
+        if not sub:
+            return False
+        # a reference narrowed to a sub-status is also met by a transition from the whole status
+        return any(Ref.parse(x) == Ref(status) for x in t.from_)
+
+    def timers(self) -> None:
+        for key, timer in self.wf.timers.items():
+            path = ("timers", key)
+            places = [self.place((*path, "in", i), x) for i, x in enumerate(timer.in_)]
+            if not timer.in_:
+                self.add(
+                    (*path, "in"), "the timer runs in no status", "list the statuses it runs in"
+                )
+            try:
+                parse_duration(timer.after)
+            except DurationError as exc:
+                self.add((*path, "after"), str(exc), "write it like 8d, 36h or 1d 12h")
+            self._system_transition_at((*path, "transition"), timer.transition, places, "the timer")
+
+    def events(self) -> None:
+        for i, trigger in enumerate(self.wf.events):
+            path = ("events", i)
+            if trigger.on not in EVENTS:
+                self.add(
+                    (*path, "on"),
+                    f"unknown event '{trigger.on}'",
+                    _suggest(trigger.on, sorted(EVENTS)),
+                )
+            if trigger.environment is not None and trigger.on != "release_deployed":
+                self.add(
+                    (*path, "environment"),
+                    "only release_deployed events have an environment",
+                    "remove `environment`",
+                )
+            if (
+                trigger.on == "release_deployed"
+                and getattr(self.wf.fields.get("fix_version"), "kind", None) != "version"
+            ):
+                self.add(
+                    (*path, "on"),
+                    "release_deployed needs a `fix_version` field to compare "
+                    "with the deployed version",
+                    "declare fields.fix_version with kind: version",
+                )
+            places = [self.place((*path, "in", j), x) for j, x in enumerate(trigger.in_)]
+            self._system_transition_at(
+                (*path, "transition"), trigger.transition, places, "the event"
+            )
+
+    def duplicates(self) -> None:
+        dup = self.wf.duplicates
+        if dup is None:
+            return
+        t = self.wf.transitions.get(dup.transition)
+        if t is None:
+            self.add(
+                ("duplicates", "transition"),
+                f"unknown transition '{dup.transition}'",
+                _suggest(dup.transition, self.wf.transitions),
+            )
+            return
+        if not expand_roles(frozenset(t.by)) & set(ROLE_GROUPS["staff"]):
+            self.add(
+                ("duplicates", "transition"),
+                f"staff mark duplicates, but may not make transition '{dup.transition}'",
+                "add staff roles to its `by`",
+            )
+        if any(r == "comment" or r.startswith("field:") for r in t.requires):
+            self.add(
+                ("duplicates", "transition"),
+                f"transition '{dup.transition}' needs input, "
+                "but marking a duplicate gives only an optional comment",
+                "remove its comment and field requirements",
+            )
+        target = self.wf.statuses.get(Ref.parse(t.to).status)
+        if target is not None and not target.final:
+            self.add(
+                ("duplicates", "transition"),
+                f"transition '{dup.transition}' does not end the duplicate",
+                "point it at a closed or cancelled status",
+            )
+
+    # -- can it run? -------------------------------------------------------------------
+
+    def flow(self) -> None:
+        wf = self.wf
+        if self.found:  # the graph checks need good names
+            return
+        initial = next(k for k, s in wf.statuses.items() if s.initial)
+        places = {(k, sub) for k, s in wf.statuses.items() for sub in ("", *s.sub_statuses)}
+        out = {p: [t for t in wf.transitions.values() if self._starts_at(t, *p)] for p in places}
+
+        def targets(t: TransitionDef, src: tuple[str, str]) -> set[tuple[str, str]]:
+            if t.to == PREVIOUS:  # back to any place that leads here
+                return {
+                    p
+                    for p in places
+                    if any(u.to != PREVIOUS and Ref.parse(u.to).status == src[0] for u in out[p])
+                }
+            ref = Ref.parse(t.to)
+            status = wf.statuses[ref.status]
+            if ref.sub:
+                return {(ref.status, ref.sub)}
+            subs = status.sub_statuses
+            if status.default_sub:
+                return {(ref.status, s) for s in subs}  # default on entry, any by choice
+            return {(ref.status, s) for s in ("", *subs)}
+
+        start = (initial, wf.statuses[initial].default_sub or "")
+        seen = {start}
+        todo = [start]
+        while todo:
+            place = todo.pop()
+            for t in out[place]:
+                for nxt in targets(t, place) - seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        reached = {status for status, _ in seen}
+        for key in wf.statuses:
+            if key not in reached:
+                self.add(
+                    ("statuses", key),
+                    f"status '{key}' cannot be reached from '{initial}'",
+                    f"add a transition into '{key}' or remove it",
+                )
+        for key, s in wf.statuses.items():
+            for sub in s.sub_statuses:
+                if key in reached and (key, sub) not in seen:
+                    self.add(
+                        ("statuses", key, "sub_statuses"),
+                        f"'{key}/{sub}' cannot be reached",
+                        f"add a transition to '{key}/{sub}'",
+                    )
+            if s.final:
+                continue
+            for sub in ("", *s.sub_statuses):
+                if (key, sub) in seen and not out[(key, sub)]:
+                    where = f"{key}/{sub}" if sub else key
+                    self.add(
+                        ("statuses", key),
+                        f"'{where}' is a dead end: nothing leads out "
+                        "and it is not closed or cancelled",
+                        f"add a transition from '{where}'",
+                    )
+        self.customer_turns(out)
+
+    def customer_turns(self, out: dict) -> None:
+        """A status where it is the customer's move must offer the customer a move."""
+        wf = self.wf
+        for key, s in wf.statuses.items():
+            if s.final:
+                continue
+            for sub in ("", *s.sub_statuses):
+                sub_def = wf.sub_statuses.get(sub)
+                turn = (sub_def.turn if sub_def and sub_def.turn else None) or s.turn
+                if turn != "customer" or (sub == "" and s.default_sub):
+                    continue
+                for typ in wf.types:
+                    if not self._customer_can_act(out[(key, sub)], key, sub, typ):
+                        where = f"{key}/{sub}" if sub else key
+                        path = ("sub_statuses", sub) if sub else ("statuses", key)
+                        self.add(
+                            path,
+                            f"'{where}' is the customer's turn, but a customer has no "
+                            f"action there on a ticket of type '{typ}'",
+                            "add a transition a customer may make from it, or an "
+                            "event on customer_commented",
+                        )
+                        break
+
+    def _customer_can_act(
+        self, transitions: list[TransitionDef], status: str, sub: str, typ: str
+    ) -> bool:
+        def fits(t: TransitionDef) -> bool:
+            return t.types is None or typ in t.types
+
+        for t in transitions:
+            if fits(t) and expand_roles(frozenset(t.by)) & CUSTOMER_SIDE:
+                return True
+        for trigger in self.wf.events:
+            t = self.wf.transitions[trigger.transition]
+            if (
+                trigger.on == "customer_commented"
+                and fits(t)
+                and any(Ref.parse(x).matches(status, sub) for x in trigger.in_)
+            ):
+                return True
+        return False
+
+
+def check(wf: WorkflowDef) -> list[Finding]:
+    checker = _Checker(wf)
+    checker.keys()
+    checker.languages()
+    checker.statuses()
+    checker.transitions()
+    checker.timers()
+    checker.events()
+    checker.duplicates()
+    checker.flow()
+    return checker.found

@@ -1,0 +1,150 @@
+"""The answer to "where is my case, whose move is it, what can I do, what happens next?"
+
+Derived for one ticket and one viewer, in the viewer's language, from the workflow alone;
+nothing here is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .engine import Actor, Snapshot, next_timer, options
+from .spec import Ref, Transition, Workflow
+
+FIELD_PREFIX = "field:"
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: str
+    target: str  # where it leads, as the viewer reads it
+    prompt: str  # the question to ask when a comment is required
+    needs: tuple[str, ...]  # comment | assignee | customer_assignee | field:<name>
+    fields: tuple[Choice, ...]  # fields the viewer must fill in
+    sub_choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class Automatic:
+    """Something the system will do without anyone acting."""
+
+    action: str  # the transition's label
+    target: str  # where the ticket will go
+    due_at: datetime | None  # for timers
+    notice: str  # the workflow's own words; may hold {date}
+    event: str | None = None  # for events: what must happen first
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class NextStep:
+    status: str
+    sub_status: str
+    label: str  # "Status, Sub-status"
+    status_label: str
+    sub_label: str
+    explanation: str
+    sub_explanation: str
+    category: str
+    turn: str  # supplier | customer | third_party | nobody
+    active: bool
+    flags: frozenset[str]
+    actions: tuple[Action, ...]
+    timer: Automatic | None
+    events: tuple[Automatic, ...]
+    reply_pending: bool  # a customer reply awaits an answer; timers wait for it
+
+
+def _target(wf: Workflow, snap: Snapshot, t: Transition, lang: str) -> str:
+    if t.to is None:
+        return (
+            wf.place_label(snap.previous_status, snap.previous_sub, lang)
+            if snap.previous_status
+            else ""
+        )
+    sub = t.to.sub or wf.statuses[t.to.status].default_sub or ""
+    return wf.place_label(t.to.status, sub, lang)
+
+
+def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datetime) -> NextStep:
+    status = wf.statuses[snap.status]
+    sub = wf.sub_statuses.get(snap.sub_status) if snap.sub_status else None
+    actions = []
+    for option in options(wf, snap, viewer):
+        t = option.transition
+        actions.append(
+            Action(
+                key=t.key,
+                label=wf.text(t.label, lang),
+                target=_target(wf, snap, t, lang),
+                prompt=wf.text(t.prompt, lang),
+                needs=option.needs,
+                fields=tuple(
+                    Choice(
+                        n[len(FIELD_PREFIX) :],
+                        wf.text(wf.fields[n[len(FIELD_PREFIX) :]].label, lang),
+                    )
+                    for n in option.needs
+                    if n.startswith(FIELD_PREFIX)
+                ),
+                sub_choices=tuple(
+                    Choice(k, wf.text(wf.sub_statuses[k].label, lang)) for k in option.sub_choices
+                ),
+            )
+        )
+    timer = None
+    due = next_timer(wf, snap)
+    if due is not None:
+        t = wf.transitions[due.timer.transition]
+        timer = Automatic(
+            action=wf.text(t.label, lang),
+            target=_target(wf, snap, t, lang),
+            due_at=due.due_at,
+            notice=wf.text(due.timer.notice, lang),
+        )
+    events = []
+    for trigger in wf.triggers:
+        if not any(ref.matches(snap.status, snap.sub_status) for ref in trigger.places):
+            continue
+        t = wf.transitions[trigger.transition]
+        if t.types is not None and snap.type not in t.types:
+            continue
+        events.append(
+            Automatic(
+                action=wf.text(t.label, lang),
+                target=_target(wf, snap, t, lang),
+                due_at=None,
+                notice="",
+                event=trigger.on,
+                environment=trigger.environment,
+            )
+        )
+    return NextStep(
+        status=snap.status,
+        sub_status=snap.sub_status,
+        label=wf.place_label(snap.status, snap.sub_status, lang),
+        status_label=wf.text(status.label, lang),
+        sub_label=wf.text(sub.label, lang) if sub else "",
+        explanation=wf.text(status.explain, lang),
+        sub_explanation=wf.text(sub.explain, lang) if sub else "",
+        category=status.category,
+        turn=wf.turn_at(snap.status, snap.sub_status),
+        active=wf.active_at(snap.status, snap.sub_status),
+        flags=snap.flags,
+        actions=tuple(actions),
+        timer=timer,
+        events=tuple(events),
+        reply_pending=snap.awaiting_reply_since is not None,
+    )
+
+
+def place_of(ref: Ref, wf: Workflow, lang: str) -> str:
+    return wf.place_label(ref.status, ref.sub or "", lang)

@@ -1,0 +1,245 @@
+"""A loaded, checked workflow: the typed structure the engine decides on.
+
+`loader.load_text` builds one of these from a file only after every check has passed, so
+the engine can trust every name it meets here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .schema import FieldDef, PriorityDef, TeamDef, TypeDef
+
+CUSTOMER_ROLES = ("member", "approver", "org_admin")
+STAFF_ROLES = ("agent", "lead", "admin")
+SYSTEM = "system"
+# A group name in `by:` stands for every role of that side.
+ROLE_GROUPS = {"customer": frozenset(CUSTOMER_ROLES), "staff": frozenset(STAFF_ROLES)}
+# Roles that depend on the ticket, not on the person: the engine adds them per ticket.
+RELATIONAL_ROLES = ("reporter", "customer_assignee")
+KNOWN_ROLES = frozenset((*CUSTOMER_ROLES, *STAFF_ROLES, SYSTEM, *ROLE_GROUPS, *RELATIONAL_ROLES))
+
+FINAL_CATEGORIES = frozenset({"closed", "cancelled"})
+EVENTS = frozenset(
+    {
+        "customer_commented",  # a customer added a public comment
+        "staff_commented",  # supplier staff added a public comment
+        "assigned",  # a staff assignee was set
+        "release_deployed",  # a version was deployed to the ticket organisation's environment
+        "sla_warning",  # an SLA target is close
+        "sla_breached",  # an SLA target passed
+    }
+)
+REQUIREMENTS = ("comment", "assignee", "customer_assignee")  # plus "field:<name>"
+EFFECTS = (
+    "flag",  # add an overlay flag (urgent, escalated...)
+    "unflag",  # remove one
+    "raise_priority",  # move the priority N steps up
+    "set_priority",  # set a priority by name
+    "assign",  # staff assignee: actor | none
+    "customer_assignee",  # customer-side assignee: reporter | actor | none
+    "team",  # route to a team by name, or none
+    "stamp",  # set a datetime field to now
+    "clear",  # empty a field
+)
+PREVIOUS = "previous"
+
+Texts = Mapping[str, str]
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """A place in the workflow: a status, optionally narrowed to one of its sub-statuses."""
+
+    status: str
+    sub: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        status, _, sub = text.partition("/")
+        return cls(status.strip(), sub.strip() or None)
+
+    def matches(self, status: str, sub: str) -> bool:
+        return status == self.status and (self.sub is None or self.sub == sub)
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.sub}" if self.sub else self.status
+
+
+@dataclass(frozen=True)
+class SubStatus:
+    key: str
+    label: Texts
+    explain: Texts
+    turn: str | None
+    active: bool | None
+
+
+@dataclass(frozen=True)
+class Status:
+    key: str
+    label: Texts
+    explain: Texts
+    category: str
+    turn: str
+    active: bool
+    initial: bool
+    sub_statuses: tuple[str, ...]
+    default_sub: str | None
+    rank: int | None
+
+    @property
+    def final(self) -> bool:
+        return self.category in FINAL_CATEGORIES
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str
+    value: str | int
+
+
+@dataclass(frozen=True)
+class Transition:
+    key: str
+    label: Texts
+    sources: tuple[Ref, ...]  # where it may start; empty with from_anywhere means every non-final
+    from_anywhere: bool
+    to: Ref | None  # None: back to the status the ticket came from
+    by: frozenset[str]
+    types: frozenset[str] | None
+    requires: tuple[str, ...]
+    prompt: Texts | None
+    reopen: bool
+    effects: tuple[Effect, ...]
+
+    @property
+    def to_previous(self) -> bool:
+        return self.to is None
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(r.split(":", 1)[1] for r in self.requires if r.startswith("field:"))
+
+
+@dataclass(frozen=True)
+class Timer:
+    key: str
+    places: tuple[Ref, ...]
+    after: timedelta
+    since: str  # "entered" | "last_activity"
+    transition: str
+    notice: Texts
+
+
+@dataclass(frozen=True)
+class Trigger:
+    on: str
+    places: tuple[Ref, ...]
+    transition: str
+    environment: str | None
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    transition: str
+    title_prefix: str
+
+
+@dataclass(frozen=True)
+class Workflow:
+    slug: str
+    version: int
+    name: Texts
+    description: Texts | None
+    languages: tuple[str, ...]
+    order: str
+    types: Mapping[str, TypeDef]
+    priorities: Mapping[str, PriorityDef]
+    teams: Mapping[str, TeamDef]
+    fields: Mapping[str, FieldDef]
+    sub_statuses: Mapping[str, SubStatus]
+    statuses: Mapping[str, Status]
+    transitions: Mapping[str, Transition]
+    timers: Mapping[str, Timer]
+    triggers: tuple[Trigger, ...]
+    duplicates: Duplicates | None
+    initial: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        initial = next(s.key for s in self.statuses.values() if s.initial)
+        object.__setattr__(self, "initial", initial)
+
+    @property
+    def priority_order(self) -> tuple[str, ...]:
+        return tuple(self.priorities)
+
+    @property
+    def default_priority(self) -> str:
+        for key, p in self.priorities.items():
+            if p.default:
+                return key
+        return self.priority_order[len(self.priority_order) // 2]
+
+    @property
+    def default_type(self) -> str:
+        for key, t in self.types.items():
+            if t.default:
+                return key
+        return next(iter(self.types))
+
+    def text(self, texts: Texts | None, lang: str) -> str:
+        """Pick a text in `lang`, falling back to English, then the file's main language."""
+        if not texts:
+            return ""
+        for candidate in (lang, lang.split("-")[0], "en", self.languages[0]):
+            if candidate in texts:
+                return texts[candidate]
+        return next(iter(texts.values()))
+
+    def place_label(self, status: str, sub: str, lang: str) -> str:
+        """`Status, Sub-status` as the customer reads it (seed 000 shows both levels)."""
+        label = self.text(self.statuses[status].label, lang)
+        if sub:
+            label = f"{label}, {self.text(self.sub_statuses[sub].label, lang)}"
+        return label
+
+    def turn_at(self, status: str, sub: str) -> str:
+        if sub and self.sub_statuses[sub].turn:
+            return self.sub_statuses[sub].turn  # type: ignore[return-value]
+        return self.statuses[status].turn
+
+    def active_at(self, status: str, sub: str) -> bool:
+        if sub and self.sub_statuses[sub].active is not None:
+            return bool(self.sub_statuses[sub].active)
+        return self.statuses[status].active
+
+    def places(self) -> list[tuple[str, str]]:
+        """Every (status, sub-status) a ticket can be in; '' is 'no sub-status'."""
+        result = []
+        for status in self.statuses.values():
+            result.append((status.key, ""))
+            result.extend((status.key, sub) for sub in status.sub_statuses)
+        return result
+
+    def transitions_from(self, status: str, sub: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if starts_at(self, t, status, sub)]
+
+
+def starts_at(wf: Workflow, t: Transition, status: str, sub: str) -> bool:
+    if t.from_anywhere:
+        return not wf.statuses[status].final
+    return any(ref.matches(status, sub) for ref in t.sources)
+
+
+def expand_roles(roles: frozenset[str]) -> frozenset[str]:
+    """Names in `by:` turned into the concrete roles they admit (groups and ladders)."""
+    admitted: set[str] = set()
+    for role in roles:
+        if role in ROLE_GROUPS:
+            admitted |= ROLE_GROUPS[role]
+        else:
+            admitted.add(role)
+    return frozenset(admitted)
