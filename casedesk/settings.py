@@ -151,7 +151,10 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served by WhiteNoise straight from the installed package, so the
+# embedded default needs no collectstatic step; set CASEDESK_STATIC_ROOT to collect them.
+STATIC_ROOT = os.environ.get("CASEDESK_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -11,16 +11,22 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from casedesk.tickets.timers import timers_fire_due
 
 log = logging.getLogger("casedesk.worker")
 
 
-def run_ready_tasks() -> int:
-    """Run every task that is ready now; returns how many ran."""
+def run_ready_tasks(limit: int = 1000) -> int:
+    """Run the tasks that are ready now (at most `limit`); returns how many ran.
+
+    Claims each task the way django-tasks-db's own worker does (a locked row, SKIP LOCKED
+    on PostgreSQL), so this worker and `db_worker` processes can share one queue.
+    """
     worker = Worker(
         queue_names=["*"],
         interval=0,
@@ -31,12 +37,22 @@ def run_ready_tasks() -> int:
         worker_id=f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"[:64],
         excluded_queue_names=[],
     )
-    worker.run()
-    return worker._run_tasks
+    ran = 0
+    while ran < limit:
+        with exclusive_transaction(DBTaskResult.objects.db):
+            task_result = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+            if task_result is not None:
+                task_result.claim(worker.worker_id)
+        if task_result is None:
+            return ran
+        worker.run_task(task_result)
+        ran += 1
+    return ran
 
 
 def work_round() -> tuple[int, int]:
-    close_old_connections()
+    if not connection.in_atomic_block:  # (tests run inside one transaction)
+        close_old_connections()
     fired = timers_fire_due()
     ran = run_ready_tasks()
     if fired or ran:

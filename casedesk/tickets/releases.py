@@ -55,7 +55,9 @@ def release_record(
             deployed_at=deployed_at or clock.now(),
             recorded_by=actor,
         )
-        transaction.on_commit(lambda: deliver_release.enqueue(deployment_id=deployment.pk))
+        # The database task backend stores the task in this same transaction: the task
+        # exists exactly when the deployment does.
+        deliver_release.enqueue(deployment_id=deployment.pk)
     return deployment
 
 

@@ -325,19 +325,21 @@ class _Checker:
         wf = self.wf
         if t.to == PREVIOUS:
             return
-        target = wf.statuses.get(Ref.parse(t.to).status)
+        target_key = Ref.parse(t.to).status
+        target = wf.statuses.get(target_key)
         if target is None or target.rank is None:
             return
         sources = (
-            [s for s in wf.statuses.values() if not s.final]
+            [k for k, s in wf.statuses.items() if not s.final]
             if t.from_ == "*"
-            else [wf.statuses.get(Ref.parse(x).status) for x in t.from_]
+            else [Ref.parse(x).status for x in t.from_]
         )
-        for source in sources:
+        for key in sources:
+            source = wf.statuses.get(key)
             if source is not None and source.rank is not None and source.rank > target.rank:
                 self.add(
                     (*path, "to"),
-                    f"goes back from '{source.key}' to '{target.key}', but the workflow "
+                    f"goes back from '{key}' to '{target_key}', but the workflow "
                     "only moves forward",
                     "mark it `reopen: true` or point it forward",
                 )
@@ -373,14 +375,7 @@ class _Checker:
                 )
 
     def _starts_at(self, t: TransitionDef, status: str, sub: str) -> bool:
-        if t.from_ == "*":
-            return not self.wf.statuses[status].final
-        if any(Ref.parse(x).matches(status, sub) for x in t.from_):
-            return True
-        if not sub:
-            return False
-        # a reference narrowed to a sub-status is also met by a transition from the whole status
-        return any(Ref.parse(x) == Ref(status) for x in t.from_)
+        return _starts_at(self.wf, t, status, sub)
 
     def timers(self) -> None:
         for key, timer in self.wf.timers.items():
@@ -466,34 +461,8 @@ class _Checker:
         if self.found:  # the graph checks need good names
             return
         initial = next(k for k, s in wf.statuses.items() if s.initial)
-        places = {(k, sub) for k, s in wf.statuses.items() for sub in ("", *s.sub_statuses)}
-        out = {p: [t for t in wf.transitions.values() if self._starts_at(t, *p)] for p in places}
-
-        def targets(t: TransitionDef, src: tuple[str, str]) -> set[tuple[str, str]]:
-            if t.to == PREVIOUS:  # back to any place that leads here
-                return {
-                    p
-                    for p in places
-                    if any(u.to != PREVIOUS and Ref.parse(u.to).status == src[0] for u in out[p])
-                }
-            ref = Ref.parse(t.to)
-            status = wf.statuses[ref.status]
-            if ref.sub:
-                return {(ref.status, ref.sub)}
-            subs = status.sub_statuses
-            if status.default_sub:
-                return {(ref.status, s) for s in subs}  # default on entry, any by choice
-            return {(ref.status, s) for s in ("", *subs)}
-
-        start = (initial, wf.statuses[initial].default_sub or "")
-        seen = {start}
-        todo = [start]
-        while todo:
-            place = todo.pop()
-            for t in out[place]:
-                for nxt in targets(t, place) - seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
+        out = outgoing(wf)
+        seen = reachable(wf)
         reached = {status for status, _ in seen}
         for key in wf.statuses:
             if key not in reached:
@@ -578,3 +547,55 @@ def check(wf: WorkflowDef) -> list[Finding]:
     checker.duplicates()
     checker.flow()
     return checker.found
+
+
+def _starts_at(wf: WorkflowDef, t: TransitionDef, status: str, sub: str) -> bool:
+    if t.from_ == "*":
+        return not wf.statuses[status].final
+    if any(Ref.parse(x).matches(status, sub) for x in t.from_):
+        return True
+    if not sub:
+        return False
+    # a reference narrowed to a sub-status is also met by a transition from the whole status
+    return any(Ref.parse(x) == Ref(status) for x in t.from_)
+
+
+def outgoing(wf: WorkflowDef) -> dict[tuple[str, str], list[TransitionDef]]:
+    """The transitions that start at each (status, sub-status) place."""
+    places = [(k, sub) for k, s in wf.statuses.items() for sub in ("", *s.sub_statuses)]
+    return {p: [t for t in wf.transitions.values() if _starts_at(wf, t, *p)] for p in places}
+
+
+def reachable(wf: WorkflowDef) -> set[tuple[str, str]]:
+    """Every (status, sub-status) a ticket can get to from the initial status, by any
+    transition of anyone. Assumes the names in the file are good."""
+    out = outgoing(wf)
+    places = set(out)
+    initial = next(k for k, s in wf.statuses.items() if s.initial)
+
+    def targets(t: TransitionDef, src: tuple[str, str]) -> set[tuple[str, str]]:
+        if t.to == PREVIOUS:  # back to any place that leads here
+            return {
+                p
+                for p in places
+                if any(u.to != PREVIOUS and Ref.parse(u.to).status == src[0] for u in out[p])
+            }
+        ref = Ref.parse(t.to)
+        status = wf.statuses[ref.status]
+        if ref.sub:
+            return {(ref.status, ref.sub)}
+        subs = status.sub_statuses
+        if status.default_sub:
+            return {(ref.status, s) for s in subs}  # default on entry, any by choice
+        return {(ref.status, s) for s in ("", *subs)}
+
+    start = (initial, wf.statuses[initial].default_sub or "")
+    seen = {start}
+    todo = [start]
+    while todo:
+        place = todo.pop()
+        for t in out[place]:
+            for nxt in targets(t, place) - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

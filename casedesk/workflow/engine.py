@@ -139,13 +139,13 @@ def _may_by(t: Transition, roles: frozenset[str]) -> bool:
 
 def _gate(wf: Workflow, snap: Snapshot, actor: Actor, t: Transition) -> Denied | None:
     """Every rule that does not depend on what the actor types in."""
-    if not starts_at(wf, t, snap.status, snap.sub_status):
-        where = wf.place_label(snap.status, snap.sub_status, "en")
-        return Denied("wrong_status", f"'{t.key}' cannot be made from status '{where}'")
     if not _may_by(t, roles_of(actor, snap)):
         return Denied("role", f"a {actor.role} may not make '{t.key}'")
     if t.types is not None and snap.type not in t.types:
         return Denied("ticket_type", f"'{t.key}' is not for tickets of type '{snap.type}'")
+    if not starts_at(wf, t, snap.status, snap.sub_status):
+        where = wf.place_label(snap.status, snap.sub_status, "en")
+        return Denied("wrong_status", f"'{t.key}' cannot be made from status '{where}'")
     if t.to_previous and not snap.previous_status:
         return Denied(
             "wrong_status", f"'{t.key}' returns to the previous status, but there is none"

@@ -1,0 +1,42 @@
+"""`casedesk run`: migrate, load demo data into an empty database, then serve the web
+app and run the worker in the same process (the embedded default)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+
+log = logging.getLogger("casedesk")
+
+
+def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
+    from waitress import serve as waitress_serve
+
+    from casedesk.ops.demo import database_is_empty, demo_load
+    from casedesk.ops.worker import run_forever
+    from casedesk.wsgi import application
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if demo and database_is_empty():
+        credentials = demo_load()
+        print("\nDemo data loaded. Log in as any of these (the README lists them too):")
+        for username, role, password in credentials:
+            print(f"  {username:<14} {role:<40} {password}")
+    stop = threading.Event()
+    if worker:
+        thread = threading.Thread(
+            target=run_forever, kwargs={"stop": stop}, name="worker", daemon=True
+        )
+        thread.start()
+    print(f"\nCasedesk is running at http://{host}:{port}/  (admin: /admin/)  Stop with Ctrl+C.")
+    print(f"Data directory: {settings.DATA_DIR}", flush=True)
+    try:
+        waitress_serve(application, host=host, port=port, threads=8, ident="Casedesk")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+    return 0

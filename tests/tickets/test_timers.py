@@ -1,0 +1,143 @@
+"""Timers fire through the worker: once, on time, never on a changed ticket, and at a
+cost that follows the due tickets only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.management import call_command
+
+from casedesk.desks.services import desk_create, workflow_store
+from casedesk.ops.worker import run_once
+from casedesk.tickets import services
+from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.releases import release_record
+from casedesk.tickets.timers import timers_fire_due
+
+
+def resolved(world, ticket):
+    services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="start", assignee=world.agent
+    )
+    return services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="resolve", comment="Fixed"
+    )
+
+
+def test_quiet_resolved_ticket_closes_once_when_due(world, ticket, clock):
+    t = resolved(world, ticket)
+    timer = TicketTimer.objects.get(ticket=t)
+    assert (timer.timer, timer.due_at, timer.ticket_version) == (
+        "quiet_close",
+        clock() + timedelta(days=7),
+        t.version,
+    )
+    clock.advance(days=7, seconds=-1)
+    assert timers_fire_due() == 0
+    clock.advance(seconds=1)
+    assert timers_fire_due() == 1
+    assert timers_fire_due() == 0
+    t.refresh_from_db()
+    assert t.status == "closed"
+    fired = TicketEvent.objects.filter(ticket=t, kind="transition", actor_kind="system")
+    assert fired.count() == 1
+    assert fired.get().data["cause"]["timer"] == "quiet_close" and fired.get().channel == "system"
+    assert not TicketTimer.objects.filter(ticket=t).exists()
+
+
+def test_a_customer_reply_holds_the_timer_until_staff_answer(world, ticket, clock):
+    t = resolved(world, ticket)
+    clock.advance(days=6)
+    services.comment_add(actor=world.alice, ticket=t, body="Wait, one more thing")
+    assert not TicketTimer.objects.filter(ticket=t).exists()
+    clock.advance(days=30)
+    assert timers_fire_due() == 0
+    services.comment_add(actor=world.agent, ticket=t, body="Here is the answer")
+    assert TicketTimer.objects.get(ticket=t).due_at == clock() + timedelta(days=7)
+
+
+def test_activity_pushes_a_last_activity_timer(world, ticket, clock):
+    t = resolved(world, ticket)
+    clock.advance(days=3)
+    services.comment_add(actor=world.agent, ticket=t, body="Did it work?")
+    assert TicketTimer.objects.get(ticket=t).due_at == clock() + timedelta(days=7)
+
+
+def test_a_timer_set_for_an_older_version_never_fires(world, ticket, clock):
+    t = resolved(world, ticket)
+    TicketTimer.objects.filter(ticket=t).update(ticket_version=t.version - 1)
+    clock.advance(days=8)
+    assert timers_fire_due() == 0  # not fired: set again for the current version instead
+    assert TicketTimer.objects.get(ticket=t).ticket_version == t.version
+    assert timers_fire_due() == 1
+
+
+def test_sweeping_costs_what_is_due_not_what_exists(world, clock, django_assert_num_queries):
+    for i in range(40):
+        t = services.ticket_create(actor=world.alice, desk=world.desk, title=f"t{i}")
+        resolved(world, t)
+    assert TicketTimer.objects.count() == 40
+    with django_assert_num_queries(1):  # one indexed range read, however many timers exist
+        assert timers_fire_due() == 0
+    clock.advance(days=8)
+    assert timers_fire_due() == 40
+    assert Ticket.objects.filter(status="closed").count() == 40
+
+
+def test_worker_once_fires_timers_and_runs_tasks(world, ticket, clock, capsys):
+    resolved(world, ticket)
+    clock.advance(days=7)
+    call_command("worker", once=True)
+    assert "fired 1 timer(s)" in capsys.readouterr().out
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+
+
+RELEASE_FLOW = (
+    Path(__file__).parent.parent / "fixtures" / "workflows" / "releases.yaml"
+).read_text()
+
+
+def test_a_release_moves_exactly_the_tickets_it_fixes(world, clock):
+    desk = desk_create(
+        name="Product", key_prefix="PRD", workflow=workflow_store(source=RELEASE_FLOW, origin="t")
+    )
+    desk.organisations.set([world.org_a, world.org_b])
+    desk.staff.create(user=world.lead, role="lead")
+    tickets = {}
+    for name, org_user, fix in (
+        ("a24", world.alice, "2.4"),
+        ("a30", world.alice, "3.0"),
+        ("b24", world.bob, "2.4"),
+    ):
+        t = services.ticket_create(actor=org_user, desk=desk, title=name)
+        services.ticket_transition(
+            actor=world.lead, ticket=t, transition="fixed_later", fields={"fix_version": fix}
+        )
+        tickets[name] = t
+    release_record(
+        actor=world.lead, organisation=world.org_a, desk=desk, environment="TEST", version="2.10"
+    )
+    run_once()
+    assert {n: Ticket.objects.get(pk=t.pk).status for n, t in tickets.items()} == {
+        "a24": "waiting_update",
+        "a30": "waiting_update",
+        "b24": "waiting_update",
+    }
+    release_record(
+        actor=world.lead, organisation=world.org_a, desk=desk, environment="PROD", version="2.10"
+    )
+    run_once()
+    assert {n: Ticket.objects.get(pk=t.pk).status for n, t in tickets.items()} == {
+        "a24": "test_it",
+        "a30": "waiting_update",
+        "b24": "waiting_update",
+    }
+    event = TicketEvent.objects.filter(ticket=tickets["a24"], kind="transition").last()
+    assert event.data["cause"] == {
+        "event": "release_deployed",
+        "environment": "PROD",
+        "version": "2.10",
+        "deployment": event.data["cause"]["deployment"],
+    }

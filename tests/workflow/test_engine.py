@@ -1,0 +1,158 @@
+"""Decisions of the engine on the plain default workflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from casedesk.workflow import (
+    SYSTEM_ACTOR,
+    Actor,
+    Denied,
+    Given,
+    Outcome,
+    Snapshot,
+    after,
+    decide,
+    field_problem,
+    load_file,
+    next_step,
+    next_timer,
+    options,
+    released,
+    triggered,
+)
+from casedesk.workflow.loader import PRESETS
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+WF = load_file(PRESETS / "default.yaml")
+REPORTER = Actor("customer", "member", 10)
+COLLEAGUE = Actor("customer", "member", 11)
+ORG_ADMIN = Actor("customer", "org_admin", 12)
+AGENT = Actor("staff", "agent", 1)
+
+
+def snap(status: str = "new", **kw) -> Snapshot:
+    base = dict(
+        status=status,
+        type="incident",
+        priority="normal",
+        entered_at=T0,
+        last_activity_at=T0,
+        reporter_id=10,
+    )
+    base.update(kw)
+    return Snapshot(**base)
+
+
+def keys(opts) -> set[str]:
+    return {o.transition.key for o in opts}
+
+
+def test_customer_options_depend_on_status_and_relation():
+    assert keys(options(WF, snap("new"), REPORTER)) == {"cancel"}
+    assert (
+        keys(options(WF, snap("new"), COLLEAGUE)) == set()
+    )  # only the reporter or org admin cancel
+    assert keys(options(WF, snap("new"), ORG_ADMIN)) == {"cancel"}
+    assert keys(options(WF, snap("resolved"), COLLEAGUE)) == {"confirm", "reopen"}
+    assert keys(options(WF, snap("closed"), REPORTER)) == set()
+
+
+def test_staff_options_show_what_each_requires():
+    by_key = {o.transition.key: o for o in options(WF, snap("new"), AGENT)}
+    assert by_key["start"].needs == ("assignee",)
+    assert by_key["resolve"].needs == ("comment",)
+    assert "customer_answered" not in by_key  # not from new
+    assigned = {o.transition.key: o for o in options(WF, snap("new", assignee_id=1), AGENT)}
+    assert assigned["start"].needs == ()
+
+
+@pytest.mark.parametrize(
+    ("actor", "status", "transition", "code"),
+    [
+        (REPORTER, "new", "resolve", "role"),
+        (REPORTER, "waiting_customer", "customer_answered", "role"),
+        (REPORTER, "new", "auto_close", "role"),
+        (REPORTER, "new", "confirm", "wrong_status"),
+        (AGENT, "closed", "resolve", "wrong_status"),
+        (AGENT, "new", "fly", "unknown_transition"),
+        (AGENT, "new", "resolve", "requirement"),
+        (AGENT, "new", "start", "requirement"),
+        (SYSTEM_ACTOR, "resolved", "reopen", "role"),
+    ],
+)
+def test_refusals_give_a_reason(actor, status, transition, code):
+    result = decide(WF, snap(status), actor, transition, Given(), T0)
+    assert isinstance(result, Denied)
+    assert result.code == code
+    assert result.message
+
+
+def test_requirements_are_met_by_input():
+    result = decide(WF, snap("new"), AGENT, "start", Given(assignee_id=3), T0)
+    assert isinstance(result, Outcome)
+    assert (result.status, result.place_changed) == ("open", True)
+    missing = decide(WF, snap("open"), AGENT, "resolve", Given(comment="   "), T0)
+    assert isinstance(missing, Denied) and missing.missing == ("comment",)
+
+
+def test_reopen_starts_a_new_cycle_and_records_previous():
+    before = snap("resolved", previous_status="open")
+    outcome = decide(WF, before, REPORTER, "reopen", Given(comment="Still broken"), T0)
+    assert isinstance(outcome, Outcome)
+    assert outcome.cycle == 2
+    nxt = after(before, outcome, actor=REPORTER, now=T0 + timedelta(hours=1))
+    assert (nxt.status, nxt.previous_status, nxt.entered_at) == (
+        "open",
+        "resolved",
+        T0 + timedelta(hours=1),
+    )
+
+
+def test_quiet_close_timer_counts_from_last_activity_and_waits_for_an_unanswered_reply():
+    resolved = snap("resolved", entered_at=T0, last_activity_at=T0 + timedelta(days=2))
+    due = next_timer(WF, resolved)
+    assert due is not None and due.timer.key == "quiet_close"
+    assert due.due_at == T0 + timedelta(days=9)
+    assert next_timer(WF, snap("resolved", awaiting_reply_since=T0)) is None
+    assert next_timer(WF, snap("open")) is None
+
+
+def test_customer_comment_event_moves_waiting_ticket_back():
+    assert triggered(WF, snap("waiting_customer"), "customer_commented") == "customer_answered"
+    assert triggered(WF, snap("open"), "customer_commented") is None
+    assert triggered(WF, snap("waiting_customer"), "staff_commented") is None
+
+
+def test_next_step_for_customer_speaks_their_language():
+    view = next_step(WF, snap("resolved"), REPORTER, "da", T0)
+    assert view.label == "Løst"
+    assert view.turn == "customer"
+    assert [a.label for a in view.actions] == [
+        "Bekræft at den er løst",
+        "Den er ikke løst",
+        "Annuller",
+    ]
+    reopen = next(a for a in view.actions if a.key == "reopen")
+    assert reopen.needs == ("comment",) and reopen.prompt == "Hvad er stadig galt?"
+    assert view.timer is not None and view.timer.due_at == T0 + timedelta(days=7)
+    assert "{date}" in view.timer.notice and view.timer.target == "Lukket"
+    waiting = next_step(WF, snap("waiting_customer"), REPORTER, "sv", T0)
+    assert waiting.events and waiting.events[0].event == "customer_commented"
+    assert next_step(WF, snap("new"), REPORTER, "xx", T0).label == "Waiting for support"
+
+
+def test_field_values_are_checked_by_kind():
+    wf = load_file(PRESETS / "default.yaml")
+    assert field_problem(wf, "nope", "1") == "there is no field 'nope'"
+
+
+def test_release_versions_compare_numerically():
+    assert released("2.4", "2.10")
+    assert released("2.4", "2.4")
+    assert not released("2.10", "2.9")
+    assert not released("", "9.9")
+    assert not released(None, "1")
+    assert released("2024.1", "2024.1.3")

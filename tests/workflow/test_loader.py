@@ -1,0 +1,226 @@
+"""A workflow file with any problem is refused whole, naming file, line and fix."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from casedesk.workflow import WorkflowError, check_files, load_text, preset_paths
+from casedesk.workflow.loader import PRESETS
+
+DEFAULT = (PRESETS / "default.yaml").read_text(encoding="utf-8")
+
+MINIMAL = textwrap.dedent(
+    """\
+    workflow: tiny
+    version: 1
+    name: {en: Tiny}
+    languages: [en]
+    types:
+      task: {label: {en: Task}}
+    priorities:
+      normal: {label: {en: Normal}}
+    statuses:
+      open:
+        initial: true
+        category: open
+        turn: supplier
+        label: {en: Open}
+        explain: {en: We work on it.}
+      waiting:
+        category: waiting
+        turn: customer
+        label: {en: Waiting for you}
+        explain: {en: Answer us.}
+      done:
+        category: closed
+        turn: nobody
+        label: {en: Done}
+        explain: {en: Finished.}
+    transitions:
+      ask:
+        label: {en: Ask}
+        from: [open]
+        to: waiting
+        by: [staff]
+      answer:
+        label: {en: Answer}
+        from: [waiting]
+        to: open
+        by: [customer]
+      finish:
+        label: {en: Finish}
+        from: [open]
+        to: done
+        by: [staff]
+    """
+)
+
+
+def problems(text: str) -> list:
+    with pytest.raises(WorkflowError) as caught:
+        load_text(text, "flow.yaml")
+    return caught.value.problems
+
+
+def line_of(text: str, needle: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in text")
+
+
+def test_minimal_and_presets_load():
+    wf = load_text(MINIMAL, "tiny.yaml")
+    assert wf.initial == "open"
+    assert check_files(preset_paths()) == []
+
+
+def test_unknown_key_names_its_line_and_the_whole_file_is_refused():
+    text = MINIMAL.replace("    to: done\n", "    to: done\n    colour: red\n")
+    (problem,) = problems(text)
+    assert problem.file == "flow.yaml"
+    assert problem.line == line_of(text, "colour: red")
+    assert "unknown key 'colour'" in problem.message
+    assert problem.fix
+
+
+def test_all_problems_are_listed_at_once_with_suggestions():
+    text = MINIMAL.replace("to: done", "to: dnoe").replace("by: [customer]", "by: [custmer]")
+    found = problems(text)
+    messages = {p.message: p for p in found}
+    assert "unknown status 'dnoe'" in messages
+    assert messages["unknown status 'dnoe'"].line == line_of(text, "to: dnoe")
+    assert "did you mean 'done'" in messages["unknown status 'dnoe'"].fix
+    assert "unknown role 'custmer'" in messages
+    assert str(found[0]).startswith("flow.yaml:")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "needle"),
+    [
+        # unreachable status
+        (
+            (
+                "  finish:\n    label: {en: Finish}\n    from: [open]\n    to: done",
+                "  finish:\n    label: {en: Finish}\n    from: [waiting]\n    to: open",
+            ),
+            "status 'done' cannot be reached",
+            "  done:",
+        ),
+        # dead end: a non-final status with no way out
+        (
+            (
+                "  answer:\n    label: {en: Answer}\n    from: [waiting]",
+                "  answer:\n    label: {en: Answer}\n    from: [done]",
+            ),
+            "'waiting' is a dead end",
+            "  waiting:",
+        ),
+        # customer's turn, but no customer action
+        (("by: [customer]", "by: [staff]"), "is the customer's turn", "  waiting:"),
+        # two initial statuses
+        (
+            ("    category: waiting", "    initial: true\n    category: waiting"),
+            "2 initial statuses",
+            None,
+        ),
+        # a missing translation
+        (("languages: [en]", "languages: [en, da]"), "no 'da' text", "name: {en: Tiny}"),
+        # a duplicate key
+        (("  ask:\n", "  ask:\n    label: {en: Again}\n"), "'label' is given twice", None),
+        # YAML 1.1 booleans stay words, so a status named `no` is a string, not false
+        (("turn: nobody", "turn: no"), "turn", "turn: no"),
+    ],
+)
+def test_checks(change, expected, needle):
+    text = MINIMAL.replace(*change)
+    assert text != MINIMAL
+    found = problems(text)
+    match = [p for p in found if expected in p.message]
+    assert match, [str(p) for p in found]
+    if needle is not None:
+        first_line = needle.split("\n")[0]
+        assert match[0].line == line_of(text, first_line)
+
+
+def test_timer_needs_a_system_transition_from_where_it_runs():
+    text = MINIMAL + textwrap.dedent(
+        """\
+        timers:
+          nudge:
+            in: [waiting]
+            after: 5d
+            transition: finish
+            notice: {en: "Closes on {date}"}
+        """
+    )
+    found = [p.message for p in problems(text)]
+    assert any("which the system may not make" in m for m in found)
+    assert any("does not start at 'waiting'" in m for m in found)
+
+
+def test_timer_duration_must_make_sense():
+    text = MINIMAL.replace("by: [staff]\n", "by: [staff, system]\n", 1) + textwrap.dedent(
+        """\
+        timers:
+          nudge:
+            in: [open]
+            after: soon
+            transition: ask
+            notice: {en: "On {date}"}
+        """
+    )
+    (problem,) = problems(text)
+    assert "'soon' is not a duration" in problem.message
+    assert problem.line == line_of(text, "after: soon")
+
+
+def test_forward_only_workflow_refuses_backward_transitions():
+    text = (
+        MINIMAL.replace("version: 1", "version: 1\norder: forward")
+        .replace("    initial: true\n", "    initial: true\n    rank: 1\n")
+        .replace("    category: closed\n", "    category: closed\n    rank: 3\n")
+        .replace("    category: waiting\n", "    category: waiting\n    rank: 2\n")
+    )
+    found = [p.message for p in problems(text)]
+    assert any("goes back from 'waiting' to 'open'" in m for m in found)
+    fixed = text.replace(
+        "    to: open\n    by: [customer]", "    to: open\n    by: [customer]\n    reopen: true"
+    )
+    assert load_text(fixed).order == "forward"
+
+
+def test_not_yaml_and_not_a_mapping():
+    (problem,) = problems("workflow: [unclosed\n")
+    assert "not valid YAML" in problem.message
+    (problem,) = problems("- just\n- a list\n")
+    assert "mapping" in problem.message
+
+
+def test_anchors_are_refused():
+    text = MINIMAL.replace("label: {en: Open}", "label: &l {en: Open}").replace(
+        "label: {en: Done}", "label: *l"
+    )
+    (problem,) = problems(text)
+    assert "anchors" in problem.message
+    assert problem.line == line_of(text, "&l")
+
+
+def test_effects_are_checked():
+    text = MINIMAL.replace(
+        "    to: done\n    by: [staff]",
+        "    to: done\n    by: [staff]\n    effects:\n"
+        "      - set_priority: huge\n      - teleport: moon",
+    )
+    found = [p.message for p in problems(text)]
+    assert any("'huge' is not a valid value for set_priority" in m for m in found)
+    assert any("unknown effect 'teleport'" in m for m in found)
+
+
+def test_check_files_reports_unreadable_file(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    (problem,) = check_files([missing])
+    assert problem.file == str(missing)
+    assert "cannot read" in problem.message

@@ -1,0 +1,362 @@
+"""The assu preset (seed 001, the A.i. Servicedesk for Assu®) walked through the engine.
+
+A customer reports a problem, Support works on it and asks a question, the customer's
+reply sends it back, Support reports it "Opgelost" and the customer clicks "Sluiten"; or
+clicks "Terug naar actief"; or waits for the update that carries the fix.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from casedesk.workflow import (
+    SYSTEM_ACTOR,
+    Actor,
+    Denied,
+    Given,
+    Outcome,
+    Snapshot,
+    after,
+    decide,
+    load_file,
+    next_step,
+    next_timer,
+    options,
+    released,
+    triggered,
+)
+
+PRESET = Path(__file__).resolve().parents[2] / "casedesk" / "presets" / "assu.yaml"
+
+REPORTER = Actor("customer", "member", user_id=10)
+COLLEAGUE = Actor("customer", "member", user_id=11)
+CUSTOMER_ADMIN = Actor("customer", "org_admin", user_id=12)
+AGENT = Actor("staff", "agent", user_id=1)
+LEAD = Actor("staff", "lead", user_id=2)
+
+CUSTOMER_ACTIONS = {"sluiten", "terug_naar_actief"}
+OPEN_FOR_SLA = {
+    "wachtend_op_ondersteuning",
+    "in_behandeling",
+    "actief",
+    "ingepland_in_agenda",
+    "in_behandeling_applicatiebeheer",
+    "in_behandeling_functioneel_beheer",
+    "in_behandeling_externe_partij",
+}
+
+MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def wf():
+    return load_file(PRESET)
+
+
+def new_ticket(wf, *, type: str = "melding", at: datetime = MONDAY) -> Snapshot:
+    return Snapshot(
+        status=wf.initial,
+        type=type,
+        priority=wf.default_priority,
+        entered_at=at,
+        last_activity_at=at,
+        reporter_id=REPORTER.user_id,
+    )
+
+
+def at(wf, status: str, **changes) -> Snapshot:
+    return Snapshot(
+        status=status,
+        type=changes.pop("type", "melding"),
+        priority="normaal",
+        entered_at=MONDAY,
+        last_activity_at=MONDAY,
+        reporter_id=REPORTER.user_id,
+        **changes,
+    )
+
+
+def move(wf, snap: Snapshot, actor: Actor, key: str, now: datetime, **given) -> Snapshot:
+    outcome = decide(wf, snap, actor, key, Given(**given), now)
+    assert isinstance(outcome, Outcome), outcome
+    return after(snap, outcome, actor=actor, now=now)
+
+
+def on_release(wf, snap: Snapshot, deployed: str, environment: str) -> str | None:
+    """What the bridge does for a deployment: compare the versions, then ask the workflow."""
+    if not released(snap.fields.get("fix_version"), deployed):
+        return None
+    return triggered(wf, snap, "release_deployed", environment=environment)
+
+
+def test_the_supplier_s_words_are_kept(wf):
+    assert wf.slug == "assu"
+    assert wf.languages == ("nl", "en")
+    assert wf.initial == "wachtend_op_ondersteuning"
+    assert {wf.text(s.label, "nl") for s in wf.statuses.values()} == {
+        "Wachtend op ondersteuning",
+        "Actief",
+        "In behandeling",
+        "Geannuleerd",
+        "Geëscaleerd",
+        "Wachtend op klant",
+        "Ingepland in agenda",
+        "Opgelost",
+        "Gesloten",
+        "In behandeling Applicatiebeheer",
+        "In behandeling externe partij",
+        "Opgelost komende update",
+        "Wachtend op update",
+        "In behandeling functioneel beheer",
+    }
+    assert wf.text(wf.transitions["sluiten"].label, "nl") == "Sluiten"
+    assert wf.text(wf.transitions["terug_naar_actief"].label, "nl") == "Terug naar actief"
+    assert wf.timers == {}  # nothing closes by itself
+    assert wf.fields["fix_version"].kind == "version"
+
+
+def test_main_path_from_report_to_closed_by_the_customer(wf):
+    t = MONDAY
+    snap = new_ticket(wf, at=t)
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert step.label == "Wachtend op ondersteuning"
+    assert step.turn == "supplier"
+    assert step.actions == ()
+
+    t += timedelta(hours=1)
+    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
+    assert (snap.status, snap.assignee_id, snap.team) == ("in_behandeling", 1, "support")
+    assert next_step(wf, snap, REPORTER, "nl", t).label == "In behandeling"
+
+    # Support needs something from the customer: the question is the comment.
+    denied = decide(wf, snap, AGENT, "vraag_aan_klant", Given(), t)
+    assert isinstance(denied, Denied) and denied.code == "requirement"
+    snap = move(wf, snap, AGENT, "vraag_aan_klant", t, comment="Welke polis betreft het?")
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.turn) == ("Wachtend op klant", "customer")
+    assert [e.event for e in step.events] == ["customer_commented"]
+    assert step.events[0].target == "In behandeling"
+
+    # The customer's reply is enough: the system moves the ticket back to Support.
+    t += timedelta(hours=3)
+    assert triggered(wf, snap, "customer_commented") == "klant_antwoordt"
+    snap = move(wf, snap, SYSTEM_ACTOR, "klant_antwoordt", t)
+    assert snap.status == "in_behandeling"
+    assert snap.team == "support"
+
+    t += timedelta(days=1)
+    snap = move(wf, snap, AGENT, "oplossen", t, comment="De koppeling is hersteld.")
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.turn, step.category) == ("Opgelost", "customer", "resolved")
+    assert {(a.key, a.label, a.target) for a in step.actions} == {
+        ("sluiten", "Sluiten", "Gesloten"),
+        ("terug_naar_actief", "Terug naar actief", "Actief"),
+    }
+    assert step.timer is None  # no auto-close: the document has none
+    assert next_timer(wf, snap) is None
+
+    t += timedelta(days=30)  # however long the customer takes
+    snap = move(wf, snap, REPORTER, "sluiten", t)
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.category, step.turn) == ("Gesloten", "closed", "nobody")
+    assert step.actions == () and step.events == ()
+    assert next_step(wf, snap, REPORTER, "en", t).label == "Closed"
+
+
+def test_customer_actions_belong_to_the_reporter_and_the_customer_admin(wf):
+    snap = at(wf, "opgelost")
+    for actor in (REPORTER, CUSTOMER_ADMIN):
+        assert {o.transition.key for o in options(wf, snap, actor)} == CUSTOMER_ACTIONS
+    # a colleague can read and comment, but the reporter (or their admin) decides
+    assert options(wf, snap, COLLEAGUE) == []
+    denied = decide(wf, snap, COLLEAGUE, "sluiten", Given(), MONDAY)
+    assert isinstance(denied, Denied) and denied.code == "role"
+
+
+def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
+    for status in wf.statuses:
+        snap = at(wf, status)
+        for actor in (REPORTER, COLLEAGUE, CUSTOMER_ADMIN):
+            offered = {o.transition.key for o in options(wf, snap, actor)}
+            assert offered <= CUSTOMER_ACTIONS, (status, offered)
+            for t in wf.transitions_from(status, ""):
+                if t.key in CUSTOMER_ACTIONS:
+                    continue
+                denied = decide(wf, snap, actor, t.key, Given(comment="graag"), MONDAY)
+                assert isinstance(denied, Denied) and denied.code == "role", (status, t.key)
+
+
+def test_customer_may_close_while_waiting_for_an_update(wf):
+    for status in ("opgelost_komende_update", "wachtend_op_update"):
+        snap = at(wf, status, fields={"fix_version": "7.4"})
+        step = next_step(wf, snap, REPORTER, "nl", MONDAY)
+        assert [(a.key, a.label) for a in step.actions] == [("sluiten", "Sluiten")]
+        assert step.turn == "nobody"
+        assert move(wf, snap, REPORTER, "sluiten", MONDAY).status == "gesloten"
+
+
+def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
+    t = MONDAY
+    snap = at(wf, "opgelost", assignee_id=AGENT.user_id, team="applicatiebeheer")
+    denied = decide(wf, snap, REPORTER, "terug_naar_actief", Given(), t)
+    assert isinstance(denied, Denied)
+    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+
+    action = next(
+        a for a in next_step(wf, snap, REPORTER, "nl", t).actions if a.key == "terug_naar_actief"
+    )
+    assert action.needs == ("comment",)
+    assert "nieuw ticket" in action.prompt  # reopening is not for new problems
+
+    t += timedelta(days=2)
+    snap = move(wf, snap, REPORTER, "terug_naar_actief", t, comment="Het totaal klopt nog niet.")
+    assert (snap.status, snap.cycle, snap.team) == ("actief", 2, "support")
+    assert snap.assignee_id == AGENT.user_id  # the same person picks it up again
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.turn) == ("Actief", "supplier")
+    assert step.actions == ()
+
+    # the second cycle ends like the first: Opgelost, then the customer closes
+    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
+    snap = move(wf, snap, AGENT, "oplossen", t, comment="Afronding aangepast.")
+    snap = move(wf, snap, REPORTER, "sluiten", t)
+    assert (snap.status, snap.cycle) == ("gesloten", 2)
+    # Gesloten is final: no way back; a new problem is a new ticket
+    assert options(wf, snap, REPORTER) == []
+    assert options(wf, snap, AGENT) == []
+
+
+def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
+    t = MONDAY
+    snap = move(wf, at(wf, "wachtend_op_ondersteuning"), AGENT, "in_behandeling_nemen", t)
+    snap = move(wf, snap, AGENT, "naar_applicatiebeheer", t)
+    assert (snap.status, snap.team, snap.assignee_id) == (
+        "in_behandeling_applicatiebeheer",
+        "applicatiebeheer",
+        None,
+    )
+    denied = decide(
+        wf, snap, AGENT, "oplossen_komende_update", Given(comment="Fout in de premieberekening."), t
+    )
+    assert isinstance(denied, Denied)
+    assert (denied.code, denied.missing) == ("requirement", ("field:fix_version",))
+    bad = decide(
+        wf,
+        snap,
+        AGENT,
+        "oplossen_komende_update",
+        Given(comment="x", fields={"fix_version": "7 punt 4"}),
+        t,
+    )
+    assert isinstance(bad, Denied) and bad.code == "invalid"
+
+    snap = move(
+        wf,
+        snap,
+        AGENT,
+        "oplossen_komende_update",
+        t,
+        comment="Fout in de premieberekening.",
+        fields={"fix_version": "7.4.1"},
+    )
+    assert snap.status == "opgelost_komende_update"
+    assert snap.fields["fix_version"] == "7.4.1"
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert step.label == "Opgelost komende update"
+    assert [(e.event, e.environment, e.target) for e in step.events] == [
+        ("release_deployed", "PROD", "Opgelost")
+    ]
+
+    # only a version that contains the fix counts ...
+    assert not released("7.4.1", "7.4.0")
+    assert released("7.4.1", "7.4.1")
+    assert released("7.4.1", "7.10")
+    assert on_release(wf, snap, "7.4.0", "PROD") is None
+    # ... and only in production
+    assert on_release(wf, snap, "7.4.1", "TEST") is None
+    assert on_release(wf, snap, "7.4.1", "PROD") == "update_beschikbaar"
+
+    t += timedelta(weeks=6)
+    snap = move(wf, snap, SYSTEM_ACTOR, "update_beschikbaar", t)
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.turn) == ("Opgelost", "customer")  # please check, then close
+    assert {a.key for a in step.actions} == CUSTOMER_ACTIONS
+    assert move(wf, snap, REPORTER, "sluiten", t).status == "gesloten"
+
+
+def test_waiting_for_update_moves_when_the_customer_gets_that_version(wf):
+    t = MONDAY
+    snap = at(wf, "in_behandeling")
+    snap = move(wf, snap, AGENT, "wachten_op_update", t, fields={"fix_version": "7.3.5"})
+    assert next_step(wf, snap, REPORTER, "nl", t).label == "Wachtend op update"
+    assert on_release(wf, snap, "7.3.4", "PROD") is None
+    assert on_release(wf, snap, "7.4", "PROD") == "update_beschikbaar"
+    # staff can make the same move by hand
+    assert move(wf, snap, AGENT, "update_beschikbaar", t).status == "opgelost"
+    # without a fix version a release moves nothing
+    assert on_release(wf, at(wf, "wachtend_op_update"), "99", "PROD") is None
+
+
+def test_an_sla_breach_escalates_open_tickets(wf):
+    t = MONDAY
+    for status in OPEN_FOR_SLA:
+        snap = at(wf, status)
+        assert triggered(wf, snap, "sla_breached") == "escaleren", status
+        assert "sla_breached" in {e.event for e in next_step(wf, snap, REPORTER, "nl", t).events}
+    for status in set(wf.statuses) - OPEN_FOR_SLA:
+        assert triggered(wf, at(wf, status), "sla_breached") is None, status
+
+    snap = move(wf, at(wf, "in_behandeling", assignee_id=1), SYSTEM_ACTOR, "escaleren", t)
+    step = next_step(wf, snap, REPORTER, "nl", t)
+    assert (step.label, step.turn) == ("Geëscaleerd", "supplier")
+    assert "escalated" in step.flags
+    # a lead may escalate by hand, an agent may not
+    denied = decide(wf, at(wf, "in_behandeling"), AGENT, "escaleren", Given(), t)
+    assert isinstance(denied, Denied) and denied.code == "role"
+    assert move(wf, at(wf, "actief"), LEAD, "escaleren", t).status == "geescaleerd"
+    # picked up again, the flag stays as a record of the overrun
+    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
+    assert snap.status == "in_behandeling" and "escalated" in snap.flags
+
+
+def test_cancel_needs_a_comment_and_is_support_s_decision(wf):
+    snap = at(wf, "in_behandeling")
+    denied = decide(wf, snap, AGENT, "annuleren", Given(), MONDAY)
+    assert isinstance(denied, Denied)
+    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+    denied = decide(wf, snap, REPORTER, "annuleren", Given(comment="Niet meer nodig"), MONDAY)
+    assert isinstance(denied, Denied) and denied.code == "role"
+    snap = move(wf, snap, AGENT, "annuleren", MONDAY, comment="Met de klant afgesproken.")
+    step = next_step(wf, snap, REPORTER, "nl", MONDAY)
+    assert (step.label, step.category) == ("Geannuleerd", "cancelled")
+
+
+def test_a_duplicate_is_cancelled_without_questions(wf):
+    assert wf.duplicates is not None and wf.duplicates.transition == "duplicaat"
+    outcome = decide(wf, at(wf, "wachtend_op_ondersteuning"), AGENT, "duplicaat", Given(), MONDAY)
+    assert isinstance(outcome, Outcome) and outcome.status == "geannuleerd"
+
+
+def test_wishes_go_to_functional_management(wf):
+    melding = at(wf, "in_behandeling")
+    denied = decide(wf, melding, AGENT, "naar_functioneel_beheer", Given(), MONDAY)
+    assert isinstance(denied, Denied) and denied.code == "ticket_type"
+    wens = at(wf, "in_behandeling", type="wens")
+    snap = move(wf, wens, AGENT, "naar_functioneel_beheer", MONDAY)
+    assert (snap.status, snap.team) == ("in_behandeling_functioneel_beheer", "functioneel_beheer")
+    step = next_step(wf, snap, REPORTER, "en", MONDAY)
+    assert step.label == "With Functional Management"
+
+
+def test_the_external_party_and_the_calendar(wf):
+    snap = at(wf, "in_behandeling")
+    assert decide(wf, snap, AGENT, "naar_externe_partij", Given(), MONDAY).code == "requirement"
+    snap = move(wf, snap, AGENT, "naar_externe_partij", MONDAY, comment="Vraag bij Solera.")
+    step = next_step(wf, snap, REPORTER, "nl", MONDAY)
+    assert (step.label, step.turn) == ("In behandeling externe partij", "third_party")
+    snap = move(wf, snap, AGENT, "in_behandeling_nemen", MONDAY)
+    snap = move(wf, snap, AGENT, "inplannen", MONDAY, comment="Ingepland voor donderdag.")
+    assert next_step(wf, snap, REPORTER, "nl", MONDAY).label == "Ingepland in agenda"
