@@ -30,7 +30,7 @@ from casedesk.workflow import (
     options,
     preset_paths,
 )
-from casedesk.workflow.checks import reachable
+from casedesk.workflow.graph import reachable
 from casedesk.workflow.loader import compile_workflow
 from casedesk.workflow.schema import WorkflowDef
 
