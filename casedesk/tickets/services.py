@@ -12,48 +12,38 @@ from django.db import transaction
 from django.db.models import F
 
 from casedesk.common import clock
-from casedesk.common.errors import Forbidden, InvalidInput, StaleTicket
-from casedesk.desks.models import Desk, StaffMembership, Team
-from casedesk.workflow import Given, field_problem
+from casedesk.common.errors import Forbidden, InvalidInput
+from casedesk.desks.models import Desk
+from casedesk.workflow import Given
 
 from .bridge import actor_for, set_place, workflow_of
 from .changes import finish, fire_event, lock_ticket, move, record, reset_timer
-from .models import Comment, Participant, Ticket, TicketLink
+from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
+from .links import ticket_link, ticket_mark_duplicate
+from .models import Comment, Ticket
+from .people import (
+    participant_add,
+    participant_remove,
+    ticket_assign,
+    ticket_assign_customer,
+    ticket_route,
+)
 from .permissions import authorise, ensure_desk_visible
 
-MAX_TITLE = 300
-MAX_TEXT = 100_000
-
-
-def _text(errors: dict, name: str, value: str, *, required: bool, limit: int) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors[name] = "this cannot be empty"
-    elif len(value) > limit:
-        errors[name] = f"at most {limit} characters"
-    elif "\x00" in value:
-        errors[name] = "contains a NUL character"
-    return value
-
-
-def _check_fields(wf, values: dict, *, customer: bool) -> dict[str, str]:
-    errors = {}
-    for name, value in values.items():
-        problem = field_problem(wf, name, value)
-        if problem:
-            errors[f"fields.{name}"] = problem
-        elif customer and not wf.fields[name].customer_visible:
-            errors[f"fields.{name}"] = "you may not set this field"
-    return errors
-
-
-def _staff_of(desk: Desk, user) -> bool:
-    return (
-        user.is_active
-        and user.is_supplier_staff
-        and (user.is_superuser or StaffMembership.objects.filter(desk=desk, user=user).exists())
-    )
-
+# Every service, importable from here; assignment and links live in their own modules.
+__all__ = [
+    "comment_add",
+    "participant_add",
+    "participant_remove",
+    "ticket_assign",
+    "ticket_assign_customer",
+    "ticket_create",
+    "ticket_edit",
+    "ticket_link",
+    "ticket_mark_duplicate",
+    "ticket_route",
+    "ticket_transition",
+]
 
 # -- create ---------------------------------------------------------------------------
 
@@ -74,8 +64,8 @@ def ticket_create(
     ensure_desk_visible(actor, desk)
     wf = desk.workflow.workflow
     errors: dict[str, str] = {}
-    title = _text(errors, "title", title, required=True, limit=MAX_TITLE)
-    description = _text(errors, "description", description, required=False, limit=MAX_TEXT)
+    title = text_input(errors, "title", title, required=True, limit=MAX_TITLE)
+    description = text_input(errors, "description", description, required=False, limit=MAX_TEXT)
     type = type or wf.default_type
     priority = priority or wf.default_priority
     if type not in wf.types:
@@ -85,7 +75,7 @@ def ticket_create(
     if priority not in wf.priorities:
         errors["priority"] = f"'{priority}' is not a priority of this desk"
     fields = dict(fields or {})
-    errors.update(_check_fields(wf, fields, customer=actor.is_customer))
+    errors.update(field_errors(wf, fields, customer=actor.is_customer))
 
     if actor.is_customer:
         authorise(actor, "ticket.create", desk)
@@ -163,7 +153,7 @@ def comment_add(
     """A public comment, or (staff only) an internal note. A customer's comment may move
     the ticket, when the workflow says so (`customer_commented`)."""
     errors: dict[str, str] = {}
-    body = _text(errors, "body", body, required=True, limit=MAX_TEXT)
+    body = text_input(errors, "body", body, required=True, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
     now = clock.now()
@@ -219,7 +209,7 @@ def ticket_transition(
 ) -> Ticket:
     """Make a workflow transition, with what it requires (comment, fields, assignees)."""
     errors: dict[str, str] = {}
-    comment = _text(errors, "comment", comment, required=False, limit=MAX_TEXT)
+    comment = text_input(errors, "comment", comment, required=False, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
     now = clock.now()
@@ -232,11 +222,9 @@ def ticket_transition(
         fields = dict(fields or {})
         if who.kind == "customer":
             errors.update(
-                _check_fields(
-                    wf, {k: v for k, v in fields.items() if k in wf.fields}, customer=True
-                )
+                field_errors(wf, {k: v for k, v in fields.items() if k in wf.fields}, customer=True)
             )
-        if assignee is not None and not _staff_of(ticket.desk, assignee):
+        if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = "not a staff member of this desk"
         if customer_assignee is not None and not (
             customer_assignee.is_active
@@ -296,147 +284,6 @@ def ticket_transition(
     return ticket
 
 
-# -- people ----------------------------------------------------------------------------
-
-
-def ticket_assign(
-    *, actor, ticket: Ticket, assignee, expected_version: int | None = None, channel: str = "web"
-) -> Ticket:
-    """Give the ticket to a staff member of its desk (or to nobody)."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "ticket.assign", ticket.desk)
-        if assignee is not None and not _staff_of(ticket.desk, assignee):
-            raise InvalidInput({"assignee": "not a staff member of this desk"})
-        new = assignee.pk if assignee else None
-        if new == ticket.assignee_id:
-            return ticket
-        record(
-            ticket,
-            actor=who,
-            kind="assigned",
-            channel=channel,
-            now=now,
-            assignee=[ticket.assignee_id, new],
-        )
-        ticket.assignee_id = new
-        if new is not None:
-            fire_event(ticket, "assigned", channel=channel, now=now)
-        finish(ticket, now)
-    return ticket
-
-
-def ticket_assign_customer(
-    *, actor, ticket: Ticket, person, expected_version: int | None = None, channel: str = "web"
-) -> Ticket:
-    """Name the person on the customer's side whose move it is (or nobody)."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "ticket.assign_customer", ticket.desk)
-        if person is not None and not (
-            person.is_active
-            and person.is_customer
-            and person.organisation_id == ticket.organisation_id
-        ):
-            raise InvalidInput({"person": "not a person of the ticket's organisation"})
-        new = person.pk if person else None
-        if new == ticket.customer_assignee_id:
-            return ticket
-        record(
-            ticket,
-            actor=who,
-            kind="customer_assigned",
-            channel=channel,
-            now=now,
-            customer_assignee=[ticket.customer_assignee_id, new],
-        )
-        ticket.customer_assignee_id = new
-        finish(ticket, now)
-    return ticket
-
-
-def ticket_route(
-    *,
-    actor,
-    ticket: Ticket,
-    team: Team | None,
-    expected_version: int | None = None,
-    channel: str = "web",
-) -> Ticket:
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "ticket.route", ticket.desk)
-        if team is not None and team.desk_id != ticket.desk_id:
-            raise InvalidInput({"team": "not a team of this desk"})
-        new = team.pk if team else None
-        if new == ticket.team_id:
-            return ticket
-        record(
-            ticket,
-            actor=who,
-            kind="routed",
-            channel=channel,
-            now=now,
-            team=[ticket.team.slug if ticket.team_id else "", team.slug if team else ""],
-        )
-        ticket.team = team
-        finish(ticket, now)
-    return ticket
-
-
-def participant_add(*, actor, ticket: Ticket, person, channel: str = "web") -> Participant:
-    """Let someone follow the ticket: a colleague of the customer, or desk staff."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, None)
-        who = authorise(actor, "participant.add", ticket.desk)
-        fits = person.is_active and (
-            (person.is_customer and person.organisation_id == ticket.organisation_id)
-            or (who.kind == "staff" and _staff_of(ticket.desk, person))
-        )
-        if not fits:
-            raise InvalidInput({"person": "not someone who may follow this ticket"})
-        participant, created = Participant.objects.get_or_create(
-            ticket=ticket,
-            user=person,
-            defaults={"desk_id": ticket.desk_id, "added_by": actor, "created_at": now},
-        )
-        if created:
-            record(
-                ticket,
-                actor=who,
-                kind="participant_added",
-                channel=channel,
-                now=now,
-                person=person.pk,
-            )
-            finish(ticket, now)
-    return participant
-
-
-def participant_remove(*, actor, ticket: Ticket, person, channel: str = "web") -> None:
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, None)
-        who = actor_for(actor, ticket.desk)
-        if who.kind == "customer" and person.pk != actor.pk:
-            authorise(actor, "participant.add", ticket.desk)
-        deleted, _ = Participant.objects.filter(ticket=ticket, user=person).delete()
-        if deleted:
-            record(
-                ticket,
-                actor=who,
-                kind="participant_removed",
-                channel=channel,
-                now=now,
-                person=person.pk,
-            )
-            finish(ticket, now)
-
-
 # -- fields ------------------------------------------------------------------------------
 
 
@@ -461,7 +308,7 @@ def ticket_edit(
         errors: dict[str, str] = {}
         changes: dict[str, list] = {}
         if title is not None:
-            title = _text(errors, "title", title, required=True, limit=MAX_TITLE)
+            title = text_input(errors, "title", title, required=True, limit=MAX_TITLE)
             if title != ticket.title:
                 changes["title"] = [ticket.title, title]
         if priority is not None and priority != ticket.priority:
@@ -473,7 +320,7 @@ def ticket_edit(
                 errors["type"] = f"'{type}' is not a ticket type of this desk"
             changes["type"] = [ticket.type, type]
         fields = dict(fields or {})
-        errors.update(_check_fields(wf, fields, customer=False))
+        errors.update(field_errors(wf, fields, customer=False))
         if errors:
             raise InvalidInput(errors)
         if "title" in changes:
@@ -522,151 +369,6 @@ def ticket_edit(
                 now=now,
                 public=False,
                 fields=hidden,
-            )
-        finish(ticket, now)
-    return ticket
-
-
-# -- links -------------------------------------------------------------------------------
-
-
-def _lock_pair(actor, first: Ticket, second: Ticket, expected_version: int | None):
-    """Lock two tickets, always the lower id first, so two links never deadlock."""
-    if first.pk == second.pk:
-        raise InvalidInput({"other": "a ticket cannot be linked to itself"})
-    a, b = sorted((first.pk, second.pk))
-    locked = {pk: lock_ticket(actor, pk, None) for pk in (a, b)}
-    if expected_version is not None and locked[first.pk].version != expected_version:
-        raise StaleTicket(locked[first.pk].key, expected_version, locked[first.pk].version)
-    return locked[first.pk], locked[second.pk]
-
-
-def ticket_link(*, actor, ticket: Ticket, other: Ticket, channel: str = "web") -> TicketLink:
-    """Record that two tickets relate to each other."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket, other = _lock_pair(actor, ticket, other, None)
-        who = authorise(actor, "ticket.link", ticket.desk)
-        authorise(actor, "ticket.link", other.desk)
-        existing = TicketLink.objects.filter(
-            kind="relates_to", source__in=(ticket, other), target__in=(ticket, other)
-        ).first()
-        if existing:
-            return existing
-        link = TicketLink.objects.create(
-            source=ticket,
-            target=other,
-            desk_id=ticket.desk_id,
-            kind="relates_to",
-            created_by=actor,
-            created_at=now,
-        )
-        for a, b in ((ticket, other), (other, ticket)):
-            record(
-                a,
-                actor=who,
-                kind="linked",
-                channel=channel,
-                now=now,
-                other=b.key,
-                public=a.organisation_id == b.organisation_id,
-            )
-            finish(a, now)
-    return link
-
-
-def ticket_mark_duplicate(
-    *,
-    actor,
-    ticket: Ticket,
-    original: Ticket,
-    comment: str = "",
-    expected_version: int | None = None,
-    channel: str = "web",
-) -> Ticket:
-    """Mark `ticket` as a duplicate of `original`: link both ways and close the duplicate as
-    its workflow says (`duplicates:`), prefixing its title when the workflow asks for it."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket, original = _lock_pair(actor, ticket, original, expected_version)
-        who = authorise(actor, "ticket.duplicate", ticket.desk)
-        authorise(actor, "ticket.duplicate", original.desk)
-        if TicketLink.objects.filter(source=original, target=ticket, kind="duplicate_of").exists():
-            raise InvalidInput(
-                {"original": f"{original.key} is already a duplicate of {ticket.key}"}
-            )
-        if TicketLink.objects.filter(source=ticket, kind="duplicate_of").exists():
-            raise InvalidInput({"ticket": f"{ticket.key} is already marked as a duplicate"})
-        if (
-            original.category in ("closed", "cancelled")
-            and TicketLink.objects.filter(source=original, kind="duplicate_of").exists()
-        ):
-            raise InvalidInput({"original": f"{original.key} is itself a closed duplicate"})
-        wf = workflow_of(ticket)
-        TicketLink.objects.create(
-            source=ticket,
-            target=original,
-            desk_id=ticket.desk_id,
-            kind="duplicate_of",
-            created_by=actor,
-            created_at=now,
-        )
-        same_org = ticket.organisation_id == original.organisation_id
-        record(
-            ticket,
-            actor=who,
-            kind="duplicate_of",
-            channel=channel,
-            now=now,
-            original=original.key if same_org else "",
-            public=True,
-        )
-        record(
-            original,
-            actor=who,
-            kind="duplicate_added",
-            channel=channel,
-            now=now,
-            duplicate=ticket.key,
-            public=same_org,
-        )
-        finish(original, now)
-        rule = wf.duplicates
-        if (
-            rule is not None
-            and rule.title_prefix
-            and not ticket.title.startswith(rule.title_prefix)
-        ):
-            new_title = (rule.title_prefix + ticket.title)[:MAX_TITLE]
-            record(
-                ticket,
-                actor=who,
-                kind="edited",
-                channel=channel,
-                now=now,
-                title=[ticket.title, new_title],
-            )
-            ticket.title = new_title
-        note = None
-        if comment.strip():
-            note = Comment.objects.create(
-                ticket=ticket,
-                desk_id=ticket.desk_id,
-                author=actor,
-                body=comment.strip()[:MAX_TEXT],
-                internal=False,
-                channel=channel,
-                created_at=now,
-            )
-        if rule is not None and ticket.category not in ("closed", "cancelled"):
-            move(
-                ticket,
-                actor=who,
-                transition=rule.transition,
-                given=Given(comment=note.body if note else ""),
-                channel=channel,
-                now=now,
-                comment_id=note.pk if note else None,
             )
         finish(ticket, now)
     return ticket

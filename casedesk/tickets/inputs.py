@@ -1,0 +1,39 @@
+"""Checks of what people type in, shared by the services."""
+
+from __future__ import annotations
+
+from casedesk.desks.models import Desk, StaffMembership
+from casedesk.workflow import Workflow, field_problem
+
+MAX_TITLE = 300
+MAX_TEXT = 100_000
+
+
+def text_input(errors: dict, name: str, value: str, *, required: bool, limit: int) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors[name] = "this cannot be empty"
+    elif len(value) > limit:
+        errors[name] = f"at most {limit} characters"
+    elif "\x00" in value:
+        errors[name] = "contains a NUL character"
+    return value
+
+
+def field_errors(wf: Workflow, values: dict, *, customer: bool) -> dict[str, str]:
+    errors = {}
+    for name, value in values.items():
+        problem = field_problem(wf, name, value)
+        if problem:
+            errors[f"fields.{name}"] = problem
+        elif customer and not wf.fields[name].customer_visible:
+            errors[f"fields.{name}"] = "you may not set this field"
+    return errors
+
+
+def is_desk_staff(desk: Desk, user) -> bool:
+    return (
+        user.is_active
+        and user.is_supplier_staff
+        and (user.is_superuser or StaffMembership.objects.filter(desk=desk, user=user).exists())
+    )
