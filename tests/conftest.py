@@ -2,7 +2,8 @@
 
 Tests marked `postgres` need PostgreSQL's row locks; on SQLite they are skipped with a
 reason, and `python3 dev.py test` runs them in its PostgreSQL pass. With
-CASEDESK_NO_SKIP=1 (set by CI) any skipped test fails the run.
+CASEDESK_NO_SKIP=1 any skipped test fails the run; CASEDESK_NO_SKIP_ON_POSTGRES=1 (set by
+CI) does the same in the PostgreSQL pass, where nothing may be skipped.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if os.environ.get("CASEDESK_NO_SKIP") == "1" and _skipped:
+    strict = os.environ.get("CASEDESK_NO_SKIP") == "1" or (
+        POSTGRES and os.environ.get("CASEDESK_NO_SKIP_ON_POSTGRES") == "1"
+    )
+    if strict and _skipped:
         print(f"\nCASEDESK_NO_SKIP=1 but {len(_skipped)} test(s) were skipped:")
         for nodeid in _skipped:
             print(f"  {nodeid}")

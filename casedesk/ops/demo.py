@@ -137,47 +137,51 @@ def _given(wf: Workflow, needs: tuple[str, ...], sub: str | None, lang: str) -> 
     )
 
 
-def plan(wf: Workflow, *, max_depth: int = 10) -> dict[tuple[str, str], list[Step]]:
-    """For every reachable place, the shortest list of moves that gets a new ticket there."""
+def plan(wf: Workflow, *, max_depth: int = 10) -> dict[tuple[str, str], tuple[str, list[Step]]]:
+    """For every reachable place: a ticket type and the shortest list of moves that gets a
+    new ticket of that type there (the default type first, as it is the common case)."""
     now = clock.now()
     actors = {
         "staff": Actor("staff", "lead", 2),
         "customer": Actor("customer", "approver", 1),
         "system": SYSTEM_ACTOR,
     }
-    start = Snapshot(
-        status=wf.initial,
-        sub_status=wf.statuses[wf.initial].default_sub or "",
-        type=wf.default_type,
-        priority=wf.default_priority,
-        entered_at=now,
-        last_activity_at=now,
-        reporter_id=1,
-        progress_rank=wf.statuses[wf.initial].rank or 0,
-    )
-    paths: dict[tuple[str, str], list[Step]] = {(start.status, start.sub_status): []}
-    seen = {(start.status, start.sub_status, start.previous_status, start.progress_rank)}
-    queue = deque([(start, [])])
-    while queue:
-        snap, path = queue.popleft()
-        if len(path) >= max_depth:
-            continue
-        for by, actor in actors.items():
-            for option in options(wf, snap, actor):
-                for sub in option.sub_choices or (None,):
-                    given = _given(wf, option.needs, sub, wf.languages[0])
-                    outcome = decide(wf, snap, actor, option.transition.key, given, now)
-                    if isinstance(outcome, Denied):
-                        continue
-                    nxt = after(snap, outcome, actor=actor, now=now)
-                    if given.assignee_id:
-                        nxt = replace(nxt, assignee_id=given.assignee_id)
-                    step = [*path, Step(by, option.transition.key, sub)]
-                    paths.setdefault((nxt.status, nxt.sub_status), step)
-                    state = (nxt.status, nxt.sub_status, nxt.previous_status, nxt.progress_rank)
-                    if state not in seen:
-                        seen.add(state)
-                        queue.append((nxt, step))
+    paths: dict[tuple[str, str], tuple[str, list[Step]]] = {}
+    types = [wf.default_type, *(t for t in wf.types if t != wf.default_type)]
+    for ticket_type in types:
+        start = Snapshot(
+            status=wf.initial,
+            sub_status=wf.statuses[wf.initial].default_sub or "",
+            type=ticket_type,
+            priority=wf.default_priority,
+            entered_at=now,
+            last_activity_at=now,
+            reporter_id=1,
+            progress_rank=wf.statuses[wf.initial].rank or 0,
+        )
+        paths.setdefault((start.status, start.sub_status), (ticket_type, []))
+        seen = {(start.status, start.sub_status, start.previous_status, start.progress_rank)}
+        queue: deque[tuple[Snapshot, list[Step]]] = deque([(start, [])])
+        while queue:
+            snap, path = queue.popleft()
+            if len(path) >= max_depth:
+                continue
+            for by, actor in actors.items():
+                for option in options(wf, snap, actor):
+                    for sub in option.sub_choices or (None,):
+                        given = _given(wf, option.needs, sub, wf.languages[0])
+                        outcome = decide(wf, snap, actor, option.transition.key, given, now)
+                        if isinstance(outcome, Denied):
+                            continue
+                        nxt = after(snap, outcome, actor=actor, now=now)
+                        if given.assignee_id:
+                            nxt = replace(nxt, assignee_id=given.assignee_id)
+                        step = [*path, Step(by, option.transition.key, sub)]
+                        paths.setdefault((nxt.status, nxt.sub_status), (ticket_type, step))
+                        state = (nxt.status, nxt.sub_status, nxt.previous_status, nxt.progress_rank)
+                        if state not in seen:
+                            seen.add(state)
+                            queue.append((nxt, step))
     return paths
 
 
@@ -282,25 +286,29 @@ def demo_load() -> list[tuple[str, str, str]]:
             team.members.add(staff["agent"], staff["agent2"])
         wf = desk.workflow.workflow
         paths = plan(wf)
-        for index, (_place, steps) in enumerate(sorted(paths.items())):
+        for index, (_place, (ticket_type, steps)) in enumerate(sorted(paths.items())):
             org = orgs[org_slugs[index % len(org_slugs)]]
             lang = org.language if org.language in wf.languages else wf.languages[0]
-            reporter = customers[org.slug]["approver" if index % 2 else "member"]
+            acts = any(step.by == "customer" for step in steps)
+            reporter = customers[org.slug]["approver" if acts or index % 2 else "member"]
             start = real_now - timedelta(hours=3 * len(steps) + 2, minutes=index)
+            by_staff = not wf.types[ticket_type].customer_may_create
             with clock.frozen(start) as frozen:
                 ticket = services.ticket_create(
-                    actor=reporter,
+                    actor=staff["agent"] if by_staff else reporter,
+                    reporter=reporter,
                     desk=desk,
+                    type=ticket_type,
                     title=TITLES[org.language][index % 4],
                     description=TITLES[org.language][(index + 1) % 4],
-                    channel="web",
+                    channel="phone" if by_staff else "web",
                 )
                 if index % 3 == 0:
                     frozen.advance(minutes=20)
                     services.comment_add(
                         actor=staff["agent"], ticket=ticket, internal=True, body=WORDS["en"]
                     )
-                _walk(ticket, steps, wf, staff["agent"], lang, lambda: frozen.advance(hours=3))
+                _walk(ticket, steps, wf, staff["lead"], lang, lambda: frozen.advance(hours=3))
         for slug in org_slugs:
             for environment, version in (("TEST", "2.3"), ("PROD", "2.2")):
                 Deployment.objects.create(
