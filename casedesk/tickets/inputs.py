@@ -21,13 +21,12 @@ def text_input(errors: dict, name: str, value: str, *, required: bool, limit: in
 
 
 def field_errors(wf: Workflow, values: dict, *, customer: bool) -> dict[str, str]:
+    """What is wrong with each value, by the workflow's rules (`field_problem`)."""
     errors = {}
     for name, value in values.items():
-        problem = field_problem(wf, name, value)
+        problem = field_problem(wf, name, value, by_customer=customer)
         if problem:
             errors[f"fields.{name}"] = problem
-        elif customer and not wf.fields[name].customer_visible:
-            errors[f"fields.{name}"] = "you may not set this field"
     return errors
 
 

@@ -7,12 +7,19 @@ from django.db import transaction
 from casedesk.common import clock
 from casedesk.common.errors import InvalidInput
 from casedesk.desks.models import Team
+from casedesk.workflow import unassign_problem
 
-from .bridge import actor_for
+from .bridge import actor_for, snapshot, workflow_of
 from .changes import finish, fire_event, lock_ticket, record
 from .inputs import is_desk_staff
 from .models import Participant, Ticket
 from .permissions import authorise
+
+
+def _may_unassign(ticket: Ticket, which: str) -> None:
+    problem = unassign_problem(workflow_of(ticket), snapshot(ticket), which)
+    if problem:
+        raise InvalidInput({"person" if which == "customer_assignee" else which: problem})
 
 
 def ticket_assign(
@@ -28,6 +35,8 @@ def ticket_assign(
         new = assignee.pk if assignee else None
         if new == ticket.assignee_id:
             return ticket
+        if new is None:
+            _may_unassign(ticket, "assignee")
         record(
             ticket,
             actor=who,
@@ -60,6 +69,8 @@ def ticket_assign_customer(
         new = person.pk if person else None
         if new == ticket.customer_assignee_id:
             return ticket
+        if new is None:
+            _may_unassign(ticket, "customer_assignee")
         record(
             ticket,
             actor=who,

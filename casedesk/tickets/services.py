@@ -216,14 +216,9 @@ def ticket_transition(
     with transaction.atomic():
         ticket = lock_ticket(actor, ticket.pk, expected_version)
         who = actor_for(actor, ticket.desk)
-        wf = workflow_of(ticket)
         if comment_internal and who.kind != "staff":
             raise Forbidden("only staff write internal notes")
         fields = dict(fields or {})
-        if who.kind == "customer":
-            errors.update(
-                field_errors(wf, {k: v for k, v in fields.items() if k in wf.fields}, customer=True)
-            )
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = "not a staff member of this desk"
         if customer_assignee is not None and not (

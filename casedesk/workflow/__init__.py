@@ -16,6 +16,7 @@ from .engine import (
     options,
     released,
     triggered,
+    unassign_problem,
 )
 from .loader import (
     Problem,
@@ -55,4 +56,5 @@ __all__ = [
     "preset_paths",
     "released",
     "triggered",
+    "unassign_problem",
 ]

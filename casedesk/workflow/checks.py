@@ -253,10 +253,22 @@ class _Checker:
                     )
             for i, req in enumerate(t.requires):
                 self.requirement((*path, "requires", i), req)
+                field = self.wf.fields.get(req[6:]) if req.startswith("field:") else None
+                if (
+                    field
+                    and not field.customer_editable
+                    and expand_roles(frozenset(t.by)) & CUSTOMER_SIDE
+                ):
+                    self.add(
+                        (*path, "requires", i),
+                        f"customers may make '{key}' but cannot fill in '{req[6:]}'",
+                        f"mark fields.{req[6:]} customer_editable, or limit `by` to staff",
+                    )
             for i, effect in enumerate(t.effects):
                 self.effect((*path, "effects", i), effect, t)
             if wf.order == "forward" and not t.reopen:
                 self.forward(path, t)
+            self.kept(path, t)
 
     def requirement(self, path: Path, req: str) -> None:
         if req.startswith("field:"):
@@ -320,6 +332,20 @@ class _Checker:
                 "`customer_assignee: actor` needs a customer actor, but staff or the "
                 "system may make this transition",
                 "limit `by` to customer roles",
+            )
+
+    def kept(self, path: Path, t: TransitionDef) -> None:
+        """A transition must not clear what its target status requires."""
+        target = self.wf.statuses.get(Ref.parse(t.to).status) if t.to != PREVIOUS else None
+        if target is None:
+            return
+        clears = {k for e in t.effects for k, v in e.items() if v == "none"}
+        clears = {"assignee" if k == "assign" else k for k in clears}
+        for req in set(target.requires) & clears:
+            self.add(
+                (*path, "effects"),
+                f"'{path[-1]}' clears the {req}, but '{Ref.parse(t.to).status}' requires one",
+                f"remove the effect or the status's `requires: [{req}]`",
             )
 
     def forward(self, path: Path, t: TransitionDef) -> None:

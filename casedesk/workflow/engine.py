@@ -165,17 +165,25 @@ def _sub_choices(wf: Workflow, t: Transition) -> tuple[str, ...]:
     return wf.statuses[t.to.status].sub_statuses
 
 
+def _requirements(wf: Workflow, snap: Snapshot, t: Transition) -> list[str]:
+    """The transition's own requirements, plus what its target status demands."""
+    target = t.to.status if t.to is not None else snap.previous_status
+    extra = wf.statuses[target].requires if target in wf.statuses else ()
+    return [*t.requires, *(r for r in extra if r not in t.requires)]
+
+
 def _needs(wf: Workflow, snap: Snapshot, t: Transition) -> tuple[str, ...]:
     """Requirements the ticket does not meet already, so the actor must supply them."""
     effects = {e.kind: e.value for e in t.effects}
+    assign, customer = effects.get("assign"), effects.get("customer_assignee")
     needs = []
-    for req in t.requires:
-        if req == "assignee" and (snap.assignee_id or effects.get("assign") == "actor"):
+    for req in _requirements(wf, snap, t):
+        if req == "assignee" and (assign == "actor" or (snap.assignee_id and assign != "none")):
             continue
         if req == "customer_assignee" and (
-            snap.customer_assignee_id
-            or effects.get("customer_assignee") == "actor"
-            or (effects.get("customer_assignee") == "reporter" and snap.reporter_id)
+            customer == "actor"
+            or (customer == "reporter" and snap.reporter_id)
+            or (snap.customer_assignee_id and customer != "none")
         ):
             continue
         if req.startswith("field:") and not _empty(snap.fields.get(req[6:])):
@@ -204,7 +212,7 @@ def decide(
     if denied is not None:
         return denied
     for name, value in given.fields.items():
-        problem = field_problem(wf, name, value)
+        problem = field_problem(wf, name, value, by_customer=actor.kind == "customer")
         if problem:
             return Denied("invalid", problem)
     missing = []
@@ -366,6 +374,15 @@ def triggered(
     return None
 
 
+def unassign_problem(wf: Workflow, snap: Snapshot, which: str) -> str | None:
+    """Why the ticket may not lose its `assignee` or `customer_assignee` now, if it may not."""
+    if which in wf.statuses[snap.status].requires:
+        label = wf.text(wf.statuses[snap.status].label, "en")
+        who = "an assignee" if which == "assignee" else "a person at the customer"
+        return f"a ticket in '{label}' must have {who}"
+    return None
+
+
 # -- fields ----------------------------------------------------------------------------
 
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
@@ -375,11 +392,15 @@ def _empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def field_problem(wf: Workflow, name: str, value: object) -> str | None:
-    """Why `value` cannot be stored in field `name`, or None if it can."""
+def field_problem(
+    wf: Workflow, name: str, value: object, *, by_customer: bool = False
+) -> str | None:
+    """Why `value` cannot be stored in field `name` (by a customer), or None if it can."""
     spec = wf.fields.get(name)
     if spec is None:
         return f"there is no field '{name}'"
+    if by_customer and not spec.customer_editable:
+        return f"{name}: customers may not set this field"
     if value is None:
         return None
     if isinstance(value, bool):

@@ -122,6 +122,7 @@ def compile_workflow(wf: WorkflowDef) -> Workflow:
             sub_statuses=tuple(s.sub_statuses),
             default_sub=s.default_sub,
             rank=s.rank,
+            requires=tuple(s.requires),
         )
         for key, s in wf.statuses.items()
     }

@@ -41,6 +41,7 @@ class FieldDef(_Strict):
     kind: FieldKind = "text"
     help: Texts | None = None
     customer_visible: StrictBool = True
+    customer_editable: StrictBool = False
     pattern: StrictStr | None = None
 
 
@@ -61,6 +62,8 @@ class StatusDef(_Strict):
     sub_statuses: list[StrictStr] = Field(default_factory=list)
     default_sub: StrictStr | None = None
     rank: StrictInt | None = None
+    # what a ticket must have for as long as it is in this status
+    requires: list[Literal["assignee", "customer_assignee"]] = Field(default_factory=list)
 
     @property
     def final(self) -> bool:

@@ -89,6 +89,7 @@ class Status:
     sub_statuses: tuple[str, ...]
     default_sub: str | None
     rank: int | None
+    requires: tuple[str, ...] = ()  # what a ticket must have while it is here
 
     @property
     def final(self) -> bool:

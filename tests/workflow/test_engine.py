@@ -156,3 +156,64 @@ def test_release_versions_compare_numerically():
     assert not released("", "9.9")
     assert not released(None, "1")
     assert released("2024.1", "2024.1.3")
+
+
+STAYS = """\
+workflow: stays
+version: 1
+name: {en: Stays}
+languages: [en]
+types: {task: {label: {en: Task}}}
+priorities: {normal: {label: {en: Normal}}}
+fields:
+  ref: {label: {en: Reference}}
+  note: {label: {en: Customer note}, customer_editable: true}
+statuses:
+  open: {initial: true, category: open, turn: supplier, label: {en: Open}, explain: {en: x}}
+  working:
+    category: open
+    turn: supplier
+    requires: [assignee]
+    label: {en: Working}
+    explain: {en: x}
+  done: {category: closed, turn: nobody, label: {en: Done}, explain: {en: x}}
+transitions:
+  work: {label: {en: Work}, from: [open], to: working, by: [staff]}
+  finish: {label: {en: Finish}, from: [working], to: done, by: [staff, customer]}
+"""
+
+
+def test_a_status_can_require_an_assignee_for_as_long_as_the_ticket_is_there():
+    from casedesk.workflow import load_text, unassign_problem
+
+    wf = load_text(STAYS)
+    opened = snap("open", type="task")
+    (work,) = [o for o in options(wf, opened, AGENT) if o.transition.key == "work"]
+    assert work.needs == ("assignee",)  # the target status's requirement is asked for
+    refused = decide(wf, opened, AGENT, "work", Given(), T0)
+    assert isinstance(refused, Denied) and refused.missing == ("assignee",)
+    assert isinstance(decide(wf, opened, AGENT, "work", Given(assignee_id=1), T0), Outcome)
+    working = snap("working", type="task", assignee_id=1)
+    assert (
+        unassign_problem(wf, working, "assignee") == "a ticket in 'Working' must have an assignee"
+    )
+    assert unassign_problem(wf, working, "customer_assignee") is None
+    assert unassign_problem(wf, opened, "assignee") is None
+
+
+def test_customers_set_only_fields_marked_customer_editable():
+    from casedesk.workflow import load_text
+
+    wf = load_text(STAYS)
+    working = snap("working", type="task", assignee_id=1)
+    refused = decide(wf, working, REPORTER, "finish", Given(fields={"ref": "X1"}), T0)
+    assert isinstance(refused, Denied) and "customers may not set" in refused.message
+    assert isinstance(
+        decide(wf, working, REPORTER, "finish", Given(fields={"note": "ok"}), T0), Outcome
+    )
+    assert isinstance(
+        decide(wf, working, AGENT, "finish", Given(fields={"ref": "X1"}), T0), Outcome
+    )
+    assert (
+        field_problem(wf, "ref", "X1", by_customer=True) == "ref: customers may not set this field"
+    )

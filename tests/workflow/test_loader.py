@@ -224,3 +224,26 @@ def test_check_files_reports_unreadable_file(tmp_path):
     (problem,) = check_files([missing])
     assert problem.file == str(missing)
     assert "cannot read" in problem.message
+
+
+def test_customers_cannot_be_asked_for_a_field_they_may_not_fill_in():
+    text = MINIMAL.replace(
+        "priorities:", "fields:\n  ref: {label: {en: Ref}}\npriorities:"
+    ).replace(
+        "    to: open\n    by: [customer]",
+        "    to: open\n    by: [customer]\n    requires: [field:ref]",
+    )
+    (problem,) = problems(text)
+    assert "customers may make 'answer' but cannot fill in 'ref'" in problem.message
+    assert problem.line == line_of(text, "requires: [field:ref]")
+
+
+def test_a_transition_may_not_clear_what_its_target_status_requires():
+    text = MINIMAL.replace(
+        "    category: waiting\n", "    category: waiting\n    requires: [assignee]\n"
+    ).replace(
+        "    to: waiting\n    by: [staff]",
+        "    to: waiting\n    by: [staff]\n    effects: [{assign: none}]",
+    )
+    (problem,) = problems(text)
+    assert "'ask' clears the assignee, but 'waiting' requires one" in problem.message
