@@ -26,7 +26,17 @@ def ticket_get_for_actor(*, user, key: str) -> Ticket:
     )
     if ticket is None:
         raise NotFound("no such ticket")
+    ticket._checked_for = user.pk
     return ticket
+
+
+def _ensure_visible(user, ticket: Ticket) -> None:
+    """Reads below take a ticket object; make sure this person may see it. A ticket just
+    read by `ticket_get_for_actor` for the same person needs no second query."""
+    if getattr(ticket, "_checked_for", None) == getattr(user, "pk", False):
+        return
+    if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
+        raise NotFound("no such ticket")
 
 
 @dataclass(frozen=True)
@@ -46,12 +56,14 @@ def ticket_list_for_actor(*, user, limit: int = 50, lang: str = "en") -> list[Ti
 
 def next_step_for(*, user, ticket: Ticket, lang: str) -> NextStep:
     """What this person sees as the ticket's status, their possible moves and what is next."""
+    _ensure_visible(user, ticket)
     return next_step(
         workflow_of(ticket), snapshot(ticket), actor_for(user, ticket.desk), lang, clock.now()
     )
 
 
 def comments_for(*, user, ticket: Ticket) -> list[Comment]:
+    _ensure_visible(user, ticket)
     rows = Comment.objects.filter(ticket=ticket).select_related("author")
     if not user.is_supplier_staff:
         rows = rows.filter(internal=False)
@@ -59,6 +71,7 @@ def comments_for(*, user, ticket: Ticket) -> list[Comment]:
 
 
 def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
+    _ensure_visible(user, ticket)
     rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not user.is_supplier_staff:
         rows = rows.filter(public=True)

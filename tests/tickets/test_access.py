@@ -82,6 +82,18 @@ def test_reads_hide_foreign_tickets(world, foreign, intruder):
     assert foreign not in READS["list"](user, foreign)
 
 
+@pytest.mark.parametrize("read", ["comments_for", "history_for", "next_step_for"])
+@pytest.mark.parametrize("intruder", ["bob", "outsider"])
+def test_reads_of_a_ticket_object_check_visibility_too(world, foreign, read, intruder):
+    kwargs = {"lang": "en"} if read == "next_step_for" else {}
+    with pytest.raises(NotFound):
+        getattr(selectors, read)(user=getattr(world, intruder), ticket=foreign, **kwargs)
+    fetched = selectors.ticket_get_for_actor(user=world.amir, key=foreign.key)
+    assert getattr(selectors, read)(user=world.amir, ticket=fetched, **kwargs) is not None
+    with pytest.raises(NotFound):  # the check is per person, not per object
+        getattr(selectors, read)(user=world.bob, ticket=fetched, **kwargs)
+
+
 def test_customers_never_see_internal_notes_or_their_history(world, foreign):
     comments = selectors.comments_for(user=world.amir, ticket=foreign)
     assert all("CANARY" not in c.body for c in comments)
