@@ -1,0 +1,466 @@
+"""The TIME m SYSTEM customer centre (seed 000, preset `tms`) told as one story through the
+real ticket services: database rows, history, release deliveries and timers fired by the
+worker, with a clock the test moves by hand.
+
+A case shows two levels, "Status, Sub-status". The customer never picks a status; they
+answer when asked and give their verdict in TEST, in PROD and on a solution.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from casedesk.common.errors import TransitionRefused
+from casedesk.ops.worker import run_once
+from casedesk.tickets import services
+from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.releases import release_record
+from casedesk.tickets.selectors import history_for, next_step_for, ticket_get_for_actor
+from tests.conftest import make_desk
+
+UB = "under_behandling"
+EIGHT_DAYS = timedelta(days=8)
+
+
+def reload(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_related("team").get(pk=ticket.pk)
+
+
+def place(ticket: Ticket) -> tuple[str, str]:
+    return ticket.status, ticket.sub_status
+
+
+def team(ticket: Ticket) -> str:
+    return ticket.team.slug if ticket.team_id else ""
+
+
+def state(ticket: Ticket) -> tuple:
+    """Everything a refused move must leave as it was."""
+    t = reload(ticket)
+    return (
+        t.version,
+        place(t),
+        t.turn,
+        t.priority,
+        team(t),
+        t.assignee_id,
+        sorted(t.flags),
+        dict(t.fields),
+        t.cycle,
+        TicketEvent.objects.filter(ticket=t).count(),
+        Comment.objects.filter(ticket=t).count(),
+    )
+
+
+def system_moves(ticket: Ticket):
+    return TicketEvent.objects.filter(ticket=ticket, kind="transition", actor_kind="system")
+
+
+def last_move(ticket: Ticket) -> TicketEvent:
+    return TicketEvent.objects.filter(ticket=ticket, kind="transition").last()
+
+
+def refused(reason: str, **kwargs) -> TransitionRefused:
+    with pytest.raises(TransitionRefused) as caught:
+        services.ticket_transition(**kwargs)
+    assert caught.value.reason == reason, caught.value.message
+    return caught.value
+
+
+def deploy(world, desk, org, environment: str, version: str) -> tuple[int, int]:
+    """A lead records a deployment; the worker then delivers it (`casedesk worker --once`)."""
+    release_record(
+        actor=world.lead, organisation=org, desk=desk, environment=environment, version=version
+    )
+    return run_once()
+
+
+def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(world, clock, db):
+    desk = make_desk(
+        "tms", "TMS", [world.org_a, world.org_b], {world.agent: "agent", world.lead: "lead"}
+    )
+    alice, amir, bob, agent = world.alice, world.amir, world.bob, world.agent
+
+    # -- Ny (Ubehandlet) ------------------------------------------------------------------
+    # The customer reports a fault in the portal. Nobody at the supplier has read it yet.
+    case = services.ticket_create(
+        actor=alice,
+        desk=desk,
+        title="Lønkørslen stopper ved afdeling 12",
+        description="Kørslen stopper med en fejl, når afdeling 12 kommer med.",
+    )
+    case = reload(case)
+    assert case.key == "TMS-1"
+    assert (place(case), case.category, case.turn) == (("ny", ""), "new", "supplier")
+    assert (case.type, case.priority, case.cycle) == ("fejl", "normal", 1)
+    created = TicketEvent.objects.get(ticket=case)
+    assert (created.kind, created.actor, created.data["status"]) == ("created", alice, "ny")
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert (step.label, step.turn, step.actions) == ("Ny (Ubehandlet)", "supplier", ())
+    assert not TicketTimer.objects.filter(ticket=case).exists()
+
+    # Customers cannot change these statuses: not even "receive" on their own case.
+    before = state(case)
+    refused("role", actor=alice, ticket=case, transition="receive", assignee=agent)
+    assert state(case) == before
+
+    # -- Modtaget: a supporter has read the case and it is assigned to them ----------------
+    clock.advance(hours=1)
+    error = refused("requirement", actor=agent, ticket=case, transition="receive")
+    assert error.missing == ("assignee",)
+    assert state(case) == before
+    services.ticket_transition(actor=agent, ticket=case, transition="receive", assignee=agent)
+    case = reload(case)
+    assert place(case) == ("modtaget", "normal")
+    assert (case.assignee, team(case), case.turn) == (agent, "support", "supplier")
+    assigned = TicketEvent.objects.get(ticket=case, kind="assigned")
+    assert assigned.data["assignee"] == [None, agent.pk]
+    move = last_move(case)
+    assert move.data["transition"] == "receive" and move.data["team"] == ["", "support"]
+    assert next_step_for(user=alice, ticket=case, lang="da").label == "Modtaget, Normal"
+
+    # -- Under behandling: the second level says who has the case right now -----------------
+    clock.advance(hours=2)
+    services.ticket_transition(actor=agent, ticket=case, transition="start_work")
+    case = reload(case)
+    assert place(case) == (UB, "normal") and team(case) == "support"
+    # The supporter needs the developers; then hands back to support.
+    services.ticket_transition(actor=agent, ticket=case, transition="to_development")
+    case = reload(case)
+    assert (place(case), team(case)) == ((UB, "afventer_udviklingen"), "development")
+    assert next_step_for(user=alice, ticket=case, lang="da").label == (
+        "Under behandling, Afventer udviklingen"
+    )
+    services.ticket_transition(actor=agent, ticket=case, transition="to_operations")
+    assert (place(reload(case)), team(reload(case))) == ((UB, "afventer_tms_drift"), "operations")
+    # Staff may show any working combination by hand, with a word to the customer; that
+    # changes no team. Standby is agreed with the customer, and then nobody is on the move.
+    refused(
+        "invalid",
+        actor=agent,
+        ticket=case,
+        transition="change_sub_status",
+        sub_status="godkendt_af_kunde",  # a closing sub-status, not a working one
+        comment="Forkert valg.",
+    )
+    services.ticket_transition(
+        actor=agent,
+        ticket=case,
+        transition="change_sub_status",
+        sub_status="standby",
+        comment="Som aftalt venter vi, til lønkørslen i denne måned er færdig.",
+    )
+    case = reload(case)
+    assert (place(case), team(case)) == ((UB, "standby"), "operations")
+    assert (case.turn, case.active) == ("nobody", False)
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert (step.label, step.turn, step.actions) == ("Under behandling, Standby", "nobody", ())
+    services.ticket_transition(actor=agent, ticket=case, transition="to_support")
+    case = reload(case)
+    assert (place(case), team(case)) == ((UB, "afventer_supporter"), "support")
+    assert (case.turn, case.active) == ("supplier", True)
+
+    # -- Afventer mere info fra kunde: nothing happens until the customer answers -----------
+    clock.advance(hours=1)
+    refused("requirement", actor=agent, ticket=case, transition="ask_for_info")
+    services.ticket_transition(
+        actor=agent,
+        ticket=case,
+        transition="ask_for_info",
+        comment="Hvilken version af lønmodulet kører I?",
+    )
+    case = reload(case)
+    assert (place(case), case.turn) == ((UB, "afventer_mere_info_fra_kunde"), "customer")
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert step.label == "Under behandling, Afventer mere info fra kunde"
+    assert step.turn == "customer"
+    assert step.actions == ()  # the customer answers by writing, not with a button
+    assert [(e.event, e.target) for e in step.events] == [
+        ("customer_commented", "Under behandling, Afventer supporter")
+    ]
+
+    # The customer's reply by itself sends the case back to a supporter.
+    clock.advance(hours=3)
+    answer = services.comment_add(actor=alice, ticket=case, body="Vi kører version 3.1.0.")
+    case = reload(case)
+    assert (place(case), case.turn) == ((UB, "afventer_supporter"), "supplier")
+    assert case.awaiting_reply_since == clock()  # staff still owe the customer an answer
+    auto = last_move(case)
+    assert (auto.actor_kind, auto.actor, auto.channel) == ("system", None, "system")
+    assert auto.data["transition"] == "customer_answered"
+    assert auto.data["cause"] == {"event": "customer_commented", "comment": answer.pk}
+    # Elsewhere a customer's comment moves nothing.
+    services.comment_add(actor=alice, ticket=case, body="Og vi bruger Windows Server 2019.")
+    assert place(reload(case)) == (UB, "afventer_supporter")
+
+    # A case of another organisation waits for the same fix (used for the releases below).
+    other = services.ticket_create(actor=bob, desk=desk, title="Samme fejl hos B")
+    services.ticket_transition(actor=agent, ticket=other, transition="receive", assignee=agent)
+    services.ticket_transition(
+        actor=agent, ticket=other, transition="await_update", fields={"fix_version": "3.1.2"}
+    )
+    assert place(reload(other)) == (UB, "afventer_distribution_start")
+
+    # -- Afventer Distribution start: the fix needs an update of the customer's system -----
+    clock.advance(days=1)
+    services.ticket_transition(actor=agent, ticket=case, transition="to_development")
+    error = refused("requirement", actor=agent, ticket=case, transition="await_update")
+    assert error.missing == ("field:fix_version",)
+    services.ticket_transition(
+        actor=agent, ticket=case, transition="await_update", fields={"fix_version": "3.1.2"}
+    )
+    case = reload(case)
+    assert place(case) == (UB, "afventer_distribution_start")
+    assert case.fields["fix_version"] == "3.1.2"
+    assert case.awaiting_reply_since is None  # staff acted, the customer has an answer
+    waiting = state(case)
+
+    # A TEST update with an OLDER version does not carry the fix: nothing moves.
+    clock.advance(days=2)
+    assert deploy(world, desk, world.org_a, "TEST", "3.1.1") == (0, 1)
+    assert state(case) == waiting
+    # Production never comes before TEST.
+    assert deploy(world, desk, world.org_a, "PROD", "3.2") == (0, 1)
+    assert state(case) == waiting
+    # Another organisation's TEST update moves their case, not ours.
+    assert deploy(world, desk, world.org_b, "TEST", "3.2") == (0, 1)
+    assert state(case) == waiting
+    assert place(reload(other)) == (UB, "opdateret_i_test_afventer_accept")
+
+    # -- Opdateret i TEST. Afventer kunde accept -------------------------------------------
+    clock.advance(days=1)
+    assert deploy(world, desk, world.org_a, "TEST", "3.1.2") == (0, 1)
+    case = reload(case)
+    assert place(case) == (UB, "opdateret_i_test_afventer_accept")
+    assert (case.turn, team(case)) == ("customer", "support")
+    moved = last_move(case)
+    assert (moved.actor_kind, moved.data["transition"]) == ("system", "updated_in_test")
+    assert moved.data["cause"]["environment"] == "TEST"
+    assert moved.data["cause"]["version"] == "3.1.2"
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert step.label == "Under behandling, Opdateret i TEST. Afventer kunde accept"
+    assert {(a.key, a.label) for a in step.actions} == {
+        ("accept_in_test", "Accepter rettelsen i TEST"),
+        ("reject_in_test", "Afvis rettelsen i TEST"),
+    }
+    assert step.timer is None  # the case is not closed here; production comes next
+
+    # A colleague of the reporter tries the fix in TEST and accepts it on the case.
+    clock.advance(days=2)
+    services.ticket_transition(actor=amir, ticket=case, transition="accept_in_test")
+    case = reload(case)
+    assert place(case) == (UB, "opdateret_i_test_accepteret")
+    assert case.category == "open" and case.closed_at is None
+    assert last_move(case).actor == amir
+    # Another TEST update now moves nothing: the case waits for production.
+    assert deploy(world, desk, world.org_a, "TEST", "3.3") == (0, 1)
+    assert place(reload(case)) == (UB, "opdateret_i_test_accepteret")
+
+    # -- Opdateret i PROD. Afventer kunde accept -------------------------------------------
+    clock.advance(days=5)
+    updated_at = clock()
+    assert deploy(world, desk, world.org_a, "PROD", "3.3") == (0, 1)
+    case = reload(case)
+    assert place(case) == (UB, "opdateret_i_prod_afventer_accept")
+    assert (case.turn, case.status_entered_at) == ("customer", updated_at)
+    assert last_move(case).data["cause"]["environment"] == "PROD"
+    assert place(reload(other)) == (UB, "opdateret_i_test_afventer_accept")  # B: no PROD
+    timer = TicketTimer.objects.get(ticket=case)
+    assert (timer.timer, timer.transition) == ("prod_close", "prod_timeout")
+    assert timer.due_at == updated_at + EIGHT_DAYS
+    assert timer.ticket_version == case.version
+
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert step.label == "Under behandling, Opdateret i PROD. Afventer kunde accept"
+    assert step.turn == "customer"
+    assert {(a.key, a.label) for a in step.actions} == {
+        ("accept_in_prod", "Accepter og luk sagen"),
+        ("reject_in_prod", "Afvis rettelsen i PROD"),
+    }
+    assert step.timer is not None and step.timer.due_at == updated_at + EIGHT_DAYS
+    assert step.timer.notice == "Hører vi ikke fra dig, lukker vi sagen den {date}."
+    assert step.timer.target == "Lukket, Normal"
+
+    # The 8 days count from the update itself: a staff comment does not push them.
+    clock.advance(days=3)
+    services.comment_add(actor=agent, ticket=case, body="Virker rettelsen hos jer?")
+    assert TicketTimer.objects.get(ticket=case).due_at == updated_at + EIGHT_DAYS
+
+    # The customer stays silent. A moment before the 8 days are up nothing happens ...
+    clock.set(updated_at + EIGHT_DAYS - timedelta(seconds=1))
+    assert run_once() == (0, 0)
+    assert place(reload(case)) == (UB, "opdateret_i_prod_afventer_accept")
+    assert not system_moves(case).filter(data__transition="prod_timeout").exists()
+
+    # ... and at the due time the worker closes the case, without calling it accepted.
+    clock.advance(seconds=1)
+    assert run_once() == (1, 0)
+    case = reload(case)
+    assert place(case) == ("lukket", "normal")
+    assert (case.category, case.turn, case.closed_at) == ("closed", "nobody", clock())
+    timed_out = system_moves(case).filter(data__transition="prod_timeout")
+    assert timed_out.count() == 1
+    assert timed_out.get().data["cause"]["timer"] == "prod_close"
+    assert not TicketTimer.objects.filter(ticket=case).exists()
+    assert run_once() == (0, 0)  # fired once, never again
+    assert system_moves(case).filter(data__transition="prod_timeout").count() == 1
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert (step.label, step.actions, step.timer) == ("Lukket, Normal", (), None)
+
+    # -- Genåbnet: the problem comes back --------------------------------------------------
+    clock.advance(days=4)
+    services.comment_add(actor=alice, ticket=case, body="Fejlen er kommet igen i dag.")
+    case = reload(case)
+    assert place(case) == ("lukket", "normal")  # writing does not reopen it by itself
+    closed = state(case)
+    refused("role", actor=alice, ticket=case, transition="reopen", comment="Åbn den igen.")
+    assert state(case) == closed
+    error = refused("requirement", actor=agent, ticket=case, transition="reopen")
+    assert error.missing == ("comment",)
+    assert state(case) == closed
+
+    clock.advance(hours=1)
+    services.ticket_transition(
+        actor=agent, ticket=case, transition="reopen", comment="Fejlen er opstået igen."
+    )
+    case = reload(case)
+    assert place(case) == ("genaabnet", "normal")
+    assert case.flags == ["urgent"]  # HASTER inside the company
+    assert (case.priority, case.cycle, team(case)) == ("hoj", 2, "support")
+    assert "fix_version" not in case.fields  # the old fix did not solve it
+    assert (case.category, case.closed_at) == ("open", None)
+    reopened = last_move(case)
+    assert reopened.data["priority"] == ["normal", "hoj"]
+    assert reopened.data["cycle"] == 2
+    assert reopened.data["fields"] == {"fix_version": ["3.1.2", None]}
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert (step.label, step.turn) == ("Genåbnet, Normal", "supplier")
+    assert "urgent" in step.flags
+
+    # -- Afventer godkendelse fra kunde: 8 days from the last case entry --------------------
+    clock.advance(hours=2)
+    services.ticket_transition(actor=agent, ticket=case, transition="start_work")
+    assert place(reload(case)) == (UB, "normal") and reload(case).flags == ["urgent"]
+    clock.advance(days=1)
+    asked_at = clock()
+    services.ticket_transition(
+        actor=agent,
+        ticket=case,
+        transition="ask_for_approval",
+        comment="Indstillingen for afdeling 12 er rettet.",
+    )
+    case = reload(case)
+    assert (place(case), case.turn) == ((UB, "afventer_godkendelse_fra_kunde"), "customer")
+    timer = TicketTimer.objects.get(ticket=case)
+    assert (timer.timer, timer.due_at) == ("approval_close", asked_at + EIGHT_DAYS)
+
+    # The customer is refused every staff move here, and the case stays as it is.
+    waiting = state(case)
+    for transition, extra in (
+        ("start_work", {}),
+        ("close", {"comment": "Luk den bare."}),
+        ("to_development", {}),
+        ("approval_timeout", {}),
+    ):
+        refused("role", actor=alice, ticket=case, transition=transition, **extra)
+        assert state(case) == waiting, transition
+
+    # A staff comment is case activity: the 8 days start again.
+    clock.advance(days=3)
+    services.comment_add(actor=agent, ticket=case, body="Har I nået at se på det?")
+    assert TicketTimer.objects.get(ticket=case).due_at == clock() + EIGHT_DAYS
+
+    # The customer writes back: the clock waits until the supplier has answered.
+    clock.advance(days=2)
+    services.comment_add(actor=alice, ticket=case, body="Vi tester først i næste uge.")
+    case = reload(case)
+    assert place(case) == (UB, "afventer_godkendelse_fra_kunde")
+    assert not TicketTimer.objects.filter(ticket=case).exists()
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert step.reply_pending and step.timer is None
+    clock.advance(days=30)
+    assert run_once() == (0, 0)
+    assert place(reload(case)) == (UB, "afventer_godkendelse_fra_kunde")
+
+    clock.advance(hours=1)
+    answered_at = clock()
+    services.comment_add(actor=agent, ticket=case, body="Det er helt fint, vi venter.")
+    case = reload(case)
+    timer = TicketTimer.objects.get(ticket=case)
+    assert timer.due_at == answered_at + EIGHT_DAYS
+    assert timer.ticket_version == case.version
+
+    # What the customer sees, in Danish: both levels, their move, their buttons, the date.
+    step = next_step_for(user=alice, ticket=case, lang="da")
+    assert step.label == "Under behandling, Afventer godkendelse fra kunde"
+    assert (step.status_label, step.sub_label) == (
+        "Under behandling",
+        "Afventer godkendelse fra kunde",
+    )
+    assert step.turn == "customer" and not step.reply_pending
+    assert {(a.key, a.label) for a in step.actions} == {
+        ("approve", "Godkend løsningen og luk sagen"),
+        ("not_approved", "Ikke godkendt"),
+    }
+    not_approved = next(a for a in step.actions if a.key == "not_approved")
+    assert not_approved.needs == ("comment",)
+    assert not_approved.prompt == "Hvad mangler der stadig?"
+    assert step.timer.due_at == answered_at + EIGHT_DAYS
+    assert step.timer.notice.startswith("Godkender du ikke løsningen")
+    assert step.timer.notice.format(date="12.01.2027").endswith("den 12.01.2027.")
+    assert step.timer.target == "Lukket, Normal"
+    # Staff see their own moves, not the customer's buttons only.
+    staff_keys = {a.key for a in next_step_for(user=agent, ticket=case, lang="da").actions}
+    assert {"approve", "not_approved", "start_work", "close"} <= staff_keys
+    assert "approval_timeout" not in staff_keys
+
+    # Nobody answers: the worker closes the case at the due time, once.
+    clock.set(answered_at + EIGHT_DAYS - timedelta(minutes=1))
+    assert run_once() == (0, 0)
+    clock.set(answered_at + EIGHT_DAYS)
+    assert run_once() == (1, 0)
+    case = reload(case)
+    assert (place(case), case.cycle) == (("lukket", "normal"), 2)
+    assert case.flags == ["urgent"]
+    timed_out = system_moves(case).filter(data__transition="approval_timeout")
+    assert timed_out.count() == 1
+    assert timed_out.get().data["cause"] == {
+        "timer": "approval_close",
+        "due_at": (answered_at + EIGHT_DAYS).isoformat(),
+    }
+    # The system's own moves: the answer, the TEST and PROD updates and the two closes.
+    assert [e.data["transition"] for e in system_moves(case)] == [
+        "customer_answered",
+        "updated_in_test",
+        "updated_in_prod",
+        "prod_timeout",
+        "approval_timeout",
+    ]
+
+    # The whole story is in the customer's history, in order.
+    seen = ticket_get_for_actor(user=alice, key="tms-1")
+    moves = [
+        e.data["transition"] for e in history_for(user=alice, ticket=seen) if e.kind == "transition"
+    ]
+    assert moves == [
+        "receive",
+        "start_work",
+        "to_development",
+        "to_operations",
+        "change_sub_status",
+        "to_support",
+        "ask_for_info",
+        "customer_answered",
+        "to_development",
+        "await_update",
+        "updated_in_test",
+        "accept_in_test",
+        "updated_in_prod",
+        "prod_timeout",
+        "reopen",
+        "start_work",
+        "ask_for_approval",
+        "approval_timeout",
+    ]
