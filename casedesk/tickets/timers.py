@@ -31,7 +31,8 @@ log = logging.getLogger("casedesk.timers")
 def _fire_one(ticket_id: int, now: datetime) -> bool:
     with transaction.atomic():
         ticket = (
-            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            Ticket.objects.select_related("workflow", "team")
+            .select_for_update(skip_locked=True, of=("self",))
             .filter(pk=ticket_id)
             .first()
         )
