@@ -57,10 +57,11 @@ def test_the_console_script_runs_without_a_database(tmp_path):
 
 @pytest.mark.django_db
 def test_demo_data_puts_a_ticket_in_every_reachable_place_of_every_preset(capsys):
+    from django.core.management import call_command
+
     from casedesk.desks.models import Desk
     from casedesk.ops.demo import plan
     from casedesk.tickets.models import Ticket, TicketEvent
-    from django.core.management import call_command
 
     call_command("demo")
     out = capsys.readouterr().out

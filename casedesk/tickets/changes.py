@@ -35,7 +35,12 @@ def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
     """Lock the ticket row for this transaction, as `user` sees it (None: the system)."""
     assert transaction.get_connection().in_atomic_block, "lock_ticket needs a transaction"
     rows = Ticket.objects if user is None else Ticket.objects.visible_to(user)
-    ticket = rows.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+    ticket = (
+        rows.select_related("desk", "workflow", "team")
+        .select_for_update(of=("self",))
+        .filter(pk=ticket_id)
+        .first()
+    )
     if ticket is None:
         raise NotFound("no such ticket")
     if expected_version is not None and ticket.version != expected_version:

@@ -61,6 +61,8 @@ def authorise(user, verb: str, desk: Desk) -> Actor:
 
 def ensure_desk_visible(user, desk: Desk) -> None:
     """A customer works only with desks their organisation uses; staff with their desks."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise NotFound("no such desk")
     if user.is_superuser:
         return
     if user.is_supplier_staff:

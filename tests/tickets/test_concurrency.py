@@ -170,3 +170,87 @@ def test_timer_racing_a_customer_reply_never_loses_the_reply(world, clock):
             TicketEvent.objects.filter(ticket=t, kind="transition", actor_kind="system").count()
             <= 1
         )
+
+
+def test_marking_two_tickets_duplicates_of_each_other_at_once(world):
+    from casedesk.common.errors import InvalidInput
+    from casedesk.tickets.models import TicketLink
+
+    for trial in range(15):
+        a = services.ticket_create(actor=world.alice, desk=world.desk, title=f"a{trial}")
+        b = services.ticket_create(actor=world.amir, desk=world.desk, title=f"b{trial}")
+        results = race(
+            lambda a=a, b=b: services.ticket_mark_duplicate(
+                actor=world.agent, ticket=a, original=b
+            ),
+            lambda a=a, b=b: services.ticket_mark_duplicate(actor=world.lead, ticket=b, original=a),
+        )
+        assert sorted(type(r).__name__ for r in results) == ["InvalidInput", "Ticket"], results
+        assert isinstance(next(r for r in results if not isinstance(r, Ticket)), InvalidInput)
+        links = TicketLink.objects.filter(source__in=(a, b), kind="duplicate_of")
+        assert links.count() == 1
+        survivor = links.get().target
+        survivor.refresh_from_db()
+        assert survivor.category not in ("closed", "cancelled")  # never both closed
+
+
+def test_mixed_writers_never_deadlock_or_lose_a_write(world):
+    """Eight writers change four tickets in random order: comments, notes, moves,
+    assignments, links. Only domain refusals may reach them; every comment survives."""
+    import random
+
+    tickets = [
+        services.ticket_create(actor=world.alice, desk=world.desk, title=f"m{i}") for i in range(4)
+    ]
+    actors = [world.agent, world.lead, world.alice, world.amir]
+    written: list[str] = []
+    lock = threading.Lock()
+
+    def writer(seed: int):
+        rng = random.Random(seed)
+        errors = []
+        for step in range(25):
+            t = rng.choice(tickets)
+            actor = rng.choice(actors)
+            try:
+                choice = rng.randrange(5)
+                if choice == 0:
+                    body = f"w{seed}-{step}"
+                    services.comment_add(actor=actor, ticket=t, body=body)
+                    with lock:
+                        written.append(body)
+                elif choice == 1:
+                    services.comment_add(actor=world.agent, ticket=t, body="note", internal=True)
+                elif choice == 2:
+                    move = rng.choice(["start", "resolve", "reopen", "ask_customer", "confirm"])
+                    services.ticket_transition(
+                        actor=actor,
+                        ticket=t,
+                        transition=move,
+                        comment="c",
+                        assignee=world.agent if move == "start" else None,
+                    )
+                elif choice == 3:
+                    services.ticket_assign(
+                        actor=world.lead, ticket=t, assignee=rng.choice([world.agent, world.lead])
+                    )
+                else:
+                    other = rng.choice([x for x in tickets if x.pk != t.pk])
+                    services.ticket_link(actor=world.agent, ticket=t, other=other)
+            except (TransitionRefused, StaleTicket) as exc:
+                errors.append(type(exc).__name__)
+            except Exception as exc:  # a deadlock or anything else unexpected
+                return exc
+        return errors
+
+    results = race(*[(lambda s=s: writer(s)) for s in range(8)])
+    unexpected = [r for r in results if isinstance(r, Exception)]
+    assert not unexpected, unexpected
+    assert Comment.objects.filter(body__in=written).count() == len(written)
+    for t in tickets:
+        t.refresh_from_db()
+        last_move = (
+            TicketEvent.objects.filter(ticket=t, kind="transition").order_by("at", "id").last()
+        )
+        if last_move is not None:
+            assert last_move.data["to"]["status"] == t.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound, StaleTicket, TransitionRefused
 from casedesk.tickets import services
@@ -74,6 +75,12 @@ def test_who_may_open_tickets_where(world):
         services.ticket_create(
             actor=world.outsider, desk=world.desk, title="x", reporter=world.alice
         )
+    with pytest.raises(NotFound):
+        services.ticket_create(actor=AnonymousUser(), desk=world.desk, title="x")
+    world.amir.is_active = False
+    world.amir.save()
+    with pytest.raises(NotFound):
+        services.ticket_create(actor=world.amir, desk=world.desk, title="x")
     with pytest.raises(Forbidden):  # customers open tickets for themselves only
         services.ticket_create(actor=world.alice, desk=world.desk, title="x", reporter=world.amir)
     with pytest.raises(InvalidInput) as caught:

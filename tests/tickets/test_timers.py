@@ -141,3 +141,15 @@ def test_a_release_moves_exactly_the_tickets_it_fixes(world, clock):
         "version": "2.10",
         "deployment": event.data["cause"]["deployment"],
     }
+
+
+def test_a_timer_never_makes_a_move_the_system_may_not_make(world, ticket, clock, caplog):
+    t = resolved(world, ticket)
+    # as if the row had been tampered with, or the workflow changed under it
+    TicketTimer.objects.filter(ticket=t).update(transition="resolve")
+    clock.advance(days=8)
+    assert timers_fire_due() == 0
+    t.refresh_from_db()
+    assert t.status == "resolved"
+    assert not TicketTimer.objects.filter(ticket=t).exists()
+    assert "refused" in caplog.text

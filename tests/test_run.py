@@ -1,0 +1,56 @@
+"""`casedesk run` on a fresh machine: migrates, loads the demo, serves, runs the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_starts_web_and_worker_with_demo_data(tmp_path):
+    port = free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(CASEDESK_DATA_DIR=str(tmp_path), CASEDESK_WORKER_INTERVAL="0.5")
+    exe = Path(sys.executable).with_name("casedesk")
+    process = subprocess.Popen(
+        [str(exe), "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.5)
+        assert '"status": "ok"' in body and "sqlite" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
+            assert r.status == 200 and b"Log in" in r.read()
+        assert (tmp_path / "casedesk.sqlite3").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert "Demo data loaded" in output and "acme.approver" in output
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "worker started" in output
