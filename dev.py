@@ -104,7 +104,11 @@ def lint() -> int:
         [str(BIN / "casedesk"), "workflows", "check"],
     ]
     for step in steps:
-        print("==", " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)), flush=True)
+        print(
+            "==",
+            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+            flush=True,
+        )
         if subprocess.run(step, cwd=ROOT, check=False).returncode:
             return 1
     return 0
@@ -122,7 +126,9 @@ def main(argv: list[str]) -> int:
         return lint()
     if command == "test":
         return run_tests(rest, env)
-    return subprocess.run([str(BIN / "casedesk"), "run", *rest], cwd=ROOT, env=env, check=False).returncode
+    return subprocess.run(
+        [str(BIN / "casedesk"), "run", *rest], cwd=ROOT, env=env, check=False
+    ).returncode
 
 
 if __name__ == "__main__":
