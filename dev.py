@@ -91,7 +91,9 @@ def run_tests(rest: list[str], env: dict[str, str]) -> int:
             return 1
         return first.returncode
     print(f"== Test pass 2/2: PostgreSQL at {urlparse(url).hostname}", flush=True)
-    pg_env = {**env, "DATABASE_URL": url, "CASEDESK_TEST_DATABASE": "test_casedesk"}
+    # One test database per checkout, so two checkouts can test at the same time.
+    suffix = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    pg_env = {**env, "DATABASE_URL": url, "CASEDESK_TEST_DATABASE": f"test_casedesk_{suffix}"}
     second = subprocess.run([python(), "-m", "pytest", *rest], cwd=ROOT, env=pg_env, check=False)
     return first.returncode or second.returncode
 

@@ -57,6 +57,20 @@ class TeamInline(admin.TabularInline):
     filter_horizontal = ["members"]
 
 
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "desk"]
+    list_filter = ["desk"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "desk", "role"]
+    list_filter = ["desk", "role"]
+    list_select_related = ["user", "desk"]
+
+
 @admin.register(Desk)
 class DeskAdmin(admin.ModelAdmin):
     list_display = ["name", "key_prefix", "workflow", "time_zone"]
