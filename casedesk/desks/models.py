@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -11,10 +9,21 @@ from django.db import models
 from casedesk.accounts.models import STAFF_ROLES, Organisation
 from casedesk.workflow import Workflow, load_text
 
+# Versions are immutable and named by their checksum, so a compiled workflow can be kept
+# for the life of the process under that name.
+_COMPILED: dict[str, Workflow] = {}
 
-@lru_cache(maxsize=256)
-def _compiled(checksum: str, source: str, origin: str) -> Workflow:
-    return load_text(source, origin)
+
+def compiled_workflow(checksum: str, source: str | None = None, origin: str = "") -> Workflow:
+    """The loaded workflow with this checksum (reading its source only the first time)."""
+    wf = _COMPILED.get(checksum)
+    if wf is None:
+        if source is None:
+            source, origin = WorkflowVersion.objects.values_list("source", "origin").get(
+                checksum=checksum
+            )
+        wf = _COMPILED[checksum] = load_text(source, origin or checksum[:8])
+    return wf
 
 
 class WorkflowVersion(models.Model):
@@ -35,7 +44,9 @@ class WorkflowVersion(models.Model):
 
     @property
     def workflow(self) -> Workflow:
-        return _compiled(self.checksum, self.source, self.origin or self.slug)
+        if self.checksum in _COMPILED:
+            return _COMPILED[self.checksum]
+        return compiled_workflow(self.checksum, self.source, self.origin or self.slug)
 
 
 key_prefix_validator = RegexValidator(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F
+
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
 from casedesk.desks.models import Desk
@@ -13,6 +15,7 @@ from casedesk.workflow import NextStep, next_step
 from .bridge import actor_for, snapshot, workflow_of
 from .models import Comment, Ticket, TicketEvent
 from .permissions import ensure_desk_visible
+from .search import Page, TicketFilters, apply_filters, page
 
 
 def ticket_get_for_actor(*, user, key: str) -> Ticket:
@@ -39,6 +42,25 @@ def _ensure_visible(user, ticket: Ticket) -> None:
         raise NotFound("no such ticket")
 
 
+def ticket_page_for_actor(
+    *, user, filters: TicketFilters | None = None, cursor: str | None = None, limit: int = 50
+) -> Page:
+    """One keyset page of the tickets this person may see, filtered.
+
+    At most four statements whatever the page holds: the tickets with their desk,
+    organisation and assignee, then the reporters, customer-side assignees and teams (each
+    only if any row has one). More joins in one statement cost more to plan than to run on
+    PostgreSQL (44 ms against 10 ms at a million tickets, bench/lists.py)."""
+    filters = filters or TicketFilters()
+    rows = (
+        apply_filters(Ticket.objects.visible_to(user), filters, user)
+        .annotate(workflow_checksum=F("workflow__checksum"))
+        .select_related("desk", "organisation", "assignee")
+        .prefetch_related("reporter", "customer_assignee", "team")
+    )
+    return page(rows, sort=filters.sort, cursor=cursor, limit=limit)
+
+
 @dataclass(frozen=True)
 class TicketRow:
     ticket: Ticket
@@ -46,12 +68,8 @@ class TicketRow:
 
 
 def ticket_list_for_actor(*, user, limit: int = 50, lang: str = "en") -> list[TicketRow]:
-    tickets = (
-        Ticket.objects.visible_to(user)
-        .select_related("workflow")
-        .order_by("-updated_at", "-id")[: max(1, min(limit, 200))]
-    )
-    return [TicketRow(t, workflow_of(t).place_label(t.status, t.sub_status, lang)) for t in tickets]
+    found = ticket_page_for_actor(user=user, limit=limit).tickets
+    return [TicketRow(t, workflow_of(t).place_label(t.status, t.sub_status, lang)) for t in found]
 
 
 def next_step_for(*, user, ticket: Ticket, lang: str) -> NextStep:
