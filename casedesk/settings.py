@@ -150,12 +150,20 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+MEDIA_ROOT = DATA_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+# One attachment may be at most this large; a request may carry at most this many files.
+CASEDESK_MAX_ATTACHMENT_BYTES = int(os.environ.get("CASEDESK_MAX_ATTACHMENT_BYTES", 25 * 1024**2))
+CASEDESK_MAX_ATTACHMENTS = 20
+DATA_UPLOAD_MAX_NUMBER_FILES = CASEDESK_MAX_ATTACHMENTS
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 STATIC_URL = "/static/"
 # Static files are served by WhiteNoise straight from the installed package, so the
 # embedded default needs no collectstatic step; set CASEDESK_STATIC_ROOT to collect them.
 STATIC_ROOT = os.environ.get("CASEDESK_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = DATA_DIR / "media"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

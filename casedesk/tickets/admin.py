@@ -3,7 +3,15 @@ where the workflow and the permissions are checked and history is written."""
 
 from django.contrib import admin
 
-from .models import Comment, Participant, Ticket, TicketEvent, TicketLink, TicketTimer
+from .models import (
+    Attachment,
+    Comment,
+    Participant,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketTimer,
+)
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -71,6 +79,14 @@ class CommentAdmin(ReadOnly):
     list_display = ["ticket", "created_at", "author", "internal"]
     list_select_related = ["ticket", "author"]
     show_full_result_count = False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnly):
+    list_display = ["ticket", "name", "size", "content_type", "internal", "created_at"]
+    list_select_related = ["ticket"]
+    show_full_result_count = False
+    exclude = ["file"]  # downloads go through the checked, sandboxed view, not a media URL
 
 
 admin.site.register(TicketLink, ReadOnly)

@@ -147,6 +147,35 @@ class Comment(models.Model):
         return f"{'Note' if self.internal else 'Comment'} on {self.ticket_id}"
 
 
+class Attachment(models.Model):
+    """A file on a ticket. Stored under a generated name; `name` is only for display."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(max_length=200)
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    # Attached to an internal note: customers never see it.
+    internal = models.BooleanField(default=False)
+    channel = models.CharField(max_length=10, choices=CHANNELS, default="web")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.ticket_id}"
+
+
 class TicketLink(models.Model):
     class Kind(models.TextChoices):
         DUPLICATE_OF = "duplicate_of", "is a duplicate of"

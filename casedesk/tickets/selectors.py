@@ -47,10 +47,10 @@ def ticket_page_for_actor(
 ) -> Page:
     """One keyset page of the tickets this person may see, filtered.
 
-    At most four statements whatever the page holds: the tickets with their desk,
-    organisation and assignee, then the reporters, customer-side assignees and teams (each
-    only if any row has one). More joins in one statement cost more to plan than to run on
-    PostgreSQL (44 ms against 10 ms at a million tickets, bench/lists.py)."""
+    At most five statements whatever the page holds: a staff member's desks, the tickets
+    with their desk, organisation and assignee, then the reporters, customer-side
+    assignees and teams (each only if any row has one). More joins in one statement cost
+    more to plan than to run on PostgreSQL (bench/lists.py)."""
     filters = filters or TicketFilters()
     rows = (
         apply_filters(Ticket.objects.visible_to(user), filters, user)

@@ -16,6 +16,7 @@ from casedesk.common.errors import Forbidden, InvalidInput
 from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
+from .attachments import Upload, attachment_add, store_attachments
 from .bridge import actor_for, set_place, workflow_of
 from .changes import finish, fire_event, lock_ticket, move, record, reset_timer
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
@@ -32,6 +33,7 @@ from .permissions import authorise, ensure_desk_visible
 
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
+    "attachment_add",
     "comment_add",
     "participant_add",
     "participant_remove",
@@ -58,6 +60,7 @@ def ticket_create(
     priority: str | None = None,
     reporter=None,
     fields: dict | None = None,
+    attachments: list[Upload] | None = None,
     channel: str = "web",
 ) -> Ticket:
     """Open a ticket: a customer for themselves, or staff for a customer (`reporter`)."""
@@ -134,6 +137,16 @@ def ticket_create(
             sub_status=ticket.sub_status,
             reporter=reporter.pk,
         )
+        store_attachments(
+            ticket,
+            list(attachments or []),
+            user=actor,
+            who=actor_for(actor, desk),
+            comment=None,
+            internal=False,
+            channel=channel,
+            now=now,
+        )
         reset_timer(ticket, wf)
     return ticket
 
@@ -147,13 +160,15 @@ def comment_add(
     ticket: Ticket,
     body: str,
     internal: bool = False,
+    attachments: list[Upload] | None = None,
     channel: str = "web",
     expected_version: int | None = None,
 ) -> Comment:
-    """A public comment, or (staff only) an internal note. A customer's comment may move
-    the ticket, when the workflow says so (`customer_commented`)."""
+    """A public comment, or (staff only) an internal note, with files if any. A customer's
+    comment may move the ticket, when the workflow says so (`customer_commented`)."""
     errors: dict[str, str] = {}
-    body = text_input(errors, "body", body, required=True, limit=MAX_TEXT)
+    attachments = list(attachments or [])
+    body = text_input(errors, "body", body, required=not attachments, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
     now = clock.now()
@@ -177,6 +192,16 @@ def comment_add(
             now=now,
             public=not internal,
             comment=comment.pk,
+        )
+        store_attachments(
+            ticket,
+            attachments,
+            user=actor,
+            who=who,
+            comment=comment,
+            internal=internal,
+            channel=channel,
+            now=now,
         )
         if not internal:
             ticket.last_activity_at = now

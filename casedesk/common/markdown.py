@@ -1,0 +1,63 @@
+"""Markdown from people, rendered to HTML that is safe to show anywhere.
+
+The sanitiser runs on the rendered HTML, not on the Markdown: whatever the Markdown turns
+into (raw HTML passed through, reference links, autolinks), only an allowlist of tags and
+attributes survives, and links only keep http, https and mailto addresses.
+"""
+
+from __future__ import annotations
+
+import markdown as _markdown
+import nh3
+
+TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+    "sup",
+    "sub",
+}
+ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+SCHEMES = {"http", "https", "mailto"}
+MAX_INPUT = 200_000
+
+
+def render(text: str) -> str:
+    """Safe HTML for a comment or description written in Markdown."""
+    html = _markdown.markdown(
+        (text or "")[:MAX_INPUT],
+        extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
+        output_format="html",
+    )
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )

@@ -1,0 +1,201 @@
+"""Files on tickets: accepting them, storing them safely, and handing them out safely.
+
+Every way a file arrives (portal, agent workspace, API, mail) comes through
+`store_attachments`, so the same allowlist and size cap apply everywhere. Files are written
+under generated names in a per-desk directory (0640 files, 0750 directories); the person's
+file name is kept only for display, cleaned of paths and invisible characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse
+
+from casedesk.common import clock
+from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.files import KINDS, FileRefused, clean_name, extension, kind_of
+from casedesk.workflow import Actor
+
+from .changes import finish, lock_ticket, record
+from .models import Attachment, Comment, Ticket
+from .permissions import authorise
+
+SNIFF = 2048
+
+
+class Upload(Protocol):
+    """What a file must offer: a name, and its bytes in chunks (Django's UploadedFile does)."""
+
+    name: str
+
+    def chunks(self) -> Iterable[bytes]: ...
+
+
+class BytesUpload:
+    """An upload from bytes in memory (mail parts, API bodies, tests)."""
+
+    def __init__(self, name: str, data: bytes):
+        self.name, self.data = name, data
+
+    def chunks(self) -> Iterable[bytes]:
+        for start in range(0, len(self.data), 64 * 1024):
+            yield self.data[start : start + 64 * 1024]
+
+
+def _spool(upload: Upload, label: str):
+    """Copy an upload to a temporary file, enforcing the size cap as it streams."""
+    limit = settings.CASEDESK_MAX_ATTACHMENT_BYTES
+    digest, size, head = hashlib.sha256(), 0, b""
+    spool = tempfile.SpooledTemporaryFile(max_size=1024**2)  # noqa: SIM115 (returned, closed by caller)
+    for chunk in upload.chunks():
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise InvalidInput({label: f"larger than the limit of {limit // 1024**2} MB"})
+        if len(head) < SNIFF:
+            head += chunk[: SNIFF - len(head)]
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, size, head, digest.hexdigest()
+
+
+def store_attachments(
+    ticket: Ticket,
+    uploads: list[Upload],
+    *,
+    user,
+    who: Actor,
+    comment: Comment | None,
+    internal: bool,
+    channel: str,
+    now: datetime,
+) -> list[Attachment]:
+    """Check and store files on a locked ticket; all or none. Call inside the transaction."""
+    if len(uploads) > settings.CASEDESK_MAX_ATTACHMENTS:
+        raise InvalidInput(
+            {"attachments": f"at most {settings.CASEDESK_MAX_ATTACHMENTS} files at once"}
+        )
+    written: list[str] = []
+    stored: list[Attachment] = []
+    try:
+        for index, upload in enumerate(uploads):
+            label = f"attachments.{index}"
+            name = clean_name(getattr(upload, "name", "") or "")
+            spool, size, head, sha = _spool(upload, label)
+            with spool:
+                try:
+                    kind = kind_of(name, head)
+                except FileRefused as exc:
+                    raise InvalidInput({label: f"{name}: {exc}"}) from None
+                path = f"attachments/{ticket.desk_id}/{now:%Y/%m}/{uuid.uuid4().hex}"
+                path = default_storage.save(path, File(spool, name=path))
+            written.append(path)
+            stored.append(
+                Attachment.objects.create(
+                    ticket=ticket,
+                    desk_id=ticket.desk_id,
+                    comment=comment,
+                    uploaded_by=user if getattr(user, "pk", None) else None,
+                    file=path,
+                    name=name,
+                    size=size,
+                    content_type=kind.content_type,
+                    sha256=sha,
+                    internal=internal,
+                    channel=channel,
+                    created_at=now,
+                )
+            )
+            record(
+                ticket,
+                actor=who,
+                kind="attachment",
+                channel=channel,
+                now=now,
+                public=not internal,
+                attachment=stored[-1].pk,
+                name=name,
+                size=size,
+            )
+    except BaseException:
+        for path in written:  # nothing stays on disk for a change that did not happen
+            default_storage.delete(path)
+        raise
+    return stored
+
+
+def attachment_add(
+    *,
+    actor,
+    ticket: Ticket,
+    uploads: list[Upload],
+    internal: bool = False,
+    channel: str = "web",
+    expected_version: int | None = None,
+) -> list[Attachment]:
+    """Attach files to a ticket without a comment (staff may attach internal ones)."""
+    if not uploads:
+        raise InvalidInput({"attachments": "choose at least one file"})
+    now = clock.now()
+    with transaction.atomic():
+        ticket = lock_ticket(actor, ticket.pk, expected_version)
+        who = authorise(actor, "note.add" if internal else "comment.add", ticket.desk)
+        stored = store_attachments(
+            ticket,
+            uploads,
+            user=actor,
+            who=who,
+            comment=None,
+            internal=internal,
+            channel=channel,
+            now=now,
+        )
+        if not internal:
+            ticket.last_activity_at = now
+        finish(ticket, now)
+    return stored
+
+
+def attachment_get_for_actor(*, user, attachment_id: int) -> Attachment:
+    """An attachment this person may download; NotFound otherwise, like a missing one."""
+    try:
+        attachment_id = int(attachment_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such attachment") from None
+    rows = Attachment.objects.filter(pk=attachment_id, ticket__in=Ticket.objects.visible_to(user))
+    if not getattr(user, "is_supplier_staff", False):
+        rows = rows.filter(internal=False)
+    found = rows.first()
+    if found is None:
+        raise NotFound("no such attachment")
+    return found
+
+
+def attachment_response(attachment: Attachment, *, inline: bool = False) -> FileResponse:
+    """The file as a download that a browser will not run: a download by default (inline
+    only for images), the type from the allowlist, no sniffing, and a sandbox."""
+    kind = KINDS.get(extension(attachment.name))
+    content_type = kind.content_type if kind else "application/octet-stream"
+    show_inline = bool(inline and kind and kind.inline)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=content_type,
+        as_attachment=not show_inline,
+        filename=attachment.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=0"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
