@@ -16,6 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from casedesk.tickets.outbox import deliver_all
 from casedesk.tickets.timers import timers_fire_due
 
 log = logging.getLogger("casedesk.worker")
@@ -51,12 +52,14 @@ def run_ready_tasks(limit: int = 1000) -> int:
 
 
 def work_round() -> tuple[int, int]:
+    """Due timers, then queued tasks, then history waiting for its consumers (mail,
+    webhooks); returns (timers fired, tasks and outbox entries handled)."""
     if not connection.in_atomic_block:  # (tests run inside one transaction)
         close_old_connections()
     fired = timers_fire_due()
-    ran = run_ready_tasks()
+    ran = run_ready_tasks() + deliver_all()
     if fired or ran:
-        log.info("fired %d timer(s), ran %d task(s)", fired, ran)
+        log.info("fired %d timer(s), handled %d task(s) and history entries", fired, ran)
     return fired, ran
 
 

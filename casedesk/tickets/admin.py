@@ -6,6 +6,7 @@ from django.contrib import admin
 from .models import (
     Attachment,
     Comment,
+    OutboxItem,
     Participant,
     Ticket,
     TicketEvent,
@@ -92,3 +93,4 @@ class AttachmentAdmin(ReadOnly):
 admin.site.register(TicketLink, ReadOnly)
 admin.site.register(Participant, ReadOnly)
 admin.site.register(TicketTimer, ReadOnly)
+admin.site.register(OutboxItem, ReadOnly)

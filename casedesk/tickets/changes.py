@@ -22,6 +22,7 @@ from casedesk.workflow import (
     triggered,
 )
 
+from . import outbox
 from .bridge import apply_outcome, snapshot, workflow_of
 from .models import Ticket, TicketEvent, TicketTimer
 
@@ -58,7 +59,7 @@ def record(
     public: bool = True,
     **data: object,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         desk_id=ticket.desk_id,
         at=now,
@@ -69,6 +70,8 @@ def record(
         public=public,
         data=data,
     )
+    outbox.enqueue(event)
+    return event
 
 
 def finish(ticket: Ticket, now: datetime) -> None:

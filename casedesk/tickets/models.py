@@ -260,6 +260,20 @@ class TicketEvent(AppendOnly):
         return f"{self.kind} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class OutboxItem(models.Model):
+    """A history entry a consumer (mail, webhooks) has yet to react to; see outbox.py."""
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    consumer = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["consumer", "id"], name="outbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer}: event {self.event_id}"
+
+
 class TicketTimer(models.Model):
     """The next automatic move of a ticket. One row per ticket at most; set again on every
     change to the ticket, so the due time always matches the ticket's current state.
