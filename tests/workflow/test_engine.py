@@ -217,3 +217,33 @@ def test_customers_set_only_fields_marked_customer_editable():
     assert (
         field_problem(wf, "ref", "X1", by_customer=True) == "ref: customers may not set this field"
     )
+
+
+def test_the_status_guide_is_generated_from_the_workflow():
+    from casedesk.workflow.guide import status_guide
+
+    guide = status_guide(WF, "nl")
+    assert guide.name == "Standaard servicedesk" and guide.language == "nl"
+    assert [s.key for s in guide.statuses] == list(WF.statuses)
+    resolved = next(s for s in guide.statuses if s.key == "resolved")
+    assert resolved.label == "Opgelost" and resolved.turn == "customer"
+    assert {a.key for a in resolved.customer_actions} == {"confirm", "reopen", "cancel"}
+    reopen = next(a for a in resolved.customer_actions if a.key == "reopen")
+    assert reopen.needs == ("comment",) and reopen.target == "In behandeling"
+    (rule,) = resolved.automatic
+    assert (rule.after, rule.since, rule.target) == ("7d", "last_activity", "Gesloten")
+    assert "{date}" in rule.notice
+    waiting = next(s for s in guide.statuses if s.key == "waiting_customer")
+    assert [r.event for r in waiting.automatic] == ["customer_commented"]
+    assert "system" not in {w for s in guide.statuses for a in s.staff_actions for w in a.who}
+    assert status_guide(WF, "fr").language == "en"
+
+
+def test_the_guide_says_in_which_sub_status_a_rule_applies():
+    from casedesk.workflow.guide import status_guide
+
+    wf = load_file(PRESETS / "tms.yaml")
+    working = next(s for s in status_guide(wf, "da").statuses if s.key == "under_behandling")
+    timers = [r for r in working.automatic if r.after]
+    assert timers and all(len(r.at) == 1 for r in timers)
+    assert all(a.at for a in working.customer_actions)  # every customer verdict has its place
