@@ -106,6 +106,7 @@ class TicketFilters:
     customer_assignee: int | str | None = None  # a user id, "me" or "none"
     reporter: int | str | None = None  # a user id or "me"
     team: int | None = None
+    teams: tuple[int, ...] = ()  # any of these teams (an agent's "my teams" queue)
     waiting_for_me: bool = False
     text: str = ""
     updated_since: datetime | None = None
@@ -146,6 +147,8 @@ def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
             rows = rows.filter(**{f"{name}_id": _person(value, user)})
     if f.team is not None:
         rows = rows.filter(team_id=f.team)
+    if f.teams:
+        rows = rows.filter(team_id__in=f.teams)
     if f.waiting_for_me:
         if user.is_supplier_staff:
             rows = rows.filter(assignee=user).filter(

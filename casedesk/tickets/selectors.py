@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import F, Q
 
+from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
-from casedesk.desks.models import Desk
+from casedesk.desks.models import Desk, Team
 from casedesk.workflow import NextStep, next_step
 
 from .bridge import actor_for, snapshot, workflow_of
-from .models import Comment, Ticket, TicketEvent
+from .models import Attachment, Comment, Ticket, TicketEvent, TicketLink
 from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
@@ -110,3 +111,124 @@ def desks_for_user(*, user):
     if user.is_supplier_staff:
         return Desk.objects.filter(staff__user=user)
     return Desk.objects.filter(organisations=user.organisation_id)
+
+
+def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
+    """The ticket's files this person may see (customers: none from internal notes)."""
+    _ensure_visible(user, ticket)
+    rows = Attachment.objects.filter(ticket=ticket)
+    if not user.is_supplier_staff:
+        rows = rows.filter(internal=False)
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    kind: str  # duplicate_of | duplicate_added | relates_to
+    other: Ticket
+
+
+def links_for(*, user, ticket: Ticket) -> list[LinkRow]:
+    """Tickets linked to this one that this person may also see (others stay unnamed)."""
+    _ensure_visible(user, ticket)
+    links = list(
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
+            "source", "target"
+        )
+    )
+    if not links:
+        return []
+    others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    visible = set(
+        Ticket.objects.visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
+    )
+    rows = []
+    for link in links:
+        outgoing = link.source_id == ticket.pk
+        other = link.target if outgoing else link.source
+        if other.pk not in visible:
+            continue
+        kind = link.kind
+        if kind == "duplicate_of" and not outgoing:
+            kind = "duplicate_added"
+        rows.append(LinkRow(kind, other))
+    return rows
+
+
+def people_named_in(*, user, ticket: Ticket, ids) -> dict:
+    """The people a ticket's history names, by id, for showing their names."""
+    _ensure_visible(user, ticket)
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.pk: u for u in User.objects.filter(pk__in=ids)}
+
+
+def _ensure_desk_staff(user, desk: Desk) -> None:
+    if not (getattr(user, "is_authenticated", False) and user.is_supplier_staff):
+        raise NotFound("no such desk")
+    ensure_desk_visible(user, desk)
+
+
+def desk_staff_for(*, user, desk: Desk) -> list:
+    """Staff who may be given tickets of this desk (for staff of the desk only)."""
+    _ensure_desk_staff(user, desk)
+    return list(
+        User.objects.filter(desk_memberships__desk=desk, is_active=True, kind="staff").order_by(
+            "first_name", "last_name", "username"
+        )
+    )
+
+
+def desk_teams_for(*, user, desk: Desk) -> list[Team]:
+    _ensure_desk_staff(user, desk)
+    return list(Team.objects.filter(desk=desk))
+
+
+def organisation_people_for(*, user, ticket: Ticket) -> list:
+    """The active people of the ticket's organisation: who can be its customer-side contact."""
+    _ensure_visible(user, ticket)
+    return list(
+        User.objects.filter(
+            organisation_id=ticket.organisation_id, is_active=True, kind="customer"
+        ).order_by("first_name", "last_name", "username")
+    )
+
+
+def customers_for_desk(*, user, desk: Desk, text: str = "", limit: int = 50) -> list:
+    """Customers of the organisations that use a desk, matching a name or address (staff
+    registering a ticket for someone who phoned)."""
+    _ensure_desk_staff(user, desk)
+    rows = User.objects.filter(
+        kind="customer", is_active=True, organisation__desks=desk
+    ).select_related("organisation")
+    text = (text or "").strip()
+    if text:
+        rows = rows.filter(
+            Q(username__icontains=text)
+            | Q(email__iexact=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+        )
+    return list(rows.order_by("organisation__name", "username")[:limit])
+
+
+def customer_for_desk(*, user, desk: Desk, username: str):
+    """One customer of the desk by exact user name or e-mail address, or NotFound."""
+    _ensure_desk_staff(user, desk)
+    text = (username or "").strip()
+    found = list(
+        User.objects.filter(kind="customer", is_active=True, organisation__desks=desk)
+        .filter(Q(username__iexact=text) | Q(email__iexact=text))
+        .select_related("organisation")[:2]
+    )
+    if len(found) != 1 or not text:
+        raise NotFound("no such customer")
+    return found[0]
+
+
+def team_ids_of(*, user) -> tuple[int, ...]:
+    """The teams a staff member belongs to (for their "my teams" queue)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_supplier_staff):
+        return ()
+    return tuple(Team.objects.filter(members=user).values_list("pk", flat=True))
