@@ -69,7 +69,10 @@ INSTALLED_APPS = [
     "casedesk.desks",
     "casedesk.tickets",
     "casedesk.web",
+    "casedesk.portal",
+    "casedesk.agent",
     "casedesk.ops",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -80,8 +83,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "casedesk.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "casedesk.web.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "casedesk.urls"
@@ -97,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -136,6 +143,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+CSRF_FAILURE_VIEW = "casedesk.web.views.csrf_failure"
+# A password reset link works for a day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -173,10 +184,32 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 if BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
+    # __Host- cookies are bound to this host and path: a sibling subdomain cannot set them.
+    SESSION_COOKIE_NAME = "__Host-casedesk-session"
+    CSRF_COOKIE_NAME = "__Host-casedesk-csrf"
+# A session ends two weeks after logging in.
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+
+# Mail for password resets (notifications are the mail app's). Without a host, mail is
+# written to the log: nothing is sent from a development machine by accident.
+EMAIL_HOST = os.environ.get("CASEDESK_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("CASEDESK_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = os.environ.get("CASEDESK_EMAIL_TLS") == "1"
+EMAIL_HOST_USER = os.environ.get("CASEDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CASEDESK_EMAIL_PASSWORD", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("CASEDESK_EMAIL_FROM", "casedesk@localhost")
 
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))

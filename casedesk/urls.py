@@ -1,13 +1,35 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from casedesk.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", views.health, name="health"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.language_switch, name="language"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="web/password_reset_sent.html"),
+        name="password_reset_sent",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("portal/", include("casedesk.portal.urls")),
+    path("agent/", include("casedesk.agent.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,18 +1,42 @@
-"""A minimal web face: proof that the server runs and who sees what.
-
-The customer portal and the agent workspace are their own issue; these views only list
-what the signed-in person may see and answer a health check.
-"""
+"""Pages that belong to no side: the start page, logging in and out, password resets,
+the language switch, attachment downloads and the health check."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
-from casedesk.tickets.selectors import ticket_list_for_actor
+from casedesk.accounts.services import user_set_language
+from casedesk.common.errors import NotFound
+from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
+
+LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+
+def safe_next(request: HttpRequest, value: str | None, default: str = "/") -> str:
+    """A same-site path to go on to, or `default`: never another site (open redirects)."""
+    value = (value or "").strip()
+    if (
+        value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and "\\" not in value
+        and url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and not urlsplit(value).netloc
+    ):
+        return value
+    return default
 
 
 @require_safe
@@ -25,5 +49,80 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    tickets = ticket_list_for_actor(user=request.user, limit=50)
-    return render(request, "web/home.html", {"tickets": tickets})
+    return redirect("agent:queues" if request.user.is_supplier_staff else "portal:tickets")
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("language", "")
+    response = redirect(safe_next(request, request.POST.get("next")))
+    if code not in LANGUAGES:
+        return response
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=code)
+    translation.activate(code)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+    )
+    return response
+
+
+@require_safe
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    try:
+        attachment = attachment_get_for_actor(user=request.user, attachment_id=attachment_id)
+    except NotFound:
+        raise Http404 from None
+    return attachment_response(attachment, inline=request.GET.get("view") == "1")
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        return safe_next(
+            self.request, self.request.POST.get("next") or self.request.GET.get("next"), ""
+        )
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in LANGUAGES:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        return response
+
+
+def _site() -> tuple[str, bool]:
+    parts = urlsplit(settings.BASE_URL)
+    return parts.netloc, parts.scheme == "https"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The link in the mail always points at the configured address, never at whatever
+    Host header the request came with."""
+
+    template_name = "web/password_reset.html"
+    email_template_name = "web/password_reset_email.txt"
+    subject_template_name = "web/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_sent")
+
+    def form_valid(self, form):
+        self.domain_override, self.use_https = _site()
+        self.extra_email_context = {"domain": self.domain_override}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403_csrf.html", status=403)

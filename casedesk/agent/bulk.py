@@ -1,0 +1,62 @@
+"""Bulk changes from a queue: the same services, one ticket at a time, each with its own
+outcome; one refusal does not stop the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from casedesk.common.errors import CasedeskError, NotFound
+from casedesk.tickets import selectors, services
+from casedesk.web.errors import problem_of
+
+MAX_KEYS = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    ok: bool
+    message: str
+
+
+def _one(request: HttpRequest, key: str, op: str) -> Outcome:
+    user = request.user
+    try:
+        ticket = selectors.ticket_get_for_actor(user=user, key=key)
+    except NotFound:
+        return Outcome(key, False, _("No such ticket on your desks."))
+    try:
+        if op == "assign_me":
+            services.ticket_assign(actor=user, ticket=ticket, assignee=user)
+        elif op == "unassign":
+            services.ticket_assign(actor=user, ticket=ticket, assignee=None)
+        elif op == "transition":
+            services.ticket_transition(
+                actor=user,
+                ticket=ticket,
+                transition=request.POST.get("transition", ""),
+                comment=request.POST.get("comment", ""),
+            )
+        else:
+            return Outcome(key, False, _("Choose what to do."))
+    except NotFound:
+        return Outcome(key, False, _("No such ticket on your desks."))
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        detail = "; ".join(problem.fields.values())
+        return Outcome(key, False, f"{problem.message} {detail}".strip())
+    return Outcome(key, True, _("Done."))
+
+
+def bulk_apply(request: HttpRequest) -> tuple[list[Outcome], str]:
+    keys = list(dict.fromkeys(request.POST.getlist("keys")))[:MAX_KEYS]
+    op = request.POST.get("op", "")
+    labels = {
+        "assign_me": _("Assign to me"),
+        "unassign": _("Unassign"),
+        "transition": _("Workflow step"),
+    }
+    return [_one(request, key, op) for key in keys], labels.get(op, "")

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agent"
+urlpatterns = [
+    path("", views.queues, name="queues"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("new/", views.register, name="register"),
+    path("desks/", views.desks, name="desks"),
+    path("desks/<int:desk_id>/workflow/", views.workflow, name="workflow"),
+    path("t/<str:key>/", views.ticket_page, name="ticket"),
+    path("t/<str:key>/reply/", views.reply, name="reply"),
+    path("t/<str:key>/act/<slug:transition>/", views.act, name="act"),
+    path("t/<str:key>/assign/", views.assign, name="assign"),
+    path("t/<str:key>/contact/", views.contact, name="contact"),
+    path("t/<str:key>/route/", views.route, name="route"),
+    path("t/<str:key>/duplicate/", views.duplicate, name="duplicate"),
+    path("t/<str:key>/edit/", views.edit, name="edit"),
+]

@@ -1,0 +1,293 @@
+"""The agent workspace: queues with bulk changes, the full ticket page with every staff
+action, registering a ticket for a customer, and each desk's workflow drawn out. Views
+parse, call a service or selector and render; the rules live in the services."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from casedesk.common.errors import CasedeskError, NotFound
+from casedesk.tickets import selectors, services
+from casedesk.web.errors import problem_of
+from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.ticketpage import language, ticket_context
+
+from . import queues as queue_defs
+from .bulk import bulk_apply
+from .diagram import workflow_diagram
+
+
+def staff_required(view):
+    """Workspace pages are for supplier staff; anyone else finds nothing here."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_supplier_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ticket(request: HttpRequest, key: str):
+    try:
+        return selectors.ticket_get_for_actor(user=request.user, key=key)
+    except NotFound:
+        raise Http404 from None
+
+
+# -- queues ---------------------------------------------------------------------------
+
+
+@require_safe
+@staff_required
+def queues(request: HttpRequest) -> HttpResponse:
+    context = queue_defs.queue_context(request)
+    template = "agent/_queue.html" if request.htmx and not request.htmx.boosted else None
+    return render(request, template or "agent/queues.html", context)
+
+
+@require_POST
+@staff_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    outcomes, label = bulk_apply(request)
+    return render(
+        request, "agent/bulk_result.html", {"outcomes": outcomes, "label": label, "nav": "queues"}
+    )
+
+
+# -- the ticket page --------------------------------------------------------------------
+
+
+def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
+    user = request.user
+    context = ticket_context(user, ticket)
+    context.update(
+        problem=problem,
+        failed_action=action,
+        values=typed(request) if problem else {},
+        nav="queues",
+        staff_people=selectors.desk_staff_for(user=user, desk=ticket.desk),
+        people=selectors.organisation_people_for(user=user, ticket=ticket),
+        teams=selectors.desk_teams_for(user=user, desk=ticket.desk),
+        edit_fields=_edit_fields(context["wf"], ticket),
+        **_choices(context["wf"]),
+    )
+    return render(request, "agent/ticket.html", context, status=status)
+
+
+def _choices(wf) -> dict:
+    lang = language()
+    return {
+        "type_choices": [(k, wf.text(t.label, lang)) for k, t in wf.types.items()],
+        "priority_choices": [(k, wf.text(p.label, lang)) for k, p in wf.priorities.items()],
+    }
+
+
+def _edit_fields(wf, ticket) -> list[tuple]:
+    lang = language()
+    return [
+        (name, wf.text(d.label, lang), d.kind, ticket.fields.get(name, ""), d.customer_visible)
+        for name, d in wf.fields.items()
+    ]
+
+
+@require_safe
+@staff_required
+def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
+    return _page(request, _ticket(request, key))
+
+
+def _person(people, value: str):
+    if not value.isdigit():
+        return None
+    return next((p for p in people if p.pk == int(value)), None)
+
+
+def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
+    """Run one change; on a refusal show the page again with the reason and the input."""
+    ticket = _ticket(request, key)
+    try:
+        done = call(ticket)
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        return _page(
+            request, _ticket(request, key), problem=problem, action=name, status=problem.status
+        )
+    messages.success(request, done)
+    return redirect("agent:ticket", key=ticket.key)
+
+
+@require_POST
+@staff_required
+def reply(request: HttpRequest, key: str) -> HttpResponse:
+    internal = request.POST.get("internal") == "1"
+
+    def call(ticket):
+        services.comment_add(
+            actor=request.user,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            internal=internal,
+            attachments=request.FILES.getlist("attachments"),
+            expected_version=version_of(request),
+        )
+        return _("Your internal note was saved.") if internal else _("Your reply was sent.")
+
+    return _change(request, key, "reply", call)
+
+
+@require_POST
+@staff_required
+def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
+    def call(ticket):
+        staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
+        people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+        services.ticket_transition(
+            actor=request.user,
+            ticket=ticket,
+            transition=transition,
+            comment=request.POST.get("comment", ""),
+            comment_internal=request.POST.get("comment_internal") == "1",
+            sub_status=request.POST.get("sub_status") or None,
+            fields=fields_of(request),
+            assignee=_person(staff, request.POST.get("assignee", "")),
+            customer_assignee=_person(people, request.POST.get("customer_assignee", "")),
+            expected_version=version_of(request),
+        )
+        ticket.refresh_from_db()
+        step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
+        return _("Done. The ticket is now: %(status)s.") % {"status": step.label}
+
+    return _change(request, key, transition, call)
+
+
+@require_POST
+@staff_required
+def assign(request: HttpRequest, key: str) -> HttpResponse:
+    def call(ticket):
+        staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
+        person = _person(staff, request.POST.get("assignee", ""))
+        services.ticket_assign(
+            actor=request.user,
+            ticket=ticket,
+            assignee=person,
+            expected_version=version_of(request),
+        )
+        return _("Assigned to %(name)s.") % {"name": person} if person else _("Unassigned.")
+
+    return _change(request, key, "assign", call)
+
+
+@require_POST
+@staff_required
+def contact(request: HttpRequest, key: str) -> HttpResponse:
+    def call(ticket):
+        people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+        person = _person(people, request.POST.get("customer_assignee", ""))
+        services.ticket_assign_customer(
+            actor=request.user, ticket=ticket, person=person, expected_version=version_of(request)
+        )
+        return _("The contact on the customer's side was changed.")
+
+    return _change(request, key, "contact", call)
+
+
+@require_POST
+@staff_required
+def route(request: HttpRequest, key: str) -> HttpResponse:
+    def call(ticket):
+        teams = selectors.desk_teams_for(user=request.user, desk=ticket.desk)
+        team = _person(teams, request.POST.get("team", ""))
+        services.ticket_route(
+            actor=request.user, ticket=ticket, team=team, expected_version=version_of(request)
+        )
+        return _("Routed to %(team)s.") % {"team": team.name} if team else _("Team removed.")
+
+    return _change(request, key, "route", call)
+
+
+@require_POST
+@staff_required
+def duplicate(request: HttpRequest, key: str) -> HttpResponse:
+    def call(ticket):
+        try:
+            original = selectors.ticket_get_for_actor(
+                user=request.user, key=request.POST.get("original", "")
+            )
+        except NotFound:
+            from casedesk.common.errors import InvalidInput
+
+            raise InvalidInput({"original": "there is no such ticket on your desks"}) from None
+        services.ticket_mark_duplicate(
+            actor=request.user,
+            ticket=ticket,
+            original=original,
+            comment=request.POST.get("comment", ""),
+            expected_version=version_of(request),
+        )
+        return _("Marked as a duplicate of %(key)s.") % {"key": original.key}
+
+    return _change(request, key, "duplicate", call)
+
+
+@require_POST
+@staff_required
+def edit(request: HttpRequest, key: str) -> HttpResponse:
+    def call(ticket):
+        wf_fields = {
+            k[len("field:") :]: v.strip() for k, v in request.POST.items() if k.startswith("field:")
+        }
+        services.ticket_edit(
+            actor=request.user,
+            ticket=ticket,
+            title=request.POST.get("title"),
+            priority=request.POST.get("priority") or None,
+            type=request.POST.get("type") or None,
+            fields=wf_fields,
+            expected_version=version_of(request),
+        )
+        return _("The ticket was saved.")
+
+    return _change(request, key, "edit", call)
+
+
+# -- registering a ticket for a customer --------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def register(request: HttpRequest) -> HttpResponse:
+    from .register import register_view
+
+    return register_view(request)
+
+
+# -- desks and their workflows ----------------------------------------------------------------
+
+
+@require_safe
+@staff_required
+def desks(request: HttpRequest) -> HttpResponse:
+    rows = selectors.desks_for_user(user=request.user).select_related("workflow")
+    return render(request, "agent/desks.html", {"desks": rows, "nav": "desks"})
+
+
+@require_safe
+@staff_required
+def workflow(request: HttpRequest, desk_id: int) -> HttpResponse:
+    try:
+        desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)
+    except NotFound:
+        raise Http404 from None
+    context = workflow_diagram(desk, language())
+    context["nav"] = "desks"
+    return render(request, "agent/workflow.html", context)

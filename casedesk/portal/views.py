@@ -1,0 +1,237 @@
+"""The customer portal: the organisation's tickets, opening one, and the ticket page that
+says where a case is and what happens next. Views parse, call a service or selector, and
+render; every rule is in the services."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.tickets import selectors, services
+from casedesk.tickets.search import TicketFilters
+from casedesk.web import lists
+from casedesk.web.errors import problem_of
+from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.guidepage import guide_context
+from casedesk.web.ticketpage import language, ticket_context
+
+
+def customer_required(view):
+    """Portal pages are for customers; anyone else finds nothing here."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_customer:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ticket(request: HttpRequest, key: str):
+    try:
+        return selectors.ticket_get_for_actor(user=request.user, key=key)
+    except NotFound:
+        raise Http404 from None
+
+
+# -- the list -------------------------------------------------------------------------
+
+
+def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
+    q = request.GET
+    scope = q.get("scope") if q.get("scope") in ("mine", "all") else "all"
+    state = q.get("state") if q.get("state") in ("open", "closed", "any") else "open"
+    waiting = q.get("waiting") == "1"
+    sort = q.get("sort") if q.get("sort") in lists.SORTS else "-updated"
+    text = q.get("q", "")[:200]
+    filters = TicketFilters(
+        reporter="me" if scope == "mine" else None,
+        open={"open": True, "closed": False, "any": None}[state],
+        waiting_for_me=waiting,
+        text=text,
+        sort=sort,
+    )
+    chosen = {"scope": scope, "state": state, "waiting": waiting, "sort": sort, "q": text}
+    return filters, chosen
+
+
+@require_safe
+@customer_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    filters, chosen = portal_filters(request)
+    context = lists.page_context(request, filters, chosen)
+    context["nav"] = "tickets"
+    template = "portal/_list.html" if request.htmx and not request.htmx.boosted else None
+    return render(request, template or "portal/list.html", context)
+
+
+# -- opening a ticket ------------------------------------------------------------------
+
+
+def _create_context(request: HttpRequest, desk_id: str | None) -> dict:
+    desks = list(selectors.desks_for_user(user=request.user).select_related("workflow"))
+    desk = None
+    if desk_id and desk_id.isdigit():
+        desk = next((d for d in desks if d.pk == int(desk_id)), None)
+    elif len(desks) == 1:
+        desk = desks[0]
+    context = {"desks": desks, "desk": desk, "nav": "create"}
+    if desk is not None:
+        lang = language()
+        wf = desk.workflow.workflow
+        context["types"] = [
+            (k, wf.text(t.label, lang)) for k, t in wf.types.items() if t.customer_may_create
+        ]
+        context["priorities"] = [(k, wf.text(p.label, lang)) for k, p in wf.priorities.items()]
+        context["default_type"] = wf.default_type
+        context["default_priority"] = wf.default_priority
+        context["custom_fields"] = [
+            (k, wf.text(f.label, lang), wf.text(f.help, lang), f.kind)
+            for k, f in wf.fields.items()
+            if f.customer_editable
+        ]
+    return context
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@customer_required
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    desk_id = request.POST.get("desk") or request.GET.get("desk")
+    context = _create_context(request, desk_id)
+    if request.method != "POST":
+        return render(request, "portal/create.html", context)
+    context["values"] = typed(request)
+    if context["desk"] is None:
+        context["problem"] = problem_of(InvalidInput({"desk": "choose a desk"}))
+        return render(request, "portal/create.html", context, status=422)
+    try:
+        ticket = services.ticket_create(
+            actor=request.user,
+            desk=context["desk"],
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            type=request.POST.get("type") or None,
+            priority=request.POST.get("priority") or None,
+            fields=fields_of(request),
+            attachments=request.FILES.getlist("attachments"),
+            channel="web",
+        )
+    except CasedeskError as exc:
+        context["problem"] = problem_of(exc)
+        return render(request, "portal/create.html", context, status=context["problem"].status)
+    return redirect("portal:created", key=ticket.key)
+
+
+@require_safe
+@customer_required
+def ticket_created(request: HttpRequest, key: str) -> HttpResponse:
+    ticket = _ticket(request, key)
+    step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
+    return render(request, "portal/created.html", {"ticket": ticket, "step": step})
+
+
+# -- the ticket page -------------------------------------------------------------------
+
+
+def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
+    context = ticket_context(request.user, ticket)
+    context.update(
+        problem=problem,
+        failed_action=action,
+        values=typed(request) if problem else {},
+        nav="tickets",
+    )
+    needs_people = any("customer_assignee" in a.needs for a in context["step"].actions)
+    if needs_people:
+        context["people"] = selectors.organisation_people_for(user=request.user, ticket=ticket)
+    return render(request, "portal/ticket.html", context, status=status)
+
+
+@require_safe
+@customer_required
+def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
+    return _page(request, _ticket(request, key))
+
+
+@require_POST
+@customer_required
+def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
+    ticket = _ticket(request, key)
+    try:
+        services.comment_add(
+            actor=request.user,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            attachments=request.FILES.getlist("attachments"),
+            expected_version=version_of(request),
+            channel="web",
+        )
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        fresh = _ticket(request, key)
+        return _page(request, fresh, problem=problem, action="comment", status=problem.status)
+    messages.success(request, _("Your comment was added."))
+    return redirect("portal:ticket", key=ticket.key)
+
+
+@require_POST
+@customer_required
+def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
+    ticket = _ticket(request, key)
+    person = None
+    if request.POST.get("customer_assignee", "").isdigit():
+        pk = int(request.POST["customer_assignee"])
+        people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+        person = next((p for p in people if p.pk == pk), None)
+    try:
+        services.ticket_transition(
+            actor=request.user,
+            ticket=ticket,
+            transition=transition,
+            comment=request.POST.get("comment", ""),
+            sub_status=request.POST.get("sub_status") or None,
+            fields=fields_of(request),
+            customer_assignee=person,
+            expected_version=version_of(request),
+            channel="web",
+        )
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        fresh = _ticket(request, key)
+        return _page(request, fresh, problem=problem, action=transition, status=problem.status)
+    step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
+    messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})
+    return redirect("portal:ticket", key=ticket.key)
+
+
+# -- the status guide ------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def guides(request: HttpRequest) -> HttpResponse:
+    desks = selectors.desks_for_user(user=request.user)
+    if len(desks) == 1:
+        return redirect("portal:guide", desk_id=desks[0].pk)
+    return render(request, "portal/guides.html", {"desks": desks, "nav": "guides"})
+
+
+@require_safe
+@login_required
+def guide(request: HttpRequest, desk_id: int) -> HttpResponse:
+    try:
+        desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)
+    except NotFound:
+        raise Http404 from None
+    context = guide_context(desk, request.GET.get("lang") or language())
+    context["nav"] = "guides"
+    return render(request, "portal/guide.html", context)

@@ -1,0 +1,251 @@
+"""Words and dates for people: whose turn it is, what happens next and when, and the
+history of a ticket told in sentences, all in the viewer's language and the desk's time
+zone. Nothing here decides anything; it phrases what the workflow and the services said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from casedesk.workflow import Workflow
+from casedesk.workflow.nextstep import Automatic
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value, zone(tz)), "DATE_FORMAT")
+
+
+def moment(value: datetime | None, tz: str) -> str:
+    if value is None:
+        return ""
+    return formats.date_format(timezone.localtime(value, zone(tz)), "DATETIME_FORMAT")
+
+
+def turn_text(turn: str, *, customer: bool) -> str:
+    if customer:
+        return {
+            "customer": _("Your turn"),
+            "supplier": _("Our turn"),
+            "third_party": _("Waiting for a third party"),
+            "nobody": _("Nothing more to do"),
+        }.get(turn, turn)
+    return {
+        "customer": _("Customer's turn"),
+        "supplier": _("Our turn"),
+        "third_party": _("Third party's turn"),
+        "nobody": _("Nobody's turn"),
+    }.get(turn, turn)
+
+
+def timer_text(auto: Automatic, tz: str) -> str:
+    """'If we hear nothing, this case closes on 3 December.' (the workflow's own words)."""
+    when = day(auto.due_at, tz)
+    if auto.notice:
+        return auto.notice.replace("{date}", when)
+    return _("%(action)s automatically on %(date)s (to: %(target)s).") % {
+        "action": auto.action,
+        "date": when,
+        "target": auto.target,
+    }
+
+
+EVENT_WORDS = {
+    "customer_commented": lambda: _("when the customer replies"),
+    "staff_commented": lambda: _("when support replies"),
+    "assigned": lambda: _("when someone takes the ticket"),
+    "release_deployed": lambda: _("when a version with the fix is installed"),
+    "sla_warning": lambda: _("when a service level target is close"),
+    "sla_breached": lambda: _("when a service level target is missed"),
+}
+
+
+def event_text(auto: Automatic) -> str:
+    """'When the customer replies: Answer received (to: In progress).'"""
+    trigger = EVENT_WORDS.get(auto.event or "", lambda: auto.event or "")()
+    if auto.environment:
+        trigger = _("%(event)s in %(environment)s") % {
+            "event": trigger,
+            "environment": auto.environment,
+        }
+    return _("%(trigger)s: %(action)s (to: %(target)s)") % {
+        "trigger": trigger[:1].upper() + trigger[1:],
+        "action": auto.action,
+        "target": auto.target,
+    }
+
+
+def role_text(role: str) -> str:
+    return {
+        "member": _("customer members"),
+        "approver": _("customer approvers"),
+        "org_admin": _("customer organisation admins"),
+        "reporter": _("the reporter"),
+        "customer_assignee": _("the customer's contact"),
+        "agent": _("agents"),
+        "lead": _("leads"),
+        "admin": _("admins"),
+        "system": _("Casedesk (automatic)"),
+    }.get(role, role)
+
+
+def needs_text(need: str, wf: Workflow, lang: str) -> str:
+    if need.startswith("field:"):
+        name = need.split(":", 1)[1]
+        return wf.text(wf.fields[name].label, lang) if name in wf.fields else name
+    return {
+        "comment": _("a comment"),
+        "assignee": _("an assignee"),
+        "customer_assignee": _("a contact on the customer's side"),
+    }.get(need, need)
+
+
+def since_text(since: str) -> str:
+    return _("after entering the status") if since == "entered" else _("after the last activity")
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    who: str
+    text: str
+    public: bool
+    comment_id: int | None = None
+
+
+def _name(people: dict, pk) -> str:
+    if pk is None:
+        return pgettext("person", "nobody")
+    person = people.get(pk)
+    return str(person) if person else _("a former user")
+
+
+def _place(wf: Workflow, place: dict, lang: str) -> str:
+    status, sub = place.get("status", ""), place.get("sub_status", "")
+    if status not in wf.statuses:
+        return status
+    if sub and sub not in wf.sub_statuses:
+        sub = ""
+    return wf.place_label(status, sub, lang)
+
+
+def _label(mapping, key: str, wf: Workflow, lang: str) -> str:
+    item = mapping.get(key)
+    return wf.text(item.label, lang) if item is not None else (key or "—")
+
+
+def history_lines(events, *, people: dict, wf: Workflow, lang: str, team_names: dict) -> list[Line]:
+    """Each history entry as a sentence."""
+    lines = []
+    for e in events:
+        d = e.data or {}
+        text = _describe(e.kind, d, people=people, wf=wf, lang=lang, team_names=team_names)
+        who = _("Casedesk (automatic)") if e.actor_id is None else _name(people, e.actor_id)
+        lines.append(Line(e.at, who, text, e.public, d.get("comment")))
+    return lines
+
+
+def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
+    if kind == "created":
+        return _("opened the ticket")
+    if kind == "comment":
+        return _("wrote a comment")
+    if kind == "note":
+        return _("wrote an internal note")
+    if kind == "transition":
+        t = wf.transitions.get(d.get("transition", ""))
+        label = wf.text(t.label, lang) if t else d.get("transition", "")
+        return _("%(action)s: %(before)s → %(after)s") % {
+            "action": label,
+            "before": _place(wf, d.get("from", {}), lang),
+            "after": _place(wf, d.get("to", {}), lang),
+        }
+    if kind == "assigned":
+        new = (d.get("assignee") or [None, None])[1]
+        if new is None:
+            return _("removed the assignee")
+        return _("assigned the ticket to %(name)s") % {"name": _name(people, new)}
+    if kind == "customer_assigned":
+        new = (d.get("customer_assignee") or [None, None])[1]
+        if new is None:
+            return _("removed the contact on the customer's side")
+        return _("made %(name)s the contact on the customer's side") % {"name": _name(people, new)}
+    if kind == "routed":
+        new = (d.get("team") or ["", ""])[1]
+        if not new:
+            return _("took the ticket away from its team")
+        return _("routed the ticket to %(team)s") % {"team": team_names.get(new, new)}
+    if kind == "edited":
+        parts = []
+        if "title" in d:
+            parts.append(_("title to “%(value)s”") % {"value": d["title"][1]})
+        if "priority" in d:
+            value = _label(wf.priorities, d["priority"][1], wf, lang)
+            parts.append(_("priority to %(value)s") % {"value": value})
+        if "type" in d:
+            parts.append(
+                _("type to %(value)s") % {"value": _label(wf.types, d["type"][1], wf, lang)}
+            )
+        for name, (_old, new) in (d.get("fields") or {}).items():
+            label = _label(wf.fields, name, wf, lang)
+            parts.append(_("%(field)s to “%(value)s”") % {"field": label, "value": new or "—"})
+        return _("changed %(changes)s") % {"changes": ", ".join(parts)}
+    if kind == "attachment":
+        return _("attached %(name)s") % {"name": d.get("name", "")}
+    if kind == "linked":
+        return _("linked this ticket to %(other)s") % {"other": d.get("other", "")}
+    if kind == "duplicate_of":
+        if d.get("original"):
+            return _("marked this ticket as a duplicate of %(other)s") % {"other": d["original"]}
+        return _("marked this ticket as a duplicate")
+    if kind == "duplicate_added":
+        return _("marked %(other)s as a duplicate of this ticket") % {"other": d.get("duplicate")}
+    if kind == "participant_added":
+        return _("added %(name)s as a follower") % {"name": _name(people, d.get("person"))}
+    if kind == "participant_removed":
+        return _("removed %(name)s as a follower") % {"name": _name(people, d.get("person"))}
+    return kind
+
+
+def people_in(events) -> set[int]:
+    """The ids of everyone a list of history entries names."""
+    ids: set[int] = set()
+    for e in events:
+        if e.actor_id:
+            ids.add(e.actor_id)
+        d = e.data or {}
+        for key in ("assignee", "customer_assignee"):
+            if isinstance(d.get(key), list):
+                ids.update(x for x in d[key] if isinstance(x, int))
+        if isinstance(d.get("person"), int):
+            ids.add(d["person"])
+    return ids
+
+
+def duration_text(compact: str) -> str:
+    """'1d 12h' as '1 day 12 hours', in the viewer's language."""
+    from django.utils.translation import ngettext
+
+    words = []
+    for part in compact.split():
+        amount, unit = int(part[:-1]), part[-1]
+        if unit == "d":
+            words.append(ngettext("%(n)d day", "%(n)d days", amount) % {"n": amount})
+        elif unit == "h":
+            words.append(ngettext("%(n)d hour", "%(n)d hours", amount) % {"n": amount})
+        else:
+            words.append(ngettext("%(n)d minute", "%(n)d minutes", amount) % {"n": amount})
+    return " ".join(words)

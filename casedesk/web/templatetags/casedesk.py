@@ -1,0 +1,48 @@
+"""Template filters: sanitised Markdown, and dates in the desk's time zone."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import mark_safe
+
+from casedesk.common.markdown import render
+from casedesk.web import present
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> str:
+    # The one place user text becomes HTML: nh3 has already allowed only safe tags.
+    return mark_safe(render(text))  # noqa: S308
+
+
+@register.filter
+def when(value, tz: str = "UTC") -> str:
+    return present.moment(value, tz)
+
+
+@register.filter
+def day(value, tz: str = "UTC") -> str:
+    return present.day(value, tz)
+
+
+@register.filter
+def iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
+@register.filter
+def field_value(values: dict, name: str) -> str:
+    """What was typed into custom field `name` (posted as `field:<name>`)."""
+    return (values or {}).get(f"field:{name}", "")
+
+
+@register.filter
+def get(mapping, key):
+    return (mapping or {}).get(key, "") if hasattr(mapping or {}, "get") else ""
+
+
+@register.filter
+def same(a, b) -> bool:
+    return a == b

@@ -1,0 +1,60 @@
+"""What a ticket page shows, for customers and staff alike: read through the selectors,
+phrased by `present`. The portal and the agent workspace add their own forms."""
+
+from __future__ import annotations
+
+from django.utils import translation
+
+from casedesk.tickets import selectors
+from casedesk.tickets.bridge import workflow_of
+from casedesk.tickets.models import Ticket
+from casedesk.web import present
+
+
+def language() -> str:
+    return (translation.get_language() or "en").split("-")[0]
+
+
+def ticket_context(user, ticket: Ticket) -> dict:
+    """Everything a ticket page shows; a fixed number of queries whatever the ticket holds."""
+    lang = language()
+    wf = workflow_of(ticket)
+    tz = ticket.desk.time_zone
+    customer = not user.is_supplier_staff
+    step = selectors.next_step_for(user=user, ticket=ticket, lang=lang)
+    comments = selectors.comments_for(user=user, ticket=ticket)
+    files = selectors.attachments_for(user=user, ticket=ticket)
+    events = selectors.history_for(user=user, ticket=ticket)
+    links = selectors.links_for(user=user, ticket=ticket)
+    people = selectors.people_named_in(user=user, ticket=ticket, ids=present.people_in(events))
+    teams = {k: wf.text(t.label, lang) for k, t in wf.teams.items()}
+    by_comment: dict[int, list] = {}
+    for f in files:
+        if f.comment_id:
+            by_comment.setdefault(f.comment_id, []).append(f)
+    thread = [(c, by_comment.get(c.pk, [])) for c in comments]
+    fields = [
+        (wf.text(d.label, lang), ticket.fields[name])
+        for name, d in wf.fields.items()
+        if name in ticket.fields and (d.customer_visible or not customer)
+    ]
+    return {
+        "ticket": ticket,
+        "wf": wf,
+        "tz": tz,
+        "step": step,
+        "turn_text": present.turn_text(step.turn, customer=customer),
+        "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
+        "event_texts": [present.event_text(e) for e in step.events],
+        "thread": thread,
+        "files": files,
+        "links": links,
+        "history": present.history_lines(events, people=people, wf=wf, lang=lang, team_names=teams),
+        "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
+        "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
+        if ticket.priority in wf.priorities
+        else ticket.priority,
+        "team_label": teams.get(ticket.team.slug, ticket.team.name) if ticket.team_id else "",
+        "fields": fields,
+        "customer": customer,
+    }

@@ -1,0 +1,203 @@
+"""The customer portal, through the real URLs, as customers of two organisations."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from casedesk.tickets import services
+from casedesk.tickets.models import Comment, Ticket
+from tests.pages import body
+
+
+@pytest.fixture
+def alice(client, world):
+    client.force_login(world.alice)
+    return client
+
+
+def test_list_shows_the_organisations_tickets_only(alice, world):
+    mine = services.ticket_create(actor=world.alice, desk=world.desk, title="Alice's printer")
+    amirs = services.ticket_create(actor=world.amir, desk=world.desk, title="Amir's screen")
+    bobs = services.ticket_create(actor=world.bob, desk=world.desk, title="CANARY-bob")
+    page = alice.get("/portal/").content.decode()
+    assert mine.key in page and amirs.key in page and "Waiting for support" in page
+    assert bobs.key not in page and "CANARY-bob" not in page
+    page = alice.get("/portal/?scope=mine").content.decode()
+    assert mine.key in page and amirs.key not in page
+
+
+def test_list_filters_waiting_for_me_closed_and_search(alice, world):
+    waiting = services.ticket_create(actor=world.alice, desk=world.desk, title="Need input")
+    services.ticket_transition(
+        actor=world.agent, ticket=waiting, transition="ask_customer", comment="Which printer?"
+    )
+    other = services.ticket_create(actor=world.alice, desk=world.desk, title="Quiet one")
+    page = alice.get("/portal/?waiting=1").content.decode()
+    assert waiting.key in page and other.key not in page
+    assert "Your turn" in page
+    page = alice.get("/portal/?q=quiet").content.decode()
+    assert other.key in page and waiting.key not in page
+    services.ticket_transition(actor=world.agent, ticket=other, transition="cancel", comment="x")
+    assert other.key not in alice.get("/portal/").content.decode()
+    assert other.key in alice.get("/portal/?state=closed").content.decode()
+    # nonsense in the query string is ignored, never an error
+    assert alice.get("/portal/?sort=evil&state=x&scope=y&cursor=forged").status_code == 200
+
+
+def test_htmx_filter_returns_only_the_list(alice, world):
+    services.ticket_create(actor=world.alice, desk=world.desk, title="Printer")
+    response = alice.get("/portal/?q=printer", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<table" in body and "<html" not in body
+
+
+def test_create_a_ticket_with_a_file(alice, world):
+    page = alice.get("/portal/new/").content.decode()
+    assert "Choose the service this is about" in page  # two desks: choose first
+    page = alice.get(f"/portal/new/?desk={world.desk.pk}").content.decode()
+    assert 'name="title"' in page and "Incident" in page
+    upload = SimpleUploadedFile("log.txt", b"error 42", content_type="text/plain")
+    response = alice.post(
+        "/portal/new/",
+        {
+            "desk": world.desk.pk,
+            "title": "Printer jams",
+            "description": "Every **page**",
+            "type": "question",
+            "priority": "high",
+            "attachments": [upload],
+        },
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert response["Location"] == f"/portal/new/{ticket.key}/"
+    assert (ticket.reporter, ticket.type, ticket.priority) == (world.alice, "question", "high")
+    assert ticket.attachments.get().name == "log.txt"
+    page = alice.get(response["Location"]).content.decode()
+    assert ticket.key in page
+
+
+def test_create_errors_keep_what_was_typed(alice, world):
+    response = alice.post(
+        "/portal/new/",
+        {"desk": world.desk.pk, "title": "  ", "description": "Long story I typed"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Please fill this in." in page and "Long story I typed" in page
+    assert 'aria-invalid="true"' in page
+    bad = SimpleUploadedFile("x.html", b"<script>", content_type="text/html")
+    response = alice.post(
+        "/portal/new/", {"desk": world.desk.pk, "title": "T", "attachments": [bad]}
+    )
+    assert response.status_code == 422
+    assert "not accepted" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_create_on_a_desk_of_another_organisation_is_refused(client, world):
+    client.force_login(world.bob)  # org B does not use other_desk
+    response = client.post("/portal/new/", {"desk": world.other_desk.pk, "title": "T"})
+    assert response.status_code == 422
+    assert not Ticket.objects.exists()
+
+
+def test_ticket_page_answers_where_and_what_next(alice, world, ticket, clock):
+    services.ticket_assign(actor=world.agent, ticket=ticket, assignee=world.agent)
+    services.ticket_transition(actor=world.agent, ticket=ticket, transition="start")
+    services.comment_add(actor=world.agent, ticket=ticket, body="CANARY-note", internal=True)
+    services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="resolve", comment="Replaced the *toner*"
+    )
+    page = alice.get(f"/portal/t/{ticket.key}/").content.decode()
+    assert "Resolved" in page and "Your turn" in page
+    assert "Confirm it is solved" in page and "It is not solved" in page
+    # the timer, with its date in the desk's time zone: seven quiet days after resolving
+    due = clock() + timedelta(days=7)
+    assert f"closes on Nov. {due.day}, 2026" in page
+    assert "<em>toner</em>" in page
+    assert "CANARY-note" not in page and "internal note" not in page.lower()
+    assert "Start work" in page  # the history, in words
+
+
+def test_customer_approves_with_a_button(alice, world, ticket):
+    services.ticket_transition(actor=world.agent, ticket=ticket, transition="resolve", comment="ok")
+    ticket.refresh_from_db()
+    response = alice.post(f"/portal/t/{ticket.key}/act/confirm/", {"version": ticket.version})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+
+
+def test_reopen_asks_for_the_reason_and_keeps_it_when_stale(alice, world, ticket):
+    services.ticket_transition(actor=world.agent, ticket=ticket, transition="resolve", comment="ok")
+    ticket.refresh_from_db()
+    old = ticket.version
+    response = alice.post(f"/portal/t/{ticket.key}/act/reopen/", {"version": old, "comment": ""})
+    assert response.status_code == 422
+    assert "Please fill this in." in response.content.decode()
+    services.comment_add(actor=world.agent, ticket=ticket, body="one more thing")
+    response = alice.post(
+        f"/portal/t/{ticket.key}/act/reopen/", {"version": old, "comment": "Still broken TYPED"}
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "changed this ticket" in page and "Still broken TYPED" in page
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+
+
+def test_forbidden_transition_is_refused(alice, world, ticket):
+    response = alice.post(f"/portal/t/{ticket.key}/act/resolve/", {"comment": "I resolve it"})
+    assert response.status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_comment_with_file(alice, world, ticket):
+    upload = SimpleUploadedFile("shot.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png")
+    response = alice.post(
+        f"/portal/t/{ticket.key}/comment/", {"body": "See **this**", "attachments": [upload]}
+    )
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert comment.attachments.get().name == "shot.png"
+    page = alice.get(f"/portal/t/{ticket.key}/").content.decode()
+    assert "<strong>this</strong>" in page
+    link = re.search(r'href="(/files/\d+/)"', page).group(1)
+    download = alice.get(link)
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+
+
+def test_other_organisation_gets_the_same_404(client, world, ticket):
+    client.force_login(world.bob)
+    missing = client.get("/portal/t/GEN-999/")
+    theirs = client.get(f"/portal/t/{ticket.key}/")
+    assert missing.status_code == theirs.status_code == 404
+    assert body(missing) == body(theirs)
+    for url in (f"/portal/t/{ticket.key}/comment/", f"/portal/t/{ticket.key}/act/cancel/"):
+        response = client.post(url, {"body": "x", "comment": "x"})
+        assert response.status_code == 404 and body(response) == body(missing)
+    assert not Comment.objects.exists()
+
+
+def test_staff_have_no_portal(client, world, ticket):
+    client.force_login(world.agent)
+    assert client.get("/portal/").status_code == 404
+    assert client.get(f"/portal/t/{ticket.key}/").status_code == 404
+
+
+def test_status_guide(alice, world):
+    page = alice.get(f"/portal/guide/{world.desk.pk}/").content.decode()
+    assert "Waiting for you" in page and "Confirm it is solved" in page
+    assert "7 days after the last activity" in page
+    page = alice.get(f"/portal/guide/{world.desk.pk}/?lang=da").content.decode()
+    assert "Venter på dig" in page
+    assert alice.get(f"/portal/guide/{world.other_desk.pk}/").status_code == 200
+    assert alice.get("/portal/guide/99999/").status_code == 404
