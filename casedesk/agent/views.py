@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.common.errors import CasedeskError, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, version_of
@@ -106,10 +106,14 @@ def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
     return _page(request, _ticket(request, key))
 
 
-def _person(people, value: str):
-    if not value.isdigit():
+def _person(people, value: str, name: str = "person"):
+    """The chosen one of `people` by id; nobody for an empty choice; refused otherwise."""
+    if not value:
         return None
-    return next((p for p in people if p.pk == int(value)), None)
+    found = next((p for p in people if str(p.pk) == value), None)
+    if found is None:
+        raise InvalidInput({name: "this is not one of the choices"})
+    return found
 
 
 def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
@@ -159,8 +163,10 @@ def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
             comment_internal=request.POST.get("comment_internal") == "1",
             sub_status=request.POST.get("sub_status") or None,
             fields=fields_of(request),
-            assignee=_person(staff, request.POST.get("assignee", "")),
-            customer_assignee=_person(people, request.POST.get("customer_assignee", "")),
+            assignee=_person(staff, request.POST.get("assignee", ""), "assignee"),
+            customer_assignee=_person(
+                people, request.POST.get("customer_assignee", ""), "customer_assignee"
+            ),
             expected_version=version_of(request),
         )
         ticket.refresh_from_db()
@@ -175,7 +181,7 @@ def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
 def assign(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
-        person = _person(staff, request.POST.get("assignee", ""))
+        person = _person(staff, request.POST.get("assignee", ""), "assignee")
         services.ticket_assign(
             actor=request.user,
             ticket=ticket,
@@ -192,7 +198,7 @@ def assign(request: HttpRequest, key: str) -> HttpResponse:
 def contact(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
-        person = _person(people, request.POST.get("customer_assignee", ""))
+        person = _person(people, request.POST.get("customer_assignee", ""), "customer_assignee")
         services.ticket_assign_customer(
             actor=request.user, ticket=ticket, person=person, expected_version=version_of(request)
         )
@@ -206,7 +212,7 @@ def contact(request: HttpRequest, key: str) -> HttpResponse:
 def route(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         teams = selectors.desk_teams_for(user=request.user, desk=ticket.desk)
-        team = _person(teams, request.POST.get("team", ""))
+        team = _person(teams, request.POST.get("team", ""), "team")
         services.ticket_route(
             actor=request.user, ticket=ticket, team=team, expected_version=version_of(request)
         )
@@ -224,8 +230,6 @@ def duplicate(request: HttpRequest, key: str) -> HttpResponse:
                 user=request.user, key=request.POST.get("original", "")
             )
         except NotFound:
-            from casedesk.common.errors import InvalidInput
-
             raise InvalidInput({"original": "there is no such ticket on your desks"}) from None
         services.ticket_mark_duplicate(
             actor=request.user,

@@ -187,12 +187,15 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
 @customer_required
 def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     ticket = _ticket(request, key)
-    person = None
-    if request.POST.get("customer_assignee", "").isdigit():
-        pk = int(request.POST["customer_assignee"])
-        people = selectors.organisation_people_for(user=request.user, ticket=ticket)
-        person = next((p for p in people if p.pk == pk), None)
     try:
+        person = None
+        if request.POST.get("customer_assignee"):
+            people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+            person = next(
+                (p for p in people if str(p.pk) == request.POST["customer_assignee"]), None
+            )
+            if person is None:
+                raise InvalidInput({"customer_assignee": "this is not one of the choices"})
         services.ticket_transition(
             actor=request.user,
             ticket=ticket,
