@@ -97,7 +97,7 @@ def workflow_diagram(desk: Desk, lang: str) -> dict:
             {
                 "when": present.EVENT_WORDS.get(e.on, lambda e=e: e.on)(),
                 "environment": e.environment or "",
-                "places": [str(p) for p in e.places],
+                "places": [wf.place_label(p.status, p.sub or "", lang) for p in e.places],
                 "transition": wf.text(wf.transitions[e.transition].label, lang),
             }
             for e in wf.triggers
@@ -122,7 +122,7 @@ def _curve(a: Node, b: Node) -> str:
 
 def _transition_row(wf, t, lang: str) -> dict:
     if t.from_anywhere:
-        sources = ["*"]
+        sources = []
     else:
         sources = [wf.place_label(r.status, r.sub or "", lang) for r in t.sources]
     target = wf.place_label(t.to.status, t.to.sub or "", lang) if t.to else "↩"
@@ -134,6 +134,7 @@ def _transition_row(wf, t, lang: str) -> dict:
         "who": [present.role_text(r) for r in sorted(expand_roles(t.by))],
         "needs": [present.needs_text(n, wf, lang) for n in t.requires],
         "side": _side(t.by),
+        "anywhere": t.from_anywhere,
         "types": [wf.text(wf.types[x].label, lang) for x in sorted(t.types or ())],
     }
 
