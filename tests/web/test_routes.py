@@ -1,0 +1,223 @@
+"""Route inventory with default deny (T1, T2), CSRF (T32), no writes on GET (T33), framing
+and CSP on every page (T37): generated from the URLconf, so a new route without a policy
+entry fails here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from casedesk.tickets import services
+from casedesk.tickets.attachments import BytesUpload
+from casedesk.tickets.models import Comment, Ticket, TicketEvent
+from tests.pages import body
+
+# Every named route and who may reach it; "public" routes answer anonymous visitors.
+POLICY = {
+    "home": "login",
+    "health": "public",
+    "login": "public",
+    "logout": "post-only",
+    "language": "public-post",
+    "password_reset": "public",
+    "password_reset_sent": "public",
+    "password_reset_confirm": "public",
+    "password_reset_complete": "public",
+    "attachment": "login",
+    "portal:tickets": "customer",
+    "portal:create": "customer",
+    "portal:created": "customer",
+    "portal:ticket": "customer",
+    "portal:comment": "customer-post",
+    "portal:act": "customer-post",
+    "portal:guides": "login",
+    "portal:guide": "login",
+    "agent:queues": "staff",
+    "agent:bulk": "staff-post",
+    "agent:register": "staff",
+    "agent:desks": "staff",
+    "agent:workflow": "staff",
+    "agent:ticket": "staff",
+    "agent:reply": "staff-post",
+    "agent:act": "staff-post",
+    "agent:assign": "staff-post",
+    "agent:contact": "staff-post",
+    "agent:route": "staff-post",
+    "agent:duplicate": "staff-post",
+    "agent:edit": "staff-post",
+}
+
+
+def _routes(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _routes(p, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield f"{namespace}{p.name}", prefix + str(p.pattern)
+
+
+def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
+    values = {
+        "<str:key>": key,
+        "<int:attachment_id>": str(attachment),
+        "<int:desk_id>": str(desk),
+        "<slug:transition>": "cancel",
+        "<uidb64>": "MQ",
+        "<token>": "set-password",
+    }
+    for token, value in values.items():
+        pattern = pattern.replace(token, value)
+    return "/" + pattern
+
+
+def test_every_route_has_a_policy():
+    names = {name for name, _ in _routes()}
+    assert names == set(POLICY), f"routes without a policy: {names - set(POLICY)}"
+
+
+@pytest.fixture
+def foreign(world):
+    """A ticket with a file and a comment, of organisation B only."""
+    ticket = services.ticket_create(
+        actor=world.bob,
+        desk=world.desk,
+        title="CANARY-title-B",
+        description="CANARY-description-B",
+        attachments=[BytesUpload("CANARY-file-B.txt", b"CANARY-bytes")],
+    )
+    services.comment_add(actor=world.bob, ticket=ticket, body="CANARY-comment-B")
+    return ticket
+
+
+def _state():
+    return (
+        Ticket.objects.count(),
+        Comment.objects.count(),
+        TicketEvent.objects.count(),
+        list(Ticket.objects.values_list("version", flat=True)),
+    )
+
+
+def test_anonymous_gets_the_login_page_everywhere_else(client, world, foreign):
+    attachment = foreign.attachments.get().pk
+    for name, pattern in _routes():
+        url = _url(pattern, foreign.key, attachment, world.desk.pk)
+        for variant in (url, url.upper() if "GEN" not in url else url, url + "?x=1"):
+            response = client.get(variant)
+            policy = POLICY[name]
+            if policy.startswith("public"):
+                assert response.status_code in (200, 302, 404, 405), (name, response.status_code)
+                assert b"CANARY" not in response.content
+            else:
+                assert response.status_code in (302, 404, 405), (name, response.status_code)
+                if response.status_code == 302:
+                    assert response["Location"].startswith("/login/"), name
+        response = client.post(url, {"body": "x", "comment": "x", "title": "x"})
+        assert response.status_code in (200, 302, 403, 404, 405), name
+        if response.status_code == 302:
+            assert response["Location"].startswith(("/login/", "/password/", "/")), name
+    assert b"CANARY" not in client.get("/portal/").content
+
+
+@pytest.mark.parametrize("who", ["alice", "outsider", "amir"])
+def test_foreign_objects_are_404_with_the_same_body_and_no_write(client, world, foreign, who):
+    """T1: a customer of another organisation, staff of another desk, and a colleague of
+    nobody there, on every object route of organisation B's ticket."""
+    client.force_login(getattr(world, who))
+    attachment = foreign.attachments.get().pk
+    missing_ticket = client.get("/portal/t/GEN-999/" if who != "outsider" else "/agent/t/GEN-999/")
+    before = _state()
+    for name, pattern in _routes():
+        if "<str:key>" not in pattern and "<int:attachment_id>" not in pattern:
+            continue
+        for key, att in ((foreign.key, attachment), (foreign.key.lower(), attachment + 1000)):
+            url = _url(pattern, key, att, world.desk.pk)
+            for method in ("get", "post"):
+                response = getattr(client, method)(url, {"body": "x", "comment": "x"})
+                assert response.status_code in (404, 405), (name, method, response.status_code)
+                assert b"CANARY" not in response.content, (name, method)
+                if response.status_code == 404 and name != "attachment":
+                    assert body(response) == body(missing_ticket), (name, method)
+    assert _state() == before
+
+
+def test_post_routes_refuse_requests_without_a_csrf_token(world, ticket):
+    """T32: without a token, with a wrong one, with one in the query string."""
+    for user in (world.alice, world.agent):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        client.get("/")  # sets the CSRF cookie
+        before = _state()
+        for name, pattern in _routes():
+            if not POLICY[name].endswith("post") and name not in (
+                "portal:create",
+                "agent:register",
+            ):
+                continue
+            url = _url(pattern, ticket.key, 1, world.desk.pk)
+            data = {"body": "x", "comment": "x", "title": "x", "desk": world.desk.pk}
+            for extra in ({}, {"csrfmiddlewaretoken": "wrong" * 8}):
+                response = client.post(url, {**data, **extra})
+                assert response.status_code == 403, (name, response.status_code)
+            response = client.post(url + "?csrfmiddlewaretoken=x", data)
+            assert response.status_code == 403, name
+        assert _state() == before
+        assert b"The form expired" in client.post("/language/", {"language": "da"}).content
+
+
+def test_get_never_writes(client, world, ticket):
+    """T33: every GET route as each side, the database compared statement by statement."""
+    services.ticket_transition(actor=world.agent, ticket=ticket, transition="resolve", comment="x")
+    attachment = services.attachment_add(
+        actor=world.alice,
+        ticket=ticket,
+        uploads=[
+            __import__("casedesk.tickets.attachments").tickets.attachments.BytesUpload(
+                "a.txt", b"x"
+            )
+        ],
+    )[0].pk
+    for user in (world.alice, world.agent, world.admin):
+        client.force_login(user)
+        for name, pattern in _routes():
+            url = _url(pattern, ticket.key, attachment, world.desk.pk)
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url + "?take=1&confirm=1&op=assign_me")
+            writes = [
+                q["sql"]
+                for q in queries
+                if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            ]
+            assert not writes, (name, writes)
+
+
+def test_logout_is_post_only(client, world):
+    client.force_login(world.alice)
+    assert client.get("/logout/").status_code == 405
+    assert client.get("/portal/").status_code == 200
+
+
+def test_every_html_page_has_csp_and_no_framing(client, world, ticket):
+    """T37 and the CSP: no inline script or style allowed, no framing, no foreign forms."""
+    client.force_login(world.agent)
+    for name, pattern in _routes():
+        url = _url(pattern, ticket.key, 1, world.desk.pk)
+        response = client.get(url)
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        csp = response["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp, name
+        assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp, name
+        assert response["X-Frame-Options"] == "DENY", name
+        assert response["X-Content-Type-Options"] == "nosniff", name
+        assert "Access-Control-Allow-Origin" not in response, name
+        if response.status_code == 200:
+            html = response.content.decode()
+            assert "<script>" not in html and " style=" not in html and "<style" not in html, name
