@@ -25,9 +25,11 @@ LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
 def safe_next(request: HttpRequest, value: str | None, default: str = "/") -> str:
     """A same-site path to go on to, or `default`: never another site (open redirects)."""
-    value = (value or "").strip()
+    value = value or ""
     if (
-        value.startswith("/")
+        value.isprintable()
+        and " " not in value
+        and value.startswith("/")
         and not value.startswith(("//", "/\\"))
         and "\\" not in value
         and url_has_allowed_host_and_scheme(

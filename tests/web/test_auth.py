@@ -1,0 +1,190 @@
+"""Logging in, out and back: open redirects (T36), enumeration (T41), session rotation
+(T38), cookie attributes (T46), password reset by mail (also over a real SMTP server),
+and the language: browser first, then the person's own setting, switched by POST."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from casedesk.accounts.models import User
+from tests.pages import body
+
+REDIRECTS = [
+    "//evil.com",
+    "https://evil.com",
+    "/\\evil.com",
+    "\\/\\/evil.com",
+    "https:evil.com",
+    "%2F%2Fevil.com",
+    "javascript:alert(1)",
+    "http://app@evil.com",
+    "/\t/evil.com",
+    " //evil.com",
+    "///evil.com",
+]
+
+
+@pytest.mark.parametrize("target", REDIRECTS)
+def test_no_open_redirect_after_login_or_language_switch(client, world, target):
+    response = client.post(
+        f"/login/?next={target}", {"username": "alice", "password": "pw-12345678", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/", response["Location"]
+    response = client.post("/language/", {"language": "da", "next": target})
+    assert response["Location"] == "/"
+
+
+def test_language_switch_keeps_a_safe_next(client, world):
+    response = client.post("/language/", {"language": "nl", "next": "/portal/?q=x"})
+    assert response["Location"] == "/portal/?q=x"
+
+
+def test_login_failure_does_not_say_which_part_was_wrong(client, world):
+    unknown = client.post("/login/", {"username": "nobody", "password": "pw-12345678"})
+    wrong = client.post("/login/", {"username": "alice", "password": "wrong"})
+    assert unknown.status_code == wrong.status_code == 200
+    assert body(unknown).replace(b"nobody", b"alice") == body(wrong)
+    assert b"do not match an account" in wrong.content
+
+
+def _timed(client, data) -> float:
+    start = time.perf_counter()
+    client.post("/password/reset/", data)
+    return time.perf_counter() - start
+
+
+def test_password_reset_does_not_reveal_accounts(client, world):
+    known = client.post("/password/reset/", {"email": "alice@example.org"})
+    unknown = client.post("/password/reset/", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"] == "/password/reset/sent/"
+    assert known.content == unknown.content
+    assert len(mail.outbox) == 1
+    # the timing differs by less than 20 ms (median of 40 tries each)
+    a = statistics.median(_timed(client, {"email": "alice@example.org"}) for _ in range(40))
+    b = statistics.median(_timed(client, {"email": "nobody@example.org"}) for _ in range(40))
+    assert abs(a - b) < 0.020, (a, b)
+
+
+def test_password_reset_by_mail(client, world):
+    response = client.post(
+        "/password/reset/", {"email": "alice@example.org"}, HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400 and not mail.outbox  # a Host that is not ours
+    client.post("/password/reset/", {"email": "alice@example.org"})
+    message = mail.outbox[0]
+    assert message.to == ["alice@example.org"]
+    link = re.search(r"https?://\S+", message.body).group(0)
+    assert "evil.example" not in link  # the configured address, never the request's Host
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    response = client.get("/" + path, follow=True)
+    assert b"Choose a new password" in response.content and b"new_password1" in response.content
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else "/" + path
+    response = client.post(
+        form_url, {"new_password1": "Sturdy-horse-42", "new_password2": "Sturdy-horse-42"}
+    )
+    assert response.status_code == 302
+    assert Client().login(username="alice", password="Sturdy-horse-42")
+    assert b"expired" in client.get("/" + path, follow=True).content  # used once only
+
+
+def test_password_reset_mail_goes_through_a_real_smtp_server(client, world, settings):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        client.post("/password/reset/", {"email": "alice@example.org"})
+    finally:
+        controller.stop()
+    assert len(received) == 1
+    assert received[0].rcpt_tos == ["alice@example.org"]
+    assert b"/password/reset/" in received[0].content
+
+
+def test_login_rotates_the_session(client, world):
+    client.get("/login/")
+    client.cookies["sessionid"] = "attacker-chosen"
+    client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    assert client.cookies["sessionid"].value != "attacker-chosen"
+    assert client.get("/portal/").status_code == 200
+
+
+def test_cookie_attributes(client, world):
+    response = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    session = response.cookies["sessionid"]
+    assert session["httponly"] and session["samesite"] == "Lax"
+    response = client.post("/language/", {"language": "cs"})
+    lang = response.cookies["django_language"]
+    assert lang["samesite"] == "Lax" and lang["httponly"]
+
+
+def test_https_deployments_use_secure_host_only_cookies(tmp_path):
+    code = (
+        "from django.conf import settings as s; import django; django.setup();"
+        "print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "casedesk.settings",
+        "CASEDESK_BASE_URL": "https://desk.example",
+        "CASEDESK_DATA_DIR": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["__Host-casedesk-session", "__Host-casedesk-csrf", "True", "True", "31536000"]
+
+
+def test_language_from_the_browser_then_the_persons_setting(client, world):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="da,en;q=0.5").content.decode()
+    assert 'lang="da"' in page and "Log ind" in page
+    client.force_login(world.alice)
+    page = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert 'lang="da"' in page  # no setting of her own yet: the browser's
+    User.objects.filter(pk=world.alice.pk).update(language="sv")
+    page = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert 'lang="sv"' in page and "Våra ärenden" in page
+    client.post("/language/", {"language": "cs", "next": "/portal/"})
+    world.alice.refresh_from_db()
+    assert world.alice.language == "cs"
+    assert 'lang="cs"' in client.get("/portal/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    client.post("/language/", {"language": "xx"})
+    world.alice.refresh_from_db()
+    assert world.alice.language == "cs"
+
+
+def test_the_language_setting_service_refuses_unknown_languages(world):
+    from casedesk.accounts.services import user_set_language
+    from casedesk.common.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        user_set_language(user=world.alice, language="klingon")
+    user_set_language(user=world.alice, language="nl")
+    world.alice.refresh_from_db()
+    assert world.alice.language == "nl"
