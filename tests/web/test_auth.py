@@ -105,7 +105,7 @@ def test_password_reset_mail_goes_through_a_real_smtp_server(client, world, sett
     received = []
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        async def handle_DATA(self, server, session, envelope):
             received.append(envelope)
             return "250 OK"
 

@@ -1,0 +1,181 @@
+"""The main story in a real browser: Debian's Chromium driven by Playwright against a live
+server. A customer opens a ticket, an agent answers and sends it for confirmation, the
+customer confirms; a customer of another organisation cannot open it; the language switch
+works; hostile text does not run. Screenshots of the main pages go to
+test-artifacts/screenshots/ (README's pictures are copies of these)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from casedesk.tickets import services
+from casedesk.tickets.models import Ticket
+
+CHROMIUM = os.environ.get("CASEDESK_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
+    reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does this)",
+)
+
+
+@pytest.fixture
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
+    # are ordinary synchronous ones.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+class Session:
+    def __init__(self, browser, base: str, username: str, *, width: int = 1280):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+        self.page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on(
+            "request",
+            lambda r: self.foreign.append(r.url) if not r.url.startswith((base, "data:")) else None,
+        )
+        self.page.goto(f"{base}/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", "pw-12345678")
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state("networkidle")
+
+    def go(self, path: str):
+        self.page.goto(self.base + path)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_customer_agent_customer_story(browser, live_server, world):
+    base = live_server.url
+    world.alice.first_name, world.alice.last_name = "Alice", "Jensen"
+    world.alice.save()
+    world.agent.first_name, world.agent.last_name = "Agnes", "Agent"
+    world.agent.save()
+    services.ticket_create(actor=world.amir, desk=world.desk, title="VPN drops every hour")
+
+    alice = Session(browser, base, "alice")
+    page = alice.go(f"/portal/new/?desk={world.desk.pk}")
+    page.fill("#id_title", "Invoices cannot be exported")
+    page.select_option("#id_priority", "high")
+    page.fill("#id_description", "The **export** button does nothing since Monday.")
+    page.set_input_files(
+        "#id_attachments", files=[{"name": "log.txt", "mimeType": "text/plain", "buffer": b"x"}]
+    )
+    alice.shot("portal-new-ticket")
+    page.get_by_role("button", name="Send the ticket").click()
+    page.wait_for_load_state("networkidle")
+    key = page.locator("#ticket-key").inner_text()
+    ticket = Ticket.objects.get(key=key)
+    assert ticket.reporter == world.alice and ticket.attachments.count() == 1
+    alice.shot("portal-created")
+
+    agent = Session(browser, base, "agent")
+    page = agent.go("/agent/?queue=unassigned")
+    assert key in page.content()
+    agent.shot("agent-queue")
+    page = agent.go(f"/agent/t/{key}/")
+    page.fill("#id_body", "Thanks, we are looking at it.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_text("Resolve…").click()
+    page.fill("#c-resolve", "The export works again after the update.")
+    page.locator("details.action[open] form").get_by_role("button", name="Resolve").click()
+    page.wait_for_load_state("networkidle")
+    assert "Resolved" in page.locator("#status-heading").inner_text()
+    agent.shot("agent-ticket")
+
+    page = alice.go(f"/portal/t/{key}/")
+    assert "Your turn" in page.content()
+    assert "closes on" in page.locator("#next-event").inner_text()
+    alice.shot("portal-ticket")
+    page.get_by_role("button", name="Confirm it is solved").click()
+    page.wait_for_load_state("networkidle")
+    assert "Closed" in page.locator("#status-heading").inner_text()
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    alice.go("/portal/?state=any")
+    alice.shot("portal-list")
+    alice.go(f"/portal/guide/{world.desk.pk}/")
+    alice.shot("portal-status-guide")
+    agent.go(f"/agent/desks/{world.desk.pk}/workflow/")
+    agent.shot("agent-workflow")
+
+    bob = Session(browser, base, "bob")
+    response = bob.page.goto(f"{base}/portal/t/{key}/")
+    assert response.status == 404
+    assert "Invoices cannot be exported" not in bob.page.content()
+    for session in (alice, agent, bob):
+        assert not session.dialogs and not session.foreign
+
+
+def test_language_switch(browser, live_server, world):
+    alice = Session(browser, live_server.url, "alice")
+    page = alice.go("/portal/")
+    page.select_option("#lang-select", "da")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("html[lang=da]")
+    assert "Ny sag" in page.content()
+    world.alice.refresh_from_db()
+    assert world.alice.language == "da"
+    page = alice.go("/portal/")
+    assert page.locator("html").get_attribute("lang") == "da"
+
+
+def test_phone_layout_and_keyboard(browser, live_server, world):
+    services.ticket_create(actor=world.alice, desk=world.desk, title="Printer")
+    alice = Session(browser, live_server.url, "alice", width=390)
+    page = alice.go("/portal/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    alice.shot("portal-list-phone")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+
+
+def test_hostile_text_does_not_run_in_the_browser(browser, live_server, world):
+    from tests.web.test_xss import PAYLOADS
+
+    for payload in PAYLOADS:
+        t = services.ticket_create(
+            actor=world.alice, desk=world.desk, title=payload[:300], description=payload
+        )
+        services.comment_add(actor=world.alice, ticket=t, body=payload)
+    alice = Session(browser, live_server.url, "alice")
+    alice.go("/portal/?state=any")
+    for t in Ticket.objects.all()[:8]:
+        alice.go(f"/portal/t/{t.key}/")
+    agent = Session(browser, live_server.url, "agent")
+    agent.go("/agent/?queue=all")
+    for session in (alice, agent):
+        assert not session.dialogs, session.dialogs
+        assert not session.foreign, session.foreign
