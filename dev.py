@@ -13,6 +13,7 @@ postgres://postgres@127.0.0.1:5432/postgres. Without one, the PostgreSQL pass is
 with a message; CASEDESK_REQUIRE_POSTGRES=1 (set by CI) makes that a failure.
 
 `lint` (used by CI) runs ruff, the import contracts and the workflow checks.
+`messages` updates the translation catalogues of the pages and compiles them.
 """
 
 from __future__ import annotations
@@ -116,8 +117,27 @@ def lint() -> int:
     return 0
 
 
+COMPILE = """
+import glob, polib
+for po in glob.glob("casedesk/*/locale/*/LC_MESSAGES/django.po"):
+    polib.pofile(po).save_as_mofile(po[:-3] + ".mo")
+"""
+
+
+def messages(env: dict[str, str]) -> int:
+    """Update the page catalogues from the code (needs xgettext), then compile them all
+    with polib, so the committed .mo files match; translate new strings in between."""
+    env = {**env, "DJANGO_SETTINGS_MODULE": "casedesk.settings"}
+    for app in ("web", "portal", "agent"):
+        step = [str(BIN / "django-admin"), "makemessages", "-e", "html,txt,py"]
+        step += ["--no-location", "--no-obsolete", "-l", "da", "-l", "nl", "-l", "cs", "-l", "sv"]
+        if subprocess.run(step, cwd=ROOT / "casedesk" / app, env=env, check=False).returncode:
+            return 1
+    return subprocess.run([python(), "-c", COMPILE], cwd=ROOT, check=False).returncode
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "lint"):
+    if not argv or argv[0] not in ("run", "test", "lint", "messages"):
         print(__doc__)
         return 2
     ensure_installed()
@@ -126,6 +146,8 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "lint":
         return lint()
+    if command == "messages":
+        return messages(env)
     if command == "test":
         return run_tests(rest, env)
     return subprocess.run(
