@@ -1,0 +1,104 @@
+"""Benchmark: whole pages of the portal and the agent workspace at scale.
+
+Builds N tickets like bench/lists.py (PostgreSQL), gives one ticket a realistic life
+through the services (comments, notes, files, assignments, transitions), then renders the
+main pages through Django's test client (URL routing, middleware, selectors, templates;
+no network) and prints the median of `--repeat` renders after one warm-up, with the
+number of SQL statements each page took.
+
+  psql -h 127.0.0.1 -U postgres -c "create database casedesk_pages"
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/casedesk_pages \\
+    .venv/bin/python bench/pages.py --size 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from lists import build  # sets Django up
+
+from casedesk.accounts.models import User
+from casedesk.desks.models import Desk
+from casedesk.tickets import services
+from casedesk.tickets.attachments import BytesUpload
+from casedesk.tickets.models import Ticket
+
+
+def story(agent: User, customer: User) -> Ticket:
+    """One ticket with a history: the page we time."""
+    found = Ticket.objects.filter(title="Bench: the ticket page").first()
+    if found:
+        return found
+    desk = Desk.objects.order_by("id").first()
+    ticket = services.ticket_create(
+        actor=customer,
+        desk=desk,
+        title="Bench: the ticket page",
+        description="The **export** stops at 99 lines.",
+        attachments=[BytesUpload("log.txt", b"line\n" * 100)],
+    )
+    for i in range(10):
+        services.comment_add(actor=customer, ticket=ticket, body=f"More detail number {i}.")
+        services.comment_add(actor=agent, ticket=ticket, body=f"Checked {i}.", internal=True)
+        services.comment_add(actor=agent, ticket=ticket, body=f"Answer number {i}.")
+    services.ticket_assign(actor=agent, ticket=ticket, assignee=agent)
+    services.ticket_transition(actor=agent, ticket=ticket, transition="start")
+    services.ticket_transition(actor=agent, ticket=ticket, transition="resolve", comment="Done.")
+    return ticket
+
+
+def measure(label: str, user: User, url: str, repeat: int) -> None:
+    client = Client()
+    client.force_login(user)
+    assert client.get(url).status_code == 200, url  # warm-up
+    samples = []
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+    per_page = len(queries.captured_queries) // repeat
+    print(f"| {label} | {statistics.median(samples):.1f} ms | {per_page} |", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args()
+    settings.ALLOWED_HOSTS.append("testserver")
+    agent, customer = build(args.size)
+    ticket = story(agent, customer)
+    desk = ticket.desk_id
+    print(f"{connection.vendor}, {Ticket.objects.count():,} tickets")
+    print("| page | median | statements |")
+    print("|---|---:|---:|")
+    r = args.repeat
+    measure("customer: ticket page", customer, f"/portal/t/{ticket.key}/", r)
+    measure("agent: ticket page", agent, f"/agent/t/{ticket.key}/", r)
+    measure("customer: organisation's open tickets", customer, "/portal/", r)
+    measure("customer: search ('invoice')", customer, "/portal/?q=invoice&state=any", r)
+    measure("agent: queue 'mine'", agent, "/agent/", r)
+    measure(
+        "agent: queue 'all', one desk, status",
+        agent,
+        f"/agent/?queue=all&desk={desk}&status=open",
+        r,
+    )
+    measure("agent: queue 'waiting for customer'", agent, "/agent/?queue=waiting", r)
+    measure("status guide", customer, f"/portal/guide/{desk}/", r)
+    measure("workflow diagram", agent, f"/agent/desks/{desk}/workflow/", r)
+
+
+if __name__ == "__main__":
+    main()
