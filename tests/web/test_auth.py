@@ -188,3 +188,27 @@ def test_the_language_setting_service_refuses_unknown_languages(world):
     user_set_language(user=world.alice, language="nl")
     world.alice.refresh_from_db()
     assert world.alice.language == "nl"
+
+
+def test_deactivation_and_role_removal_take_effect_on_the_next_request(client, world, ticket):
+    """T18, T39: no permission outlives the request that removed it."""
+    client.force_login(world.agent)
+    assert client.get(f"/agent/t/{ticket.key}/").status_code == 200
+    world.desk.staff.filter(user=world.agent).delete()
+    assert client.get(f"/agent/t/{ticket.key}/").status_code == 404
+    client.force_login(world.alice)
+    assert client.get(f"/portal/t/{ticket.key}/").status_code == 200
+    User.objects.filter(pk=world.alice.pk).update(is_active=False)
+    response = client.get(f"/portal/t/{ticket.key}/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_too_many_files_in_one_request_is_a_clear_400(client, world, ticket):
+    """T54: more parts than allowed are refused before anything is stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.alice)
+    files = [SimpleUploadedFile(f"f{i}.txt", b"x") for i in range(25)]
+    response = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "x", "attachments": files})
+    assert response.status_code == 400
+    assert not ticket.comments.exists()

@@ -1,6 +1,7 @@
 // Small progressive enhancements; every page works without them.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   document.addEventListener("change", function (event) {
     var target = event.target;
     // the language menu switches as soon as a language is picked
