@@ -82,6 +82,13 @@ def problem_of(exc: CasedeskError) -> Problem:
                 stale=True,
             )
         if exc.reason == "invalid":
+            # a field's value: "<field>: what is wrong with it" (engine.field_problem)
+            match = re.fullmatch(r"(\w+): (.+)", exc.message)
+            if match:
+                text = _field_message(match.group(2))
+                return Problem(
+                    422, _("Please correct the marked fields."), {f"fields.{match.group(1)}": text}
+                )
             return Problem(422, exc.message[:1].upper() + exc.message[1:])
         return Problem(403, _("You may not take this step on this ticket."))
     if isinstance(exc, Forbidden):

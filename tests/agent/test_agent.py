@@ -248,3 +248,26 @@ def test_workflow_diagram_and_guide_of_every_preset(agent, world, preset):
         assert wf.text(status.label, "en") in page
     assert agent.get(f"/portal/guide/{desk.pk}/").status_code == 200
     assert agent.get("/agent/desks/").status_code == 200
+
+
+def test_a_step_that_needs_a_field_asks_for_it_next_to_the_field(agent, world):
+    from tests.conftest import make_desk
+
+    desk = make_desk("assu", "ASU", [world.org_a], {world.agent: "agent"})
+    ticket = services.ticket_create(actor=world.alice, desk=desk, title="Crash")
+    page = agent.get(f"/agent/t/{ticket.key}/").content.decode()
+    assert 'name="field:fix_version"' in page
+    response = agent.post(
+        f"/agent/t/{ticket.key}/act/wachten_op_update/",
+        {"version": _version(ticket), "field:fix_version": "not a version!"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page and "not a version!" in page
+    response = agent.post(
+        f"/agent/t/{ticket.key}/act/wachten_op_update/",
+        {"version": _version(ticket), "field:fix_version": "7.3.1"},
+    )
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.fields["fix_version"]) == ("wachtend_op_update", "7.3.1")
