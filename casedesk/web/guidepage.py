@@ -7,7 +7,7 @@ from django.utils import translation
 
 from casedesk.desks.models import Desk
 from casedesk.web import present
-from casedesk.workflow.guide import status_guide
+from casedesk.workflow.guide import CUSTOMER_SIDE, status_guide
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
 
@@ -26,7 +26,9 @@ def guide_context(desk: Desk, lang: str) -> dict:
                     "subs": [
                         (sub, present.turn_text(sub.turn, customer=True)) for sub in s.sub_statuses
                     ],
-                    "customer_actions": [_phrase(a, wf, lang) for a in s.customer_actions],
+                    "customer_actions": [
+                        _phrase(a, wf, lang, customer_side=True) for a in s.customer_actions
+                    ],
                     "staff_actions": [_phrase(a, wf, lang) for a in s.staff_actions],
                     "rules": [_rule(r) for r in s.automatic],
                 }
@@ -40,10 +42,11 @@ def guide_context(desk: Desk, lang: str) -> dict:
         }
 
 
-def _phrase(action, wf, lang) -> dict:
+def _phrase(action, wf, lang, customer_side: bool = False) -> dict:
+    who = [r for r in action.who if r in CUSTOMER_SIDE] if customer_side else action.who
     return {
         "action": action,
-        "who": [present.role_text(r) for r in action.who],
+        "who": [present.role_text(r) for r in who],
         "needs": [present.needs_text(n, wf, lang) for n in action.needs],
     }
 

@@ -197,6 +197,7 @@ def test_status_guide(alice, world):
     page = alice.get(f"/portal/guide/{world.desk.pk}/").content.decode()
     assert "Waiting for you" in page and "Confirm it is solved" in page
     assert "7 days after the last activity" in page
+    assert "customer members" in page and "agents" not in page  # who, of the customer's side
     page = alice.get(f"/portal/guide/{world.desk.pk}/?lang=da").content.decode()
     assert "Venter på dig" in page
     assert alice.get(f"/portal/guide/{world.other_desk.pk}/").status_code == 200
