@@ -202,3 +202,11 @@ def test_status_guide(alice, world):
     assert "Venter på dig" in page
     assert alice.get(f"/portal/guide/{world.other_desk.pk}/").status_code == 200
     assert alice.get("/portal/guide/99999/").status_code == 404
+
+
+def test_text_over_the_limit_is_refused_and_kept(alice, world, ticket):
+    long = "x" * 100_001
+    response = alice.post(f"/portal/t/{ticket.key}/comment/", {"body": long})
+    assert response.status_code == 422
+    assert "too long" in response.content.decode()
+    assert not ticket.comments.exists()

@@ -221,3 +221,33 @@ def test_every_html_page_has_csp_and_no_framing(client, world, ticket):
         if response.status_code == 200:
             html = response.content.decode()
             assert "<script>" not in html and " style=" not in html and "<style" not in html, name
+
+
+def test_no_view_is_csrf_exempt():
+    """T34: the list of views without CSRF protection is empty, and stays so."""
+    exempt = []
+    resolver = get_resolver()
+
+    def walk(r):
+        for p in r.url_patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace != "admin":
+                    walk(p)
+            elif getattr(p.callback, "csrf_exempt", False):
+                exempt.append(p.name)
+
+    walk(resolver)
+    assert exempt == []
+
+
+def test_server_errors_are_a_plain_page(client, world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("CANARY-internal-detail")
+
+    client.raise_request_exception = False
+    monkeypatch.setattr("casedesk.portal.views.lists.page_context", broken)
+    client.force_login(world.alice)
+    response = client.get("/portal/")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content
+    assert b"CANARY-internal-detail" not in response.content
