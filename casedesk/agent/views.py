@@ -17,6 +17,7 @@ from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 
 from . import queues as queue_defs
@@ -51,7 +52,7 @@ def _ticket(request: HttpRequest, key: str):
 @staff_required
 def queues(request: HttpRequest) -> HttpResponse:
     context = queue_defs.queue_context(request)
-    template = "agent/_queue.html" if request.htmx and not request.htmx.boosted else None
+    template = "agent/_queue.html" if partial(request) else None
     return render(request, template or "agent/queues.html", context)
 
 

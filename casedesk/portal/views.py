@@ -20,6 +20,7 @@ from casedesk.web import lists
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, version_of
 from casedesk.web.guidepage import guide_context
+from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 
 
@@ -70,7 +71,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     filters, chosen = portal_filters(request)
     context = lists.page_context(request, filters, chosen)
     context["nav"] = "tickets"
-    template = "portal/_list.html" if request.htmx and not request.htmx.boosted else None
+    template = "portal/_list.html" if partial(request) else None
     return render(request, template or "portal/list.html", context)
 
 

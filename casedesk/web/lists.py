@@ -68,6 +68,13 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
     }
 
 
+def partial(request: HttpRequest) -> bool:
+    """Only the list, for htmx swapping it under the filters; a whole page otherwise (a
+    normal visit, a boosted link, or htmx restoring a page from the history)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
 def with_query(base: dict, **changes) -> str:
     merged = {**base, **changes}
     return urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})

@@ -210,3 +210,8 @@ def test_text_over_the_limit_is_refused_and_kept(alice, world, ticket):
     assert response.status_code == 422
     assert "too long" in response.content.decode()
     assert not ticket.comments.exists()
+
+
+def test_htmx_history_restore_gets_the_whole_page(alice, world):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in alice.get("/portal/", headers=headers).content.decode()
