@@ -33,7 +33,7 @@ def _one(request: HttpRequest, key: str, op: str) -> Outcome:
             services.ticket_assign(actor=user, ticket=ticket, assignee=user)
         elif op == "unassign":
             services.ticket_assign(actor=user, ticket=ticket, assignee=None)
-        elif op == "transition":
+        elif op == "transition" and request.POST.get("transition"):
             services.ticket_transition(
                 actor=user,
                 ticket=ticket,

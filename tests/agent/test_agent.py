@@ -228,6 +228,8 @@ def test_bulk_assign_and_transition_report_each_ticket(agent, world, ticket):
         {"keys": [ticket.key, other.key], "op": "transition", "transition": "resolve"},
     )
     assert "Please fill this in." in response.content.decode()
+    response = agent.post("/agent/bulk/", {"keys": [ticket.key], "op": "transition"})
+    assert "Choose what to do." in response.content.decode()
     response = agent.post(
         "/agent/bulk/",
         {"keys": [ticket.key], "op": "transition", "transition": "resolve", "comment": "done"},
