@@ -31,5 +31,7 @@ urlpatterns = [
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("portal/", include("casedesk.portal.urls")),
     path("agent/", include("casedesk.agent.urls")),
+    # the admin logs in through the same (throttled) page
+    path("admin/login/", views.LoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
 ]

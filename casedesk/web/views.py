@@ -20,6 +20,8 @@ from casedesk.accounts.services import user_set_language
 from casedesk.common.errors import NotFound
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
 
+from .throttle import login_attempt_allowed, login_failed, login_succeeded
+
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
 
@@ -87,6 +89,21 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        address = request.META.get("REMOTE_ADDR", "")
+        if not login_attempt_allowed(username=username, address=address):
+            # an unbound form: showing a bound one's errors would check the password
+            form = self.get_form_class()(request, initial={"username": username[:150]})
+            context = self.get_context_data(form=form, throttled=True)
+            return self.render_to_response(context, status=429)
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            login_succeeded(username=username)
+        else:
+            login_failed(address=address)
+        return response
 
     def get_redirect_url(self):
         return safe_next(

@@ -215,3 +215,16 @@ def test_text_over_the_limit_is_refused_and_kept(alice, world, ticket):
 def test_htmx_history_restore_gets_the_whole_page(alice, world):
     headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
     assert "<html" in alice.get("/portal/", headers=headers).content.decode()
+
+
+def test_with_sharing_off_members_see_only_their_own(client, world):
+    """T3: the organisation's policy decides; an org admin still sees everything."""
+    world.org_a.members_see_all_tickets = False
+    world.org_a.save()
+    alices = services.ticket_create(actor=world.alice, desk=world.desk, title="Alice's")
+    client.force_login(world.amir)
+    assert alices.key not in client.get("/portal/?state=any").content.decode()
+    assert client.get(f"/portal/t/{alices.key}/").status_code == 404
+    client.force_login(world.ada)
+    assert alices.key in client.get("/portal/?state=any").content.decode()
+    assert client.get(f"/portal/t/{alices.key}/").status_code == 200

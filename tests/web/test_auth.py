@@ -212,3 +212,87 @@ def test_too_many_files_in_one_request_is_a_clear_400(client, world, ticket):
     response = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "x", "attachments": files})
     assert response.status_code == 400
     assert not ticket.comments.exists()
+
+
+def test_password_guessing_is_throttled_per_account(client, world, clock):
+    """T40: ten guesses per account name in fifteen minutes, counted before the password
+    is checked; the same answer whether or not the account exists."""
+    for _ in range(10):
+        assert client.post("/login/", {"username": "alice", "password": "nope"}).status_code == 200
+    refused = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    assert refused.status_code == 429 and b"Too many attempts" in refused.content
+    for _ in range(11):
+        ghost = client.post("/login/", {"username": "ghost", "password": "nope"})
+    assert ghost.status_code == 429
+    assert body(ghost).replace(b'value="ghost"', b'value="alice"') == body(refused)
+    assert (
+        client.post("/login/", {"username": "amir", "password": "pw-12345678"}).status_code == 302
+    )
+    clock.advance(minutes=16)
+    assert (
+        client.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 302
+    )
+
+
+def test_admin_logs_in_through_the_throttled_page(client, world):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 200 and b"id_username" in response.content
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "admin", "password": "pw-12345678", "next": "/admin/"},
+    )
+    assert response["Location"] == "/admin/"
+
+
+@pytest.mark.postgres
+def test_parallel_guesses_get_at_most_the_limit(live_server, world):
+    """100 parallel wrong guesses for one account: at most 10 are evaluated."""
+    import http.cookiejar
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    codes: list[int] = []
+
+    def guess():
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"{live_server.url}/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode(
+            {"username": "alice", "password": "wrong", "csrfmiddlewaretoken": token}
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 (the live server on loopback)
+            f"{live_server.url}/login/", data=data, headers={"Referer": live_server.url}
+        )
+        try:
+            codes.append(opener.open(request).status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+
+    threads = [threading.Thread(target=guess) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(codes) == 40
+    assert codes.count(200) <= 10 and codes.count(429) >= 30, codes
+
+
+def test_an_office_behind_one_address_can_log_in_all_day(client, world):
+    from tests.conftest import make_customer
+
+    for i in range(120):
+        make_customer(f"office{i}", world.org_a)
+    for i in range(120):
+        response = client.post("/login/", {"username": f"office{i}", "password": "pw-12345678"})
+        assert response.status_code == 302, i
+        client.post("/logout/")
+
+
+def test_one_address_guessing_many_accounts_is_stopped(client, world):
+    for i in range(100):
+        client.post("/login/", {"username": f"victim{i}", "password": "guess"})
+    response = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    assert response.status_code == 429

@@ -20,6 +20,7 @@ POLICY = {
     "home": "login",
     "health": "public",
     "login": "public",
+    "admin_login": "public",
     "logout": "post-only",
     "language": "public-post",
     "password_reset": "public",
