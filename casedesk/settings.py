@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "casedesk.tickets",
     "casedesk.web",
     "casedesk.ops",
+    "casedesk.mail",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,23 @@ if BASE_URL.startswith("https://"):
 
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))
+
+# -- mail (casedesk/mail; see README "Mail") --------------------------------------------
+# Where mail goes out: smtp://[user:password@]host[:port], smtps:// (TLS from the start) or
+# smtp+starttls://.
+CASEDESK_SMTP_URL = os.environ.get("CASEDESK_SMTP_URL", "smtp://127.0.0.1:25")
+# The domain of Message-IDs and of the default sender address.
+CASEDESK_MAIL_DOMAIN = os.environ.get("CASEDESK_MAIL_DOMAIN") or (
+    BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+)
+CASEDESK_MAIL_FROM = os.environ.get("CASEDESK_MAIL_FROM") or f"casedesk@{CASEDESK_MAIL_DOMAIN}"
+# Larger mails are refused whole, with a reason to the sender.
+CASEDESK_MAIL_MAX_BYTES = int(os.environ.get("CASEDESK_MAIL_MAX_BYTES", 40 * 1024**2))
+# The authserv-id of the receiving MTA's Authentication-Results header; when set, a mail
+# whose SPF/DKIM/DMARC verdict fails there is held as an unverified sender.
+CASEDESK_MAIL_AUTHSERV_ID = os.environ.get("CASEDESK_MAIL_AUTHSERV_ID", "")
+# Sending: attempts before a mail counts as failed (shown to staff).
+CASEDESK_MAIL_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_MAIL_MAX_ATTEMPTS", "8"))
 
 LOGGING = {
     "version": 1,
