@@ -80,7 +80,6 @@ def imap_poll(
                 continue
             faults.point("after_fetch")
             if not connection.in_atomic_block:  # (tests run inside one transaction)
-            if not connection.in_atomic_block:
                 close_old_connections()
             result = mail_receive(raw, desk=desk_for_message(raw, desk), transport="imap")
             # committed: only now may the mailbox forget it
