@@ -18,7 +18,7 @@ def mail_import(path: str | Path, *, desk) -> Counter:
     path = Path(path)
     if path.is_dir():
         box: mailbox.Mailbox = mailbox.Maildir(path, factory=None, create=False)
-        keys = sorted(box.keys(), key=lambda k: (box.get_info(k) or "", k))
+        keys = sorted(box.keys())  # unique names that start with the delivery time
     elif path.is_file():
         box = mailbox.mbox(path, factory=None, create=False)
         keys = list(box.keys())

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from .receive import desk_for_address, mail_receive
 
@@ -25,7 +26,7 @@ def _in_thread(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     finally:
-        close_old_connections()
+        connection.close()  # no connection outlives a delivery in a pool thread
 
 
 class Handler:
@@ -73,13 +74,30 @@ class Handler:
         return failed[0] if failed else (replies[0] if replies else "503 5.5.1 No recipients")
 
 
+# Lines longer than SMTP allows do arrive (an MTA passes on what it accepted); take them.
+LINE_LIMIT = 1024**2
+
+
+class _LMTP(LMTP):
+    line_length_limit = LINE_LIMIT
+
+
+class _SMTP(SMTP):
+    line_length_limit = LINE_LIMIT
+
+
 class LMTPController(Controller):
     def factory(self):
-        return LMTP(self.handler, **self.SMTP_kwargs)
+        return _LMTP(self.handler, **self.SMTP_kwargs)
+
+
+class SMTPController(Controller):
+    def factory(self):
+        return _SMTP(self.handler, **self.SMTP_kwargs)
 
 
 def controller(*, host: str, port: int, lmtp: bool = True) -> Controller:
-    kind = LMTPController if lmtp else Controller
+    kind = LMTPController if lmtp else SMTPController
     return kind(
         Handler(lmtp=lmtp),
         hostname=host,
