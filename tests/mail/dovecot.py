@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-PASSWORD = "imap-test-secret"  # noqa: S105 (a throw-away server's password)
+PASSWORD = "imap-test-secret"  # a throw-away server's password
 
 CONFIG = """\
 base_dir = {base}/run
@@ -84,7 +84,7 @@ class Dovecot:
         user = "dovecot" if _exists("dovecot") else pwd.getpwuid(os.getuid()).pw_name
         entry = pwd.getpwnam(user)
         os.chown(base / "mail", entry.pw_uid, entry.pw_gid)
-        os.chmod(base, 0o755)
+        os.chmod(base, 0o755)  # noqa: S103 (Dovecot reads the mail as its own user)
         (base / "dovecot.conf").write_text(
             CONFIG.format(
                 base=base,
@@ -141,7 +141,7 @@ class Dovecot:
 
     def flags(self, user: str = "desk") -> list[str]:
         conn = self.client(user)
-        typ, data = conn.fetch("1:*", "(FLAGS)")
+        _, data = conn.fetch("1:*", "(FLAGS)")
         conn.logout()
         return [d.decode() for d in data if d]
 
