@@ -93,7 +93,7 @@ class Dovecot:
                 gid=entry.pw_gid,
                 port=self.port,
                 password=PASSWORD,
-            )  # fmt: skip
+            )
         )
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(base / "dovecot.conf")],

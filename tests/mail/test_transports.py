@@ -254,7 +254,7 @@ def imap_server(tmp_path):
 
     # not under pytest's private (0700) directory: Dovecot reads mail as its own user
     base = Path(tempfile.mkdtemp(prefix="casedesk-dovecot-"))
-    base.chmod(0o755)  # noqa: S103
+    base.chmod(0o755)
     server = dovecot.Dovecot(base, free_port())
     server.start()
     try:
