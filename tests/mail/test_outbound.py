@@ -110,7 +110,8 @@ def test_a_move_to_the_customers_turn_tells_whose_turn_it_is_in_their_language(w
     run_once()
     (to_alice,) = smtp.to("alice@example.org")
     text = body_of(to_alice)
-    assert "Venter på dig" in text and "Which printer?" in text
+    assert "GEN-1 venter på dig: Venter på dig." in text and "Which printer?" in text
+    assert "Hej alice," in text and "Svar på denne mail" in text
     (to_amir,) = smtp.to("amir@example.org")
     assert "has a new status" in body_of(to_amir)
 
