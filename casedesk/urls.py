@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from casedesk.mail import views as mail_views
 from casedesk.web import views
 
 urlpatterns = [
@@ -10,4 +11,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("mail/preferences/", mail_views.preferences, name="mail-preferences"),
 ]

@@ -6,7 +6,9 @@ recipient is `550`; a mail over the size limit is `552` before it is even read."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
@@ -22,17 +24,31 @@ TEMPORARY = "451 4.3.0 Cannot store the mail now; try again later"
 
 
 def _in_thread(fn, *args, **kwargs):
-    close_old_connections()
+    close_old_connections()  # a pool thread keeps its connection (CONN_MAX_AGE) if sound
     try:
         return fn(*args, **kwargs)
     finally:
-        connection.close()  # no connection outlives a delivery in a pool thread
+        close_old_connections()
 
 
 class Handler:
     def __init__(self, *, lmtp: bool, workers: int = 4):
         self.lmtp = lmtp
+        self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mail-in")
+
+    def close(self) -> None:
+        """Close every pool thread's database connection, then the pool."""
+        barrier = threading.Barrier(self.workers, timeout=10)
+
+        def close_here():
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()  # one task per thread: each waits for the others
+            connection.close()
+
+        for future in [self.pool.submit(close_here) for _ in range(self.workers)]:
+            future.result(timeout=30)
+        self.pool.shutdown()
 
     async def _run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
@@ -86,12 +102,18 @@ class _SMTP(SMTP):
     line_length_limit = LINE_LIMIT
 
 
-class LMTPController(Controller):
+class _Closing(Controller):
+    def stop(self, *args, **kwargs):
+        super().stop(*args, **kwargs)
+        self.handler.close()
+
+
+class LMTPController(_Closing):
     def factory(self):
         return _LMTP(self.handler, **self.SMTP_kwargs)
 
 
-class SMTPController(Controller):
+class SMTPController(_Closing):
     def factory(self):
         return _SMTP(self.handler, **self.SMTP_kwargs)
 
