@@ -12,4 +12,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("mail/preferences/", mail_views.preferences, name="mail-preferences"),
+    path("mail/problems/", mail_views.problems, name="mail-problems"),
+    path(
+        "mail/problems/<str:kind>/<int:mail_id>/<str:action>/",
+        mail_views.problem_act,
+        name="mail-problem-act",
+    ),
 ]

@@ -380,3 +380,21 @@ def test_a_reply_to_a_staff_members_mail_waits_for_staff(world, first, smtp):
 def test_history_shows_the_mail_channel(world, first):
     event = TicketEvent.objects.get(ticket=first["ticket"], kind="created")
     assert event.channel == "mail" and event.actor == world.alice
+
+
+def test_a_bounce_of_our_mail_marks_it_failed_for_staff(world, first):
+    from casedesk.mail.access import mail_problems_for
+
+    sent = OutboundMail.objects.get(kind="created")
+    raw = corpus("bounce.eml").replace(
+        b"Status: 5.1.1\r\n",
+        b"Status: 5.1.1\r\n--b-1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: " + sent.message_id.encode() + b"\r\nSubject: [GEN-1] x\r\n",
+    )
+    result = receive(world, raw)
+    row = InboundMail.objects.get(pk=result.mail_id)
+    assert (row.outcome, row.ticket) == ("automatic", first["ticket"])
+    sent.refresh_from_db()
+    assert sent.status == "failed" and sent.last_error == "bounced: Status: 5.1.1"
+    assert mail_problems_for(user=world.agent)[1] == [sent]
+    assert not OutboundMail.objects.filter(inbound=row).exists()  # never answered

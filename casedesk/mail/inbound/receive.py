@@ -131,6 +131,36 @@ def _refuse(row: InboundMail, reason: str, address: str) -> None:
     )
 
 
+_OUR_IDS = re.compile(rb"<(cd\.\d{1,19}\.m[0-9a-f]{32}@[^<>\s]{1,200})>")
+_DSN_STATUS = re.compile(rb"^Status:\s*([245])\.\d{1,3}\.\d{1,3}", re.MULTILINE | re.IGNORECASE)
+
+
+def _is_bounce(parsed: Parsed, address: str) -> bool:
+    local = address.split("@", 1)[0].lower()
+    return (
+        parsed.content_type == "multipart/report"
+        or local in ("mailer-daemon", "postmaster")
+        or parsed.headers.get("return-path", "x").strip() in ("<>", "")
+    )
+
+
+def _bounced(raw: bytes, desk) -> list[OutboundMail]:
+    """Our sent mail that a delivery report says could not be delivered, marked failed so
+    staff see it (a delay report, 4.x.x, only leaves a note)."""
+    ids = {f"<{m.decode('ascii', 'replace')}>" for m in _OUR_IDS.findall(raw[:2_000_000])}
+    if not ids:
+        return []
+    rows = list(OutboundMail.objects.filter(message_id__in=ids, desk=desk).select_related("ticket"))
+    status = _DSN_STATUS.search(raw)
+    if status and status.group(1) == b"5":
+        for row in rows:
+            row.status = OutboundMail.Status.FAILED
+            row.last_error = f"bounced: {status.group(0).decode('ascii', 'replace')}"
+            row.save(update_fields=["status", "last_error", "address"])
+            log.warning("mail %s to %s bounced", row.pk, row.to)
+    return rows
+
+
 def _add_files(actor, ticket, uploads: list[BytesUpload]) -> None:
     for start in range(0, len(uploads), BATCH):
         attachment_add(
@@ -165,8 +195,12 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
     )
     base = {"no_reply": no_reply, "notes": notes, "sender": sender}
     if found.automatic:
+        bounced = _bounced(bytes(row.raw), desk) if _is_bounce(parsed, address) else []
+        if bounced:
+            notes.append(f"a bounce of our mail {', '.join(str(m.pk) for m in bounced)}")
+        ticket = thread.ticket or (bounced[0].ticket if bounced else None)
         return {**base, "outcome": Outcome.AUTOMATIC, "reason": found.automatic,
-                "ticket": thread.ticket}  # fmt: skip
+                "ticket": ticket}  # fmt: skip
     held = {**base, "outcome": Outcome.HELD, "ticket": thread.ticket}
     if address_problem:
         return {**held, "reason": f"sender: {address_problem}", "no_reply": True}

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from casedesk.common import clock
+from casedesk.tickets.permissions import authorise
 
 from ..access import outbound_for_staff
 from ..models import DeskMail, OutboundMail
@@ -160,6 +161,7 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
 def mail_retry(*, actor, mail: OutboundMail) -> OutboundMail:
     """Staff send a failed mail again (from the start of the retry ladder)."""
     row = outbound_for_staff(user=actor, mail_id=mail.pk)
+    authorise(actor, "mail.review", row.desk)
     if row.status == OutboundMail.Status.FAILED:
         OutboundMail.objects.filter(pk=row.pk).update(
             status=OutboundMail.Status.PENDING, attempts=0, next_attempt_at=None
