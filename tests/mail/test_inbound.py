@@ -398,3 +398,23 @@ def test_a_bounce_of_our_mail_marks_it_failed_for_staff(world, first):
     assert sent.status == "failed" and sent.last_error == "bounced: Status: 5.1.1"
     assert mail_problems_for(user=world.agent)[1] == [sent]
     assert not OutboundMail.objects.filter(inbound=row).exists()  # never answered
+
+
+def test_many_files_are_all_kept_and_empty_or_odd_parts_do_not_break_the_mail(world, first):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "alice@example.org", "support@gen.example", "Logs"
+    msg["Message-ID"] = "<many-files@example.org>"
+    msg.set_content("30 logs attached.")
+    for n in range(30):
+        msg.add_attachment(f"log {n}\n".encode(), maintype="text", subtype="plain",
+                           filename=f"log{n:02}.txt")  # fmt: skip
+    msg.add_attachment(b"", maintype="text", subtype="plain", filename="empty.txt")
+    msg.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream",
+                       filename="tool.exe")  # fmt: skip
+    result = receive(world, msg.as_bytes())
+    row = InboundMail.objects.get(pk=result.mail_id)
+    names = sorted(Attachment.objects.filter(ticket=row.ticket).values_list("name", flat=True))
+    assert len(names) == 31 and names[0] == "empty.txt" and names[-1] == "log29.txt"
+    assert any("tool.exe" in n for n in row.notes)

@@ -30,6 +30,8 @@ def test_a_new_ticket_is_confirmed_to_its_reporter_with_threading_headers(world,
     assert mail["From"].addresses[0].addr_spec == "support@gen.example"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["X-Auto-Response-Suppress"] == "All"
+    assert mail["List-Unsubscribe"] == "<http://127.0.0.1:8000/mail/preferences/>"
+    assert mail["X-Loop"] == "casedesk@127.0.0.1"
     assert mail["References"] == root_id(t.pk) == mail["In-Reply-To"]
     assert mail["Message-ID"].endswith(">") and mail["Message-ID"] != root_id(t.pk)
     text = body_of(mail)

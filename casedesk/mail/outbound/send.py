@@ -24,6 +24,7 @@ from casedesk.tickets.permissions import authorise
 from ..access import outbound_for_staff
 from ..models import DeskMail, OutboundMail
 from ..threading import domain
+from .compose import preferences_url
 
 log = logging.getLogger("casedesk.mail")
 
@@ -64,6 +65,8 @@ def message_of(row: OutboundMail) -> EmailMultiAlternatives:
     if row.automatic:
         headers["Auto-Submitted"] = "auto-replied" if row.kind == "refusal" else "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
+        if row.recipient_id:  # a notification: the person chooses which ones they get
+            headers["List-Unsubscribe"] = f"<{preferences_url()}>"
     message = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
