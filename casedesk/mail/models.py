@@ -34,6 +34,10 @@ class DeskMail(models.Model):
         related_name="+",
         help_text="Where contacts made from unknown senders belong (policy 'open')",
     )
+    team_address = models.EmailField(
+        blank=True,
+        help_text="The support team's own mailbox: told of every new ticket (seed 003)",
+    )
     sender_limit_per_hour = models.PositiveIntegerField(
         default=30, help_text="More mails than this from one sender in an hour are held"
     )
@@ -50,6 +54,8 @@ class DeskMail(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.team_address and self.team_address.strip().lower() == self.address.lower():
+            raise ValidationError({"team_address": "not the desk's own address (a loop)"})
         if self.unknown_senders != self.UnknownSenders.OPEN:
             return
         org = self.contact_organisation

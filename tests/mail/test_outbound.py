@@ -295,3 +295,19 @@ def test_sending_takes_few_queries(world, smtp, django_assert_max_num_queries):
     with django_assert_max_num_queries(7 + 5):
         assert mail_send_due() == 5
     assert len(smtp.received) == 5
+
+
+def test_the_desks_team_mailbox_hears_of_every_new_ticket(world, smtp, desk_mail):
+    desk_mail.team_address = "Team@Supplier.example"
+    desk_mail.full_clean()
+    desk_mail.save()
+    services.ticket_create(actor=world.alice, desk=world.desk, title="Robot stops")
+    run_once()
+    (team,) = smtp.to("team@supplier.example")
+    assert "alice opened GEN-1." in body_of(team) and "GEN-1: Robot stops" in body_of(team)
+    assert "List-Unsubscribe" not in team  # not a person's notification
+    desk_mail.team_address = "support@gen.example"
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        desk_mail.full_clean()

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -93,10 +94,18 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
     ticket = event.ticket
     desk = ticket.desk
     wf = workflow_of(ticket)
-    staff = user.is_supplier_staff
+    staff = user is None or user.is_supplier_staff  # None: the desk's team address
     with translation.override(lang):
         labels = texts.labels()
-        step = next_step_for(user=user, ticket=ticket, lang=lang)
+        if user is None:
+            step = SimpleNamespace(
+                label=wf.place_label(ticket.status, ticket.sub_status, lang),
+                explanation="",
+                actions=(),
+                timer=None,
+            )
+        else:
+            step = next_step_for(user=user, ticket=ticket, lang=lang)
         actor = name_of(event.actor) if event.actor_id else ""
         head = texts.headline(
             kind,
@@ -120,7 +129,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             files = [a.name for a in rows if staff or not a.internal]
         context = {
             "reply_above": texts.reply_above(),
-            "greeting": texts.greeting(name_of(user)),
+            "greeting": texts.greeting(name_of(user)) if user else "",
             "headline": head,
             "title": f"{ticket.key}: {one_line(ticket.title, 300)}",
             "comment_text": shown.body if shown else "",

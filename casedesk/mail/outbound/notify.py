@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from casedesk.common import clock
 
-from ..models import InboundMail, MailPreferences, OutboundMail
+from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
 from . import compose
 from .recipients import PREFERENCE, Target, comment_of, targets_for
 from .threading_headers import thread_headers
@@ -70,8 +70,44 @@ def _skip_reason(target: Target, event, inbound: InboundMail | None) -> str:
     return ""
 
 
+def _tell_team(event) -> None:
+    """A new ticket, to the desk's team mailbox if it has one (in the desk's main language)."""
+    ticket = event.ticket
+    config = DeskMail.objects.filter(desk_id=ticket.desk_id).exclude(team_address="").first()
+    if config is None:
+        return
+    key = f"event:{event.pk}:team"
+    if OutboundMail.objects.filter(key=key).exists():
+        return
+    lang = ticket.workflow.workflow.languages[0]
+    lang = lang if lang in compose.LANGUAGES else "en"
+    content = compose.notification(
+        kind="created_staff", event=event, user=None, comment=None, lang=lang
+    )
+    sender, reply_to = compose.sender_of(ticket.desk)
+    OutboundMail.objects.create(
+        desk_id=ticket.desk_id,
+        ticket=ticket,
+        event=event,
+        kind="created_team",
+        key=key,
+        to=[config.team_address.lower()],
+        language=lang,
+        from_address=sender,
+        reply_to=reply_to,
+        subject=content.subject,
+        body_text=content.text,
+        body_html=content.html,
+        automatic=True,
+        created_at=clock.now(),
+        **thread_headers(ticket),
+    )
+
+
 def notify_events(events) -> None:
     for event in events:
+        if event.kind == "created":
+            _tell_team(event)
         targets = [t for t in targets_for(event) if wants(t.user, t.kind)]
         if not targets:
             continue
