@@ -4,6 +4,7 @@ casedesk run [--host H] [--port P] [--no-demo]   web and worker together, demo d
 casedesk worker [--once]                          fire due timers and run background tasks
 casedesk demo                                     load demo data into an empty database
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
+casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
 casedesk manage ARGS ...                          any Django management command
 """
 
@@ -64,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     check = wf_sub.add_parser("check", help="check workflow files; all presets when none is given")
     check.add_argument("files", nargs="*")
 
+    mail = sub.add_parser(
+        "mail",
+        help="mail in: serve (LMTP/SMTP), poll (IMAP), import (Maildir/mbox), deliver, reprocess",
+        add_help=False,
+    )
+    mail.add_argument("args", nargs=argparse.REMAINDER)
+
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -76,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "manage":
         execute_from_command_line(["casedesk manage", *args.args])
+        return 0
+    if args.command == "mail":
+        execute_from_command_line(["casedesk", "mail", *args.args])
         return 0
     if args.command == "worker":
         options = {"once": args.once}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import dj_database_url
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "casedesk.portal",
     "casedesk.agent",
     "casedesk.ops",
+    "casedesk.mail",
     "django_htmx",
 ]
 
@@ -197,22 +199,39 @@ if BASE_URL.startswith("https://"):
 # A session ends two weeks after logging in.
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 
-# Mail for password resets (notifications are the mail app's). Without a host, mail is
-# written to the log: nothing is sent from a development machine by accident.
-EMAIL_HOST = os.environ.get("CASEDESK_EMAIL_HOST", "")
-EMAIL_PORT = int(os.environ.get("CASEDESK_EMAIL_PORT", "25"))
-EMAIL_USE_TLS = os.environ.get("CASEDESK_EMAIL_TLS") == "1"
-EMAIL_HOST_USER = os.environ.get("CASEDESK_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("CASEDESK_EMAIL_PASSWORD", "")
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
-)
-DEFAULT_FROM_EMAIL = os.environ.get("CASEDESK_EMAIL_FROM", "casedesk@localhost")
 
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))
+
+# -- mail (casedesk/mail; see README "Mail") --------------------------------------------
+# Where all mail goes out (notifications, ad-hoc mail, password resets):
+# smtp://[user:password@]host[:port], smtps:// (TLS from the start) or smtp+starttls://.
+# Unset, mail is written to the log instead: nothing leaves a development machine by accident.
+CASEDESK_SMTP_URL = os.environ.get("CASEDESK_SMTP_URL", "")
+# The domain of Message-IDs and of the default sender address.
+CASEDESK_MAIL_DOMAIN = os.environ.get("CASEDESK_MAIL_DOMAIN") or (
+    BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+)
+CASEDESK_MAIL_FROM = os.environ.get("CASEDESK_MAIL_FROM") or f"casedesk@{CASEDESK_MAIL_DOMAIN}"
+DEFAULT_FROM_EMAIL = CASEDESK_MAIL_FROM
+if CASEDESK_SMTP_URL:  # Django's own mail (password resets) goes the same way
+    _smtp = urlparse(CASEDESK_SMTP_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.hostname or "127.0.0.1"
+    EMAIL_USE_SSL = _smtp.scheme == "smtps"
+    EMAIL_USE_TLS = _smtp.scheme == "smtp+starttls"
+    EMAIL_PORT = _smtp.port or (465 if EMAIL_USE_SSL else 25)
+    EMAIL_HOST_USER = unquote(_smtp.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_smtp.password or "")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Larger mails are refused whole, with a reason to the sender.
+CASEDESK_MAIL_MAX_BYTES = int(os.environ.get("CASEDESK_MAIL_MAX_BYTES", 40 * 1024**2))
+# The authserv-id of the receiving MTA's Authentication-Results header; when set, a mail
+# whose SPF/DKIM/DMARC verdict fails there is held as an unverified sender.
+CASEDESK_MAIL_AUTHSERV_ID = os.environ.get("CASEDESK_MAIL_AUTHSERV_ID", "")
+# Sending: attempts before a mail counts as failed (shown to staff).
+CASEDESK_MAIL_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_MAIL_MAX_ATTEMPTS", "8"))
 
 LOGGING = {
     "version": 1,

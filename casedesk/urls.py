@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from casedesk.mail import views as mail_views
 from casedesk.web import views
 
 urlpatterns = [
@@ -29,9 +30,17 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("tickets/<str:key>/", views.ticket, name="ticket"),
     path("portal/", include("casedesk.portal.urls")),
     path("agent/", include("casedesk.agent.urls")),
     # the admin logs in through the same (throttled) page
     path("admin/login/", views.LoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
+    path("mail/preferences/", mail_views.preferences, name="mail-preferences"),
+    path("mail/problems/", mail_views.problems, name="mail-problems"),
+    path(
+        "mail/problems/<str:kind>/<int:mail_id>/<str:action>/",
+        mail_views.problem_act,
+        name="mail-problem-act",
+    ),
 ]

@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -17,9 +18,28 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from casedesk.tickets.outbox import deliver_all
-from casedesk.tickets.timers import timers_fire_due
+from casedesk.tickets.timers import timers_fire_due, timers_warn_due
 
 log = logging.getLogger("casedesk.worker")
+
+# More work for every round, registered by apps (mail sending, say): name -> a callable
+# that does what is due now and returns how much it did.
+STEPS: dict[str, Callable[[], int]] = {}
+
+
+def register_step(name: str, step: Callable[[], int]) -> None:
+    """Call once per process (an AppConfig.ready) to run `step` in every worker round."""
+    STEPS[name] = step
+
+
+def run_steps() -> int:
+    done = 0
+    for name, step in list(STEPS.items()):
+        try:
+            done += step()
+        except Exception:  # one failing step must not stop the others
+            log.exception("worker step %s failed", name)
+    return done
 
 
 def run_ready_tasks(limit: int = 1000) -> int:
@@ -52,12 +72,13 @@ def run_ready_tasks(limit: int = 1000) -> int:
 
 
 def work_round() -> tuple[int, int]:
-    """Due timers, then queued tasks, then history waiting for its consumers (mail,
-    webhooks); returns (timers fired, tasks and outbox entries handled)."""
+    """Due timers and timer warnings, then queued tasks, then history waiting for its
+    consumers (mail, webhooks), then the registered steps (sending mail); returns (timers
+    fired, other pieces of work done)."""
     if not connection.in_atomic_block:  # (tests run inside one transaction)
         close_old_connections()
     fired = timers_fire_due()
-    ran = run_ready_tasks() + deliver_all()
+    ran = timers_warn_due() + run_ready_tasks() + deliver_all() + run_steps()
     if fired or ran:
         log.info("fired %d timer(s), handled %d task(s) and history entries", fired, ran)
     return fired, ran

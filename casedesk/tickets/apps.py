@@ -1,7 +1,27 @@
+import time
+
 from django.apps import AppConfig
+
+ORPHAN_SWEEP_EVERY = 3600.0  # seconds
 
 
 class TicketsConfig(AppConfig):
     name = "casedesk.tickets"
     label = "tickets"
     verbose_name = "Tickets"
+
+    def ready(self) -> None:
+        from casedesk.ops.worker import register_step
+
+        from .attachments import attachment_orphans_remove
+
+        last: list[float] = []
+
+        def orphans_hourly() -> int:
+            """Files a killed process wrote but never committed, swept once an hour."""
+            if last and time.monotonic() - last[0] < ORPHAN_SWEEP_EVERY:
+                return 0
+            last[:] = [time.monotonic()]
+            return attachment_orphans_remove()
+
+        register_step("attachment_orphans", orphans_hourly)

@@ -12,7 +12,7 @@ import hashlib
 import tempfile
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from django.conf import settings
@@ -199,3 +199,39 @@ def attachment_response(attachment: Attachment, *, inline: bool = False) -> File
     response["Cache-Control"] = "private, max-age=0"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def _stored_files(top: str):
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders.extend(f"{folder}/{name}" for name in subfolders)
+        yield from (f"{folder}/{name}" for name in files)
+
+
+def attachment_orphans_remove(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Remove stored files that no attachment row names, older than `older_than`: what a
+    process killed between writing a file and committing its row leaves behind (a
+    rollback removes its files itself). Returns how many were removed."""
+    limit = datetime.now(UTC) - older_than  # the files' real age, whatever the clock says
+    removed = 0
+    batch: list[str] = []
+
+    def sweep(paths: list[str]) -> int:
+        known = set(Attachment.objects.filter(file__in=paths).values_list("file", flat=True))
+        gone = 0
+        for path in paths:
+            if path not in known and default_storage.get_modified_time(path) < limit:
+                default_storage.delete(path)
+                gone += 1
+        return gone
+
+    for path in _stored_files("attachments"):
+        batch.append(path)
+        if len(batch) == 500:
+            removed, batch = removed + sweep(batch), []
+    return removed + (sweep(batch) if batch else 0)

@@ -87,16 +87,14 @@ def reset_timer(ticket: Ticket, wf: Workflow) -> None:
     if due is None:
         TicketTimer.objects.filter(ticket=ticket).delete()
         return
-    TicketTimer.objects.update_or_create(
-        ticket=ticket,
-        defaults={
-            "desk_id": ticket.desk_id,
-            "timer": due.timer.key,
-            "transition": due.timer.transition,
-            "due_at": due.due_at,
-            "ticket_version": ticket.version,
-        },
-    )
+    row = TicketTimer.objects.filter(ticket=ticket).first() or TicketTimer(ticket=ticket)
+    if (row.timer, row.due_at) != (due.timer.key, due.due_at):
+        row.warned_at = None  # a new timer or due time deserves its own warning
+    row.desk_id = ticket.desk_id
+    row.timer, row.transition = due.timer.key, due.timer.transition
+    row.due_at, row.warn_at = due.due_at, due.warn_at
+    row.ticket_version = ticket.version
+    row.save()
 
 
 def move(

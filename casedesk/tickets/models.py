@@ -287,6 +287,10 @@ class TicketTimer(models.Model):
     transition = models.CharField(max_length=60)
     due_at = models.DateTimeField(db_index=True)
     ticket_version = models.PositiveIntegerField()
+    # When to warn the people concerned before the timer acts (the timer's `warn_before`),
+    # and when that warning was written, so it is written once per timer and due time.
+    warn_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

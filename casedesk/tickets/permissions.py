@@ -24,6 +24,8 @@ STAFF_VERBS = {
     "ticket.duplicate": "agent",
     "ticket.create_for_customer": "agent",
     "release.record": "lead",
+    "mail.send": "agent",  # a mail from a ticket to any address (casedesk.mail)
+    "mail.review": "agent",  # held and failed mail of the desk
 }
 CUSTOMER_VERBS = {
     # verb: the least customer role that may do it

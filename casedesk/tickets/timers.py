@@ -22,7 +22,7 @@ from casedesk.common.errors import TransitionRefused
 from casedesk.workflow import SYSTEM_ACTOR, Given
 
 from .bridge import workflow_of
-from .changes import finish, move, reset_timer
+from .changes import finish, move, record, reset_timer
 from .models import Ticket, TicketTimer
 
 log = logging.getLogger("casedesk.timers")
@@ -82,3 +82,61 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
                 fired += 1
             elif TicketTimer.objects.filter(ticket_id=ticket_id, due_at__lte=now).exists():
                 skipped.add(ticket_id)  # locked elsewhere: leave it to the next sweep
+
+
+def _warn_one(ticket_id: int, now: datetime) -> bool:
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_related("workflow", "team")
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None:
+            return False
+        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first()
+        if (
+            timer is None
+            or timer.warned_at is not None
+            or timer.warn_at is None
+            or timer.warn_at > now
+            or timer.due_at <= now
+            or timer.ticket_version != ticket.version
+        ):
+            return False
+        record(
+            ticket,
+            actor=SYSTEM_ACTOR,
+            kind="timer_warning",
+            channel="system",
+            now=now,
+            timer=timer.timer,
+            transition=timer.transition,
+            due_at=timer.due_at.isoformat(),
+        )
+        timer.warned_at = now
+        timer.save(update_fields=["warned_at"])
+        return True
+
+
+def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Write a public `timer_warning` history entry for every timer whose warning is due
+    (once per timer and due time; a timer that is already due gets none). The ticket's
+    version does not change: a warning is news, not a change someone could overwrite."""
+    now = now or clock.now()
+    warned = 0
+    skipped: set[int] = set()
+    while True:
+        due = list(
+            TicketTimer.objects.filter(warn_at__lte=now, warned_at__isnull=True, due_at__gt=now)
+            .exclude(ticket_id__in=skipped)
+            .order_by("warn_at")
+            .values_list("ticket_id", flat=True)[:batch]
+        )
+        if not due:
+            return warned
+        for ticket_id in due:
+            if _warn_one(ticket_id, now):
+                warned += 1
+            else:
+                skipped.add(ticket_id)

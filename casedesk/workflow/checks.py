@@ -413,9 +413,23 @@ class _Checker:
                     (*path, "in"), "the timer runs in no status", "list the statuses it runs in"
                 )
             try:
-                parse_duration(timer.after)
+                after = parse_duration(timer.after)
             except DurationError as exc:
                 self.add((*path, "after"), str(exc), "write it like 8d, 36h or 1d 12h")
+                after = None
+            if timer.warn_before is not None:
+                try:
+                    warn = parse_duration(timer.warn_before)
+                except DurationError as exc:
+                    self.add((*path, "warn_before"), str(exc), "write it like 1d or 12h")
+                else:
+                    if after is not None and warn >= after:
+                        self.add(
+                            (*path, "warn_before"),
+                            f"the warning ({timer.warn_before}) is not shorter than the timer "
+                            f"({timer.after})",
+                            "warn a shorter time before the timer acts",
+                        )
             self._system_transition_at((*path, "transition"), timer.transition, places, "the timer")
 
     def events(self) -> None:

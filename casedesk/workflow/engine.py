@@ -115,6 +115,11 @@ class DueTimer:
     timer: Timer
     due_at: datetime
 
+    @property
+    def warn_at(self) -> datetime | None:
+        """When the people concerned are warned, if the timer asks for a warning."""
+        return self.due_at - self.timer.warn_before if self.timer.warn_before else None
+
 
 def roles_of(actor: Actor, snap: Snapshot) -> frozenset[str]:
     """The role names `by:` may use that fit this actor on this ticket."""

@@ -150,6 +150,7 @@ def compile_workflow(wf: WorkflowDef) -> Workflow:
             t.since,
             t.transition,
             t.notice,
+            parse_duration(t.warn_before) if t.warn_before else None,
         )
         for key, t in wf.timers.items()
     }

@@ -88,6 +88,8 @@ class TimerDef(_Strict):
     since: Literal["entered", "last_activity"] = "entered"
     transition: StrictStr
     notice: Texts
+    # how long before the timer acts the people whose turn it is are warned (optional)
+    warn_before: StrictStr | None = None
 
 
 class TriggerDef(_Strict):

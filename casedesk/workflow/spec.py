@@ -133,6 +133,7 @@ class Timer:
     since: str  # "entered" | "last_activity"
     transition: str
     notice: Texts
+    warn_before: timedelta | None = None  # warn the people concerned this long before
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,10 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     assert {a.key for a in step.actions} == {"customer_approves", "customer_rejects"}
 
     # The customer stays silent. One second before the deadline the worker does nothing.
+    # A day before, it writes a warning the customer is mailed (once).
     clock.set(sent_at + FIVE_DAYS - timedelta(seconds=1))
+    assert run_once() == (0, 1)
+    assert sheet.events.filter(kind="timer_warning").count() == 1
     assert run_once() == (0, 0)
     assert fresh(sheet).status == "ke_schvaleni"
     assert system_moves(sheet)[-1].data["transition"] == "assign"
@@ -321,7 +324,7 @@ def test_a_question_in_ke_schvaleni_stops_the_clock_until_staff_answer(
     answered_at = clock()
     assert TicketTimer.objects.get(ticket=sheet).due_at == answered_at + FIVE_DAYS
     clock.advance(days=5, seconds=-1)
-    assert run_once() == (0, 0)
+    assert run_once() == (0, 1)  # only the reminder for the new due date
     clock.advance(seconds=1)
     assert run_once()[0] == 1
     assert fresh(sheet).status == "schvaleno"

@@ -288,9 +288,11 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     services.comment_add(actor=agent, ticket=case, body="Virker rettelsen hos jer?")
     assert TicketTimer.objects.get(ticket=case).due_at == updated_at + EIGHT_DAYS
 
-    # The customer stays silent. A moment before the 8 days are up nothing happens ...
+    # The customer stays silent. A moment before the 8 days are up only the reminder
+    # (two days ahead) is written ...
     clock.set(updated_at + EIGHT_DAYS - timedelta(seconds=1))
-    assert run_once() == (0, 0)
+    assert run_once() == (0, 1)
+    assert case.events.filter(kind="timer_warning").count() == 1
     assert place(reload(case)) == (UB, "opdateret_i_prod_afventer_accept")
     assert not system_moves(case).filter(data__transition="prod_timeout").exists()
 
@@ -416,8 +418,10 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     assert {"approve", "not_approved", "start_work", "close"} <= staff_keys
     assert "approval_timeout" not in staff_keys
 
-    # Nobody answers: the worker closes the case at the due time, once.
+    # Nobody answers: two days ahead the reminder is written, then the worker closes the
+    # case at the due time, once.
     clock.set(answered_at + EIGHT_DAYS - timedelta(minutes=1))
+    assert run_once() == (0, 1)
     assert run_once() == (0, 0)
     clock.set(answered_at + EIGHT_DAYS)
     assert run_once() == (1, 0)

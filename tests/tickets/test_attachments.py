@@ -212,3 +212,20 @@ def test_attachments_when_opening_a_ticket(world, settings):
     )
     assert t.attachments.get().name == "log.txt"
     assert os.path.exists(default_storage.path(t.attachments.get().file.name))
+
+
+def test_files_left_by_a_killed_process_are_swept_up(world, ticket, settings):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from casedesk.tickets.attachments import attachment_orphans_remove
+
+    (kept,) = services.attachment_add(
+        actor=world.alice, ticket=ticket, uploads=[BytesUpload("a.txt", b"kept")]
+    )
+    orphan = default_storage.save(f"attachments/{ticket.desk_id}/2026/11/orphan", ContentFile(b"x"))
+    assert attachment_orphans_remove() == 0  # too young: it may belong to a running change
+    assert attachment_orphans_remove(older_than=timedelta(0)) == 1
+    assert not default_storage.exists(orphan) and default_storage.exists(kept.file.name)

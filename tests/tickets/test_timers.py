@@ -153,3 +153,49 @@ def test_a_timer_never_makes_a_move_the_system_may_not_make(world, ticket, clock
     assert t.status == "resolved"
     assert not TicketTimer.objects.filter(ticket=t).exists()
     assert "refused" in caplog.text
+
+
+def test_a_warning_is_written_once_before_the_timer_acts(world, ticket, clock):
+    from casedesk.tickets.timers import timers_warn_due
+
+    t = resolved(world, ticket)  # default: closes 7 days after the last activity, warns 2 ahead
+    timer = TicketTimer.objects.get(ticket=t)
+    assert timer.warn_at == clock() + timedelta(days=5) and timer.warned_at is None
+    clock.advance(days=5, seconds=-1)
+    assert timers_warn_due() == 0
+    clock.advance(seconds=1)
+    version = Ticket.objects.get(pk=t.pk).version
+    assert timers_warn_due() == 1
+    assert timers_warn_due() == 0
+    (warning,) = TicketEvent.objects.filter(ticket=t, kind="timer_warning")
+    assert warning.public and warning.actor_kind == "system" and warning.channel == "system"
+    assert warning.data == {
+        "timer": "quiet_close",
+        "transition": "auto_close",
+        "due_at": (clock() + timedelta(days=2)).isoformat(),
+    }
+    # news, not a change: nobody's open form goes stale because of it
+    assert Ticket.objects.get(pk=t.pk).version == version
+    # an unrelated change keeps the due time, and so the warning stays given
+    services.comment_add(actor=world.agent, ticket=t, body="internal", internal=True)
+    assert timers_warn_due() == 0
+    # a public answer moves the due time: a new warning when that one comes near
+    services.comment_add(actor=world.agent, ticket=t, body="Any news?")
+    assert TicketTimer.objects.get(ticket=t).warned_at is None
+    clock.advance(days=5)
+    run_once()
+    assert TicketEvent.objects.filter(ticket=t, kind="timer_warning").count() == 2
+    clock.advance(days=2)
+    run_once()
+    t.refresh_from_db()
+    assert t.status == "closed"
+
+
+def test_no_warning_once_the_timer_is_due(world, ticket, clock):
+    from casedesk.tickets.timers import timers_warn_due
+
+    t = resolved(world, ticket)
+    clock.advance(days=8)  # the worker was down through the whole warning window
+    assert timers_warn_due() == 0
+    run_once()
+    assert not TicketEvent.objects.filter(ticket=t, kind="timer_warning").exists()

@@ -40,3 +40,15 @@ def test_security_headers(client, world):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_the_ticket_address_in_mail_opens_the_right_side(client, world):
+    from casedesk.tickets import services
+
+    ticket = services.ticket_create(actor=world.alice, desk=world.desk, title="Mail link")
+    client.force_login(world.amir)
+    assert client.get(f"/tickets/{ticket.key}/")["Location"] == f"/portal/t/{ticket.key}/"
+    client.force_login(world.agent)
+    assert client.get(f"/tickets/{ticket.key.lower()}/")["Location"] == f"/agent/t/{ticket.key}/"
+    client.force_login(world.bob)
+    assert client.get(f"/tickets/{ticket.key}/").status_code == 404

@@ -28,6 +28,10 @@ POLICY = {
     "password_reset_confirm": "public",
     "password_reset_complete": "public",
     "attachment": "login",
+    "ticket": "login",
+    "mail-preferences": "login",
+    "mail-problems": "staff",
+    "mail-problem-act": "staff-post",
     "portal:tickets": "customer",
     "portal:create": "customer",
     "portal:created": "customer",
@@ -72,6 +76,9 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<slug:transition>": "cancel",
         "<uidb64>": "MQ",
         "<token>": "set-password",
+        "<str:kind>": "out",
+        "<int:mail_id>": "1",
+        "<str:action>": "retry",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)

@@ -177,6 +177,28 @@ def test_timer_duration_must_make_sense():
     assert problem.line == line_of(text, "after: soon")
 
 
+def test_a_timer_warning_must_come_before_the_timer():
+    base = MINIMAL.replace("by: [staff]\n", "by: [staff, system]\n", 1)
+    timer = textwrap.dedent(
+        """\
+        timers:
+          nudge:
+            in: [open]
+            after: 2d
+            transition: ask
+            notice: {en: "On {date}"}
+            warn_before: WARN
+        """
+    )
+    wf = load_text(base + timer.replace("WARN", "1d 12h"))
+    assert wf.timers["nudge"].warn_before.total_seconds() == 36 * 3600
+    (problem,) = problems(base + timer.replace("WARN", "2d"))
+    assert "is not shorter than the timer" in problem.message
+    assert problem.line == line_of(base + timer, "warn_before: WARN")
+    (problem,) = problems(base + timer.replace("WARN", "later"))
+    assert "'later' is not a duration" in problem.message
+
+
 def test_forward_only_workflow_refuses_backward_transitions():
     text = (
         MINIMAL.replace("version: 1", "version: 1\norder: forward")

@@ -1,0 +1,59 @@
+"""Reads of mail records for staff, scoped to the desks they work on: a mail of another
+desk is NotFound, exactly like one that does not exist."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from casedesk.common.errors import NotFound
+from casedesk.desks.models import StaffMembership
+
+from .models import InboundMail, OutboundMail
+
+
+def desks_reviewed_by(user) -> list[int] | None:
+    """Desk ids whose mail this person may review; None: all (superusers)."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return []
+    if user.is_superuser:
+        return None
+    if not user.is_supplier_staff:
+        return []
+    return list(StaffMembership.objects.filter(user=user).values_list("desk_id", flat=True))
+
+
+def _scoped(rows: QuerySet, user) -> QuerySet:
+    desks = desks_reviewed_by(user)
+    return rows if desks is None else rows.filter(desk_id__in=desks)
+
+
+def outbound_for_staff(*, user, mail_id) -> OutboundMail:
+    try:
+        mail_id = int(mail_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such mail") from None
+    found = _scoped(OutboundMail.objects.filter(pk=mail_id), user).first()
+    if found is None:
+        raise NotFound("no such mail")
+    return found
+
+
+def inbound_for_staff(*, user, mail_id) -> InboundMail:
+    try:
+        mail_id = int(mail_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such mail") from None
+    found = _scoped(InboundMail.objects.filter(pk=mail_id), user).defer("raw").first()
+    if found is None:
+        raise NotFound("no such mail")
+    return found
+
+
+def mail_problems_for(*, user, limit: int = 100) -> tuple[list[InboundMail], list[OutboundMail]]:
+    """Held received mail and mail that could not be sent, newest first (two queries)."""
+    held = _scoped(InboundMail.objects.filter(outcome=InboundMail.Outcome.HELD), user)
+    failed = _scoped(OutboundMail.objects.filter(status=OutboundMail.Status.FAILED), user)
+    return (
+        list(held.defer("raw").select_related("desk", "ticket")[:limit]),
+        list(failed.select_related("desk", "ticket")[:limit]),
+    )

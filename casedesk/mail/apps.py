@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    name = "casedesk.mail"
+    label = "mail"
+    verbose_name = "Mail"
+
+    def ready(self) -> None:
+        from casedesk.ops.worker import register_step
+        from casedesk.tickets import outbox
+
+        from .outbound.notify import KINDS, notify_events
+        from .outbound.send import mail_send_due
+
+        outbox.register("mail", KINDS, notify_events)
+        register_step("mail", mail_send_due)

@@ -1,0 +1,124 @@
+"""A staff member's mail from a ticket to any address, people without an account too
+(seed 004: the mail is kept on the ticket as evidence). The mail, its recipients and its
+files are kept: the files as the ticket's attachments, the mail as an OutboundMail row,
+and a `mail_sent` entry in the ticket's history that names them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+
+from casedesk.common import clock
+from casedesk.common.errors import InvalidInput
+from casedesk.tickets.attachments import Upload, store_attachments
+from casedesk.tickets.changes import finish, lock_ticket, record
+from casedesk.tickets.inputs import MAX_TEXT, text_input
+from casedesk.tickets.models import Attachment, Ticket
+from casedesk.tickets.permissions import authorise
+
+from ..addresses import AddressError, strict_address
+from ..models import DeskMail, OutboundMail
+from . import compose
+from .threading_headers import thread_headers
+
+MAX_RECIPIENTS = 20
+
+
+def _addresses(errors: dict[str, str], field: str, values, required: bool) -> list[str]:
+    found: list[str] = []
+    for value in values or []:
+        try:
+            found.append(strict_address(value))
+        except AddressError as exc:
+            errors[field] = f"{str(value)[:80]!r}: {exc}"
+            return []
+    if required and not found:
+        errors[field] = "name at least one address"
+    return found
+
+
+def ticket_mail_send(
+    *,
+    actor,
+    ticket: Ticket,
+    to: list[str],
+    subject: str,
+    body: str,
+    cc: list[str] | None = None,
+    attachments: list[Upload] | None = None,
+    attachment_ids: list[int] | None = None,
+    internal: bool = False,
+    expected_version: int | None = None,
+    channel: str = "web",
+) -> OutboundMail:
+    errors: dict[str, str] = {}
+    to = _addresses(errors, "to", to, required=True)
+    cc = _addresses(errors, "cc", cc, required=False)
+    if len(to) + len(cc) > MAX_RECIPIENTS:
+        errors["to"] = f"at most {MAX_RECIPIENTS} recipients"
+    if any(c in (subject or "") for c in "\r\n"):
+        errors["subject"] = "a subject is one line"
+    subject = text_input(errors, "subject", subject, required=True, limit=250)
+    body = text_input(errors, "body", body, required=True, limit=MAX_TEXT)
+    own = set(DeskMail.objects.filter(address__in=to + cc).values_list("address", flat=True))
+    if own:
+        errors["to"] = f"{sorted(own)[0]} is a desk's own address"
+    if errors:
+        raise InvalidInput(errors)
+    now = clock.now()
+    with transaction.atomic():
+        ticket = lock_ticket(actor, ticket.pk, expected_version)
+        who = authorise(actor, "mail.send", ticket.desk)
+        wanted = {int(i) for i in attachment_ids or [] if str(i).isdigit()}
+        existing = list(Attachment.objects.filter(pk__in=wanted, ticket=ticket))
+        if len(existing) != len(set(attachment_ids or [])):
+            raise InvalidInput({"attachment_ids": "not files of this ticket"})
+        stored = store_attachments(
+            ticket,
+            list(attachments or []),
+            user=actor,
+            who=who,
+            comment=None,
+            internal=internal,
+            channel="mail",
+            now=now,
+        )
+        files = existing + stored
+        sender, reply_to = compose.sender_of(ticket.desk)
+        content = compose.adhoc(ticket=ticket, body=body)
+        if ticket.key not in subject:
+            subject = f"[{ticket.key}] {subject}"
+        mail = OutboundMail.objects.create(
+            desk_id=ticket.desk_id,
+            ticket=ticket,
+            kind="adhoc",
+            key=f"adhoc:{uuid.uuid4().hex}",
+            to=to,
+            cc=cc,
+            from_address=sender,
+            reply_to=reply_to,
+            subject=compose.one_line(subject, 300),
+            body_text=content.text,
+            body_html=content.html,
+            automatic=False,
+            created_by=actor,
+            created_at=now,
+            **thread_headers(ticket),
+        )
+        mail.attachments.set(files)
+        record(
+            ticket,
+            actor=who,
+            kind="mail_sent",
+            channel=channel,
+            now=now,
+            public=not internal,
+            mail=mail.pk,
+            to=to,
+            cc=cc,
+            subject=mail.subject,
+            attachments=[{"id": a.pk, "name": a.name} for a in files],
+        )
+        finish(ticket, now)
+    return mail

@@ -1,0 +1,148 @@
+"""The outbox consumer: history entries in, one OutboundMail row per (entry, person) out.
+
+Runs inside the outbox's transaction (casedesk.tickets.outbox), so the rows exist exactly
+when the entry was handed over; a key per (entry, person) makes a second run a no-op.
+The worker's send step (send.py) then delivers them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from casedesk.common import clock
+
+from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
+from . import compose
+from .recipients import PREFERENCE, Target, comment_of, targets_for
+from .threading_headers import thread_headers
+
+log = logging.getLogger("casedesk.mail")
+
+KINDS = {
+    "created",
+    "comment",
+    "note",
+    "transition",
+    "timer_warning",
+    "assigned",
+    "customer_assigned",
+    "participant_added",
+}
+# confirmations of tickets opened by mail, per address and day: a machine that answers
+# every mail it gets cannot make us write to it without end
+CONFIRMATIONS_PER_DAY = 10
+
+
+def wants(user, kind: str) -> bool:
+    prefs = MailPreferences.objects.filter(user=user).first()
+    return prefs is None or getattr(prefs, PREFERENCE[kind])
+
+
+def _inbound_of(event) -> InboundMail | None:
+    """The received mail that made this entry, if it came by mail."""
+    if event.channel != "mail":
+        return None
+    if event.kind == "created":
+        rows = InboundMail.objects.filter(ticket_id=event.ticket_id, outcome="created")
+    elif (event.data or {}).get("comment"):
+        rows = InboundMail.objects.filter(comment_id=event.data["comment"])
+    else:
+        return None
+    return rows.first()
+
+
+def _skip_reason(target: Target, event, inbound: InboundMail | None) -> str:
+    if inbound is None or target.user.pk != inbound.sender_id:
+        return ""
+    if inbound.no_reply:
+        return "the mail that caused it must not be answered automatically"
+    since = clock.now() - timedelta(days=1)
+    recent = OutboundMail.objects.filter(
+        inbound__isnull=False,
+        kind__startswith="created",
+        created_at__gte=since,
+        address=target.user.email.lower(),
+    )
+    if recent.count() >= CONFIRMATIONS_PER_DAY:
+        log.warning("mail: confirmations to %s paused (limit per day)", target.user.email)
+        return "too many automatic replies to this address today"
+    return ""
+
+
+def _tell_team(event) -> None:
+    """A new ticket, to the desk's team mailbox if it has one (in the desk's main language)."""
+    ticket = event.ticket
+    config = DeskMail.objects.filter(desk_id=ticket.desk_id).exclude(team_address="").first()
+    if config is None:
+        return
+    key = f"event:{event.pk}:team"
+    if OutboundMail.objects.filter(key=key).exists():
+        return
+    lang = ticket.workflow.workflow.languages[0]
+    lang = lang if lang in compose.LANGUAGES else "en"
+    content = compose.notification(
+        kind="created_staff", event=event, user=None, comment=None, lang=lang
+    )
+    sender, reply_to = compose.sender_of(ticket.desk)
+    OutboundMail.objects.create(
+        desk_id=ticket.desk_id,
+        ticket=ticket,
+        event=event,
+        kind="created_team",
+        key=key,
+        to=[config.team_address.lower()],
+        language=lang,
+        from_address=sender,
+        reply_to=reply_to,
+        subject=content.subject,
+        body_text=content.text,
+        body_html=content.html,
+        automatic=True,
+        created_at=clock.now(),
+        **thread_headers(ticket),
+    )
+
+
+def notify_events(events) -> None:
+    for event in events:
+        if event.kind == "created":
+            _tell_team(event)
+        targets = [t for t in targets_for(event) if wants(t.user, t.kind)]
+        if not targets:
+            continue
+        ticket = event.ticket
+        comment = comment_of(event)
+        inbound = _inbound_of(event)
+        sender, reply_to = compose.sender_of(ticket.desk)
+        for target in targets:
+            key = f"event:{event.pk}:{target.user.pk}"
+            if OutboundMail.objects.filter(key=key).exists():
+                continue
+            lang = compose.language_of(target.user)
+            content = compose.notification(
+                kind=target.kind, event=event, user=target.user, comment=comment, lang=lang
+            )
+            headers = thread_headers(ticket, inbound)
+            reason = _skip_reason(target, event, inbound) if target.kind == "created" else ""
+            OutboundMail.objects.create(
+                desk_id=ticket.desk_id,
+                ticket=ticket,
+                event=event,
+                inbound=inbound if inbound and target.user.pk == inbound.sender_id else None,
+                kind=target.kind,
+                key=key,
+                recipient=target.user,
+                to=[target.user.email],
+                language=lang,
+                from_address=sender,
+                reply_to=reply_to,
+                subject=content.subject,
+                body_text=content.text,
+                body_html=content.html,
+                automatic=True,
+                created_at=clock.now(),
+                status=OutboundMail.Status.SKIPPED if reason else OutboundMail.Status.PENDING,
+                last_error=reason,
+                **headers,
+            )

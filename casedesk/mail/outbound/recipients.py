@@ -1,0 +1,143 @@
+"""Who is told about a history entry, and as what. The rules of the mail channel:
+
+- a new ticket: its reporter (the confirmation), every member of the organisation when
+  the organisation asks for it, and the staff assignee if there already is one;
+- a public comment: the reporter, the customer-side contact and the participants, with a
+  copy to the responsible staff member (the assignee);
+- an internal note: staff only (the assignee and staff participants);
+- a move into a new place: the customers following the ticket; the people whose turn it
+  now is get it as "waiting for you"; the assignee gets a copy when someone else moved it;
+- a timer's warning: the people whose turn it is (or the assignee on the supplier's turn);
+- an assignment, a customer-side contact, a new participant: the person concerned.
+
+Nobody is told about their own action, except the reporter's confirmation of a new
+ticket. Every recipient must be active, have an address and see the ticket *now*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from casedesk.accounts.models import User
+from casedesk.tickets.bridge import workflow_of
+from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
+
+# the preference (MailPreferences field) that lets a person turn each kind of mail off
+PREFERENCE = {
+    "created": "new_tickets",
+    "created_for": "new_tickets",
+    "created_org": "new_tickets",
+    "created_staff": "new_tickets",
+    "comment": "comments",
+    "note": "comments",
+    "status": "status_changes",
+    "your_turn": "your_turn",
+    "reminder": "reminders",
+    "assigned": "assignments",
+    "customer_assigned": "your_turn",
+    "following": "status_changes",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    user: User
+    kind: str  # a key of PREFERENCE
+
+
+def _followers(ticket: Ticket) -> list[User]:
+    ids = list(Participant.objects.filter(ticket=ticket).values_list("user_id", flat=True))
+    return list(User.objects.filter(pk__in=ids).select_related("organisation"))
+
+
+def _people_whose_turn(ticket: Ticket) -> list[User]:
+    person = ticket.customer_assignee or ticket.reporter
+    return [person] if person else []
+
+
+def _customers(ticket: Ticket, followers: list[User]) -> list[User]:
+    people = [ticket.reporter, ticket.customer_assignee]
+    people += [u for u in followers if u.is_customer]
+    return [p for p in people if p is not None]
+
+
+def _staff(ticket: Ticket, followers: list[User]) -> list[User]:
+    people = [ticket.assignee] if ticket.assignee_id else []
+    return people + [u for u in followers if u.is_supplier_staff]
+
+
+def targets_for(event: TicketEvent) -> list[Target]:
+    ticket = event.ticket
+    kind = event.kind
+    data = event.data or {}
+    found: list[Target] = []
+
+    if kind == "created":
+        reporter = ticket.reporter
+        own = event.actor_id == reporter.pk
+        found.append(Target(reporter, "created" if own else "created_for"))
+        if ticket.organisation.notify_all_members_on_new:
+            members = User.objects.filter(organisation=ticket.organisation_id, is_active=True)
+            found += [Target(m, "created_org") for m in members.select_related("organisation")]
+        if ticket.assignee_id:
+            found.append(Target(ticket.assignee, "created_staff"))
+    elif kind == "comment":
+        followers = _followers(ticket)
+        found += [Target(u, "comment") for u in _customers(ticket, followers)]
+        found += [Target(u, "comment") for u in _staff(ticket, followers)]
+    elif kind == "note":
+        found += [Target(u, "note") for u in _staff(ticket, _followers(ticket))]
+    elif kind == "transition":
+        before, after = data.get("from") or {}, data.get("to") or {}
+        if before == after:
+            return []
+        wf = workflow_of(ticket)
+        turn = wf.turn_at(after.get("status", ""), after.get("sub_status", ""))
+        followers = _followers(ticket)
+        if turn == "customer":
+            found += [Target(u, "your_turn") for u in _people_whose_turn(ticket)]
+        found += [Target(u, "status") for u in _customers(ticket, followers)]
+        if ticket.assignee_id and ticket.assignee_id != event.actor_id:
+            found.append(Target(ticket.assignee, "status"))
+    elif kind == "timer_warning":
+        if ticket.turn == "customer":
+            found += [Target(u, "reminder") for u in _people_whose_turn(ticket)]
+        elif ticket.assignee_id:
+            found.append(Target(ticket.assignee, "reminder"))
+    elif kind in ("assigned", "customer_assigned", "participant_added"):
+        field = {"assigned": "assignee", "customer_assigned": "customer_assignee"}.get(kind)
+        person_id = data.get(field, [None, None])[1] if field else data.get("person")
+        person = User.objects.filter(pk=person_id).select_related("organisation").first()
+        if person is not None:
+            found.append(Target(person, "following" if kind == "participant_added" else kind))
+
+    return _keep(found, event, ticket)
+
+
+def _keep(found: list[Target], event: TicketEvent, ticket: Ticket) -> list[Target]:
+    """Once per person (the first, most specific reason wins), never the actor (except a
+    reporter's own confirmation), only people with an address who see the ticket now."""
+    seen: set[int] = set()
+    kept: list[Target] = []
+    for target in found:
+        user = target.user
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if user.pk == event.actor_id and target.kind != "created":
+            continue
+        if not (user.is_active and user.email):
+            continue
+        if event.kind == "note" and not user.is_supplier_staff:
+            continue  # internal notes never reach customers, whatever else happens
+        visible = Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
+        if visible:
+            kept.append(target)
+    return kept
+
+
+def comment_of(event: TicketEvent) -> Comment | None:
+    comment_id = (event.data or {}).get("comment")
+    if not comment_id:
+        return None
+    return Comment.objects.filter(pk=comment_id, ticket_id=event.ticket_id).first()

@@ -1,0 +1,175 @@
+"""Sending: the worker's mail step. Claims due rows for a while (a lease), sends them
+outside any transaction, and records the result: sent, or another try later with a
+growing pause, or after the last try `failed`, which staff see. A mail the server
+refused for good (5xx) fails at once. A worker that dies mid-way leaves the lease to run
+out, and the mail is sent again under the same Message-ID, so receivers can tell.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+
+from casedesk.common import clock
+from casedesk.tickets.permissions import authorise
+
+from ..access import outbound_for_staff
+from ..models import DeskMail, OutboundMail
+from ..threading import domain
+from .compose import preferences_url
+
+log = logging.getLogger("casedesk.mail")
+
+BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)  # seconds before try 2, 3...
+LEASE = timedelta(minutes=10)
+
+
+def loop_marker() -> str:
+    """Our X-Loop value; a mail that comes back with it is our own."""
+    return f"casedesk@{domain()}"
+
+
+def connection():
+    if not settings.CASEDESK_SMTP_URL:  # no server configured: Django's backend (the log)
+        return get_connection(fail_silently=False)
+    url = urlparse(settings.CASEDESK_SMTP_URL)
+    secure = url.scheme == "smtps"
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host=url.hostname or "127.0.0.1",
+        port=url.port or (465 if secure else 25),
+        username=unquote(url.username or "") or None,
+        password=unquote(url.password or "") or None,
+        use_ssl=secure,
+        use_tls=url.scheme == "smtp+starttls",
+        timeout=30,
+        fail_silently=False,
+    )
+
+
+def message_of(row: OutboundMail) -> EmailMultiAlternatives:
+    headers = {
+        "Message-ID": row.message_id,
+        "X-Loop": loop_marker(),
+    }
+    if row.in_reply_to:
+        headers["In-Reply-To"] = row.in_reply_to
+    if row.references:
+        headers["References"] = row.references
+    if row.automatic:
+        headers["Auto-Submitted"] = "auto-replied" if row.kind == "refusal" else "auto-generated"
+        headers["X-Auto-Response-Suppress"] = "All"
+        if row.recipient_id:  # a notification: the person chooses which ones they get
+            headers["List-Unsubscribe"] = f"<{preferences_url()}>"
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=row.from_address,
+        to=list(row.to),
+        cc=list(row.cc or []),
+        reply_to=[row.reply_to] if row.reply_to else None,
+        headers=headers,
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    for attachment in row.attachments.all():
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.name, handle.read(), attachment.content_type)
+    return message
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _own_addresses(rows: list[OutboundMail]) -> set[str]:
+    wanted = {parseaddr(a)[1].lower() for row in rows for a in [*row.to, *(row.cc or [])]}
+    return set(DeskMail.objects.filter(address__in=wanted).values_list("address", flat=True))
+
+
+def _claim(now: datetime, batch: int) -> list[int]:
+    with transaction.atomic():
+        ids = list(
+            OutboundMail.objects.filter(status=OutboundMail.Status.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:batch]
+        )
+        OutboundMail.objects.filter(pk__in=ids).update(
+            next_attempt_at=now + LEASE, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def _record(row: OutboundMail, now: datetime, exc: Exception | None) -> None:
+    if exc is None:
+        row.status, row.sent_at, row.last_error = OutboundMail.Status.SENT, now, ""
+    else:
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if _permanent(exc) or row.attempts >= settings.CASEDESK_MAIL_MAX_ATTEMPTS:
+            row.status = OutboundMail.Status.FAILED
+            log.error("mail %s to %s failed for good: %s", row.pk, row.to, row.last_error)
+        else:
+            pause = BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]
+            row.next_attempt_at = now + timedelta(seconds=pause)
+            log.warning("mail %s to %s: try %d failed (%s)", row.pk, row.to, row.attempts, exc)
+    row.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at", "address"])
+
+
+def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
+    """Send what is due now; returns how many rows were handled (sent or not)."""
+    now = now or clock.now()
+    ids = _claim(now, batch)
+    if not ids:
+        return 0
+    rows = list(
+        OutboundMail.objects.filter(pk__in=ids).order_by("id").prefetch_related("attachments")
+    )
+    own = _own_addresses(rows)
+    try:
+        smtp = connection()
+        smtp.open()
+    except Exception as exc:  # the server is down: every claimed mail tries again later
+        for row in rows:
+            _record(row, now, exc)
+        return len(rows)
+    try:
+        for row in rows:
+            if own & {parseaddr(a)[1].lower() for a in [*row.to, *(row.cc or [])]}:
+                row.status, row.last_error = OutboundMail.Status.SKIPPED, "an address of a desk"
+                row.save(update_fields=["status", "last_error", "address"])
+                continue
+            try:
+                smtp.send_messages([message_of(row)])
+            except Exception as exc:  # recorded on the row; the next mail gets its own try
+                _record(row, now, exc)
+                smtp.close()  # the next send opens a fresh connection
+            else:
+                _record(row, now, None)
+    finally:
+        smtp.close()
+    return len(rows)
+
+
+def mail_retry(*, actor, mail: OutboundMail) -> OutboundMail:
+    """Staff send a failed mail again (from the start of the retry ladder)."""
+    row = outbound_for_staff(user=actor, mail_id=mail.pk)
+    authorise(actor, "mail.review", row.desk)
+    if row.status == OutboundMail.Status.FAILED:
+        OutboundMail.objects.filter(pk=row.pk).update(
+            status=OutboundMail.Status.PENDING, attempts=0, next_attempt_at=None
+        )
+        row.refresh_from_db()
+    return row
