@@ -13,7 +13,7 @@ from casedesk.desks.models import Desk
 from casedesk.workflow import NextStep, next_step
 
 from .bridge import actor_for, snapshot, workflow_of
-from .models import Comment, Ticket, TicketEvent
+from .models import Attachment, Comment, Participant, Ticket, TicketEvent, TicketLink
 from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
@@ -58,7 +58,10 @@ def ticket_page_for_actor(
         .select_related("desk", "organisation", "assignee")
         .prefetch_related("reporter", "customer_assignee", "team")
     )
-    return page(rows, sort=filters.sort, cursor=cursor, limit=limit)
+    found = page(rows, sort=filters.sort, cursor=cursor, limit=limit)
+    for ticket in found.tickets:  # read through visible_to: no second check needed
+        ticket._checked_for = user.pk
+    return found
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,72 @@ def comments_for(*, user, ticket: Ticket) -> list[Comment]:
 
 
 def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's history; customers see public entries only, and in those no values of
+    fields the workflow keeps from them (a transition may stamp a staff-only field)."""
     _ensure_visible(user, ticket)
     rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if user.is_supplier_staff:
+        return list(rows)
+    events = list(rows.filter(public=True))
+    wf = workflow_of(ticket)
+    for event in events:
+        changed = event.data.get("fields")
+        if isinstance(changed, dict):
+            shown = {
+                k: v for k, v in changed.items() if k in wf.fields and wf.fields[k].customer_visible
+            }
+            event.data = (
+                {**event.data, "fields": shown}
+                if shown
+                else {k: v for k, v in event.data.items() if k != "fields"}
+            )
+    return events
+
+
+def fields_for(*, user, ticket: Ticket) -> dict:
+    """The ticket's custom fields this person may see: staff all of them, customers those
+    the workflow shows them (`customer_visible`)."""
+    _ensure_visible(user, ticket)
+    if user.is_supplier_staff:
+        return dict(ticket.fields)
+    wf = workflow_of(ticket)
+    return {
+        k: v for k, v in ticket.fields.items() if k in wf.fields and wf.fields[k].customer_visible
+    }
+
+
+def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
+    """The ticket's files; customers never see those attached to internal notes."""
+    _ensure_visible(user, ticket)
+    rows = Attachment.objects.filter(ticket=ticket)
     if not user.is_supplier_staff:
-        rows = rows.filter(public=True)
+        rows = rows.filter(internal=False)
     return list(rows)
+
+
+def participants_for(*, user, ticket: Ticket) -> list[Participant]:
+    _ensure_visible(user, ticket)
+    return list(Participant.objects.filter(ticket=ticket).select_related("user"))
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: str  # relates_to | duplicate_of
+    outgoing: bool  # True: this ticket -> other ("is a duplicate of"), False: other -> this
+    other: Ticket
+    created_at: object
+
+
+def links_for(*, user, ticket: Ticket) -> list[LinkView]:
+    """The ticket's links to tickets this person may also see; the others are left out,
+    so a link never reveals a ticket of another organisation or desk."""
+    _ensure_visible(user, ticket)
+    visible = Ticket.objects.visible_to(user)
+    out = TicketLink.objects.filter(source=ticket, target__in=visible).select_related("target")
+    back = TicketLink.objects.filter(target=ticket, source__in=visible).select_related("source")
+    views = [LinkView(x.kind, True, x.target, x.created_at) for x in out]
+    views += [LinkView(x.kind, False, x.source, x.created_at) for x in back]
+    return sorted(views, key=lambda v: (v.created_at, v.other.pk))
 
 
 def desk_for_user(*, user, desk_id: int) -> Desk:
