@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -20,6 +21,26 @@ from casedesk.tickets.outbox import deliver_all
 from casedesk.tickets.timers import timers_fire_due
 
 log = logging.getLogger("casedesk.worker")
+
+# Work that apps find due by their own data (webhook retries, say), looked for every round.
+Sweep = Callable[[], int]
+SWEEPS: dict[str, Sweep] = {}
+
+
+def register_sweep(name: str, sweep: Sweep) -> None:
+    """Call once per process (an AppConfig.ready): `sweep()` runs every worker round and
+    returns how much it did; it must be safe with several workers running at once."""
+    SWEEPS[name] = sweep
+
+
+def run_sweeps() -> int:
+    done = 0
+    for name, sweep in list(SWEEPS.items()):
+        try:
+            done += sweep()
+        except Exception:  # one app's failure must not stop the others
+            log.exception("sweep %s failed", name)
+    return done
 
 
 def run_ready_tasks(limit: int = 1000) -> int:
@@ -53,11 +74,11 @@ def run_ready_tasks(limit: int = 1000) -> int:
 
 def work_round() -> tuple[int, int]:
     """Due timers, then queued tasks, then history waiting for its consumers (mail,
-    webhooks); returns (timers fired, tasks and outbox entries handled)."""
+    webhooks), then the apps' sweeps; returns (timers fired, other work done)."""
     if not connection.in_atomic_block:  # (tests run inside one transaction)
         close_old_connections()
     fired = timers_fire_due()
-    ran = run_ready_tasks() + deliver_all()
+    ran = run_ready_tasks() + deliver_all() + run_sweeps()
     if fired or ran:
         log.info("fired %d timer(s), handled %d task(s) and history entries", fired, ran)
     return fired, ran

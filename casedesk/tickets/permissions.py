@@ -24,6 +24,7 @@ STAFF_VERBS = {
     "ticket.duplicate": "agent",
     "ticket.create_for_customer": "agent",
     "release.record": "lead",
+    "desk.webhooks": "admin",  # manage the desk's webhook subscriptions
 }
 CUSTOMER_VERBS = {
     # verb: the least customer role that may do it
