@@ -99,13 +99,11 @@ def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
     if user.is_supplier_staff:
         return list(rows)
     events = list(rows.filter(public=True))
-    wf = workflow_of(ticket)
+    names = field_names_for(user=user, wf=workflow_of(ticket))
     for event in events:
         changed = event.data.get("fields")
         if isinstance(changed, dict):
-            shown = {
-                k: v for k, v in changed.items() if k in wf.fields and wf.fields[k].customer_visible
-            }
+            shown = {k: v for k, v in changed.items() if k in names}
             event.data = (
                 {**event.data, "fields": shown}
                 if shown
@@ -114,16 +112,22 @@ def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
     return events
 
 
+def field_names_for(*, user, wf) -> set[str]:
+    """The custom fields of a workflow this person may see: staff all, customers those the
+    workflow shows them (`customer_visible`)."""
+    if user.is_supplier_staff:
+        return set(wf.fields)
+    return {k for k, f in wf.fields.items() if f.customer_visible}
+
+
 def fields_for(*, user, ticket: Ticket) -> dict:
     """The ticket's custom fields this person may see: staff all of them, customers those
     the workflow shows them (`customer_visible`)."""
     _ensure_visible(user, ticket)
     if user.is_supplier_staff:
         return dict(ticket.fields)
-    wf = workflow_of(ticket)
-    return {
-        k: v for k, v in ticket.fields.items() if k in wf.fields and wf.fields[k].customer_visible
-    }
+    names = field_names_for(user=user, wf=workflow_of(ticket))
+    return {k: v for k, v in ticket.fields.items() if k in names}
 
 
 def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
