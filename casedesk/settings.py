@@ -65,11 +65,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "casedesk.accounts",
     "casedesk.desks",
     "casedesk.tickets",
     "casedesk.web",
     "casedesk.ops",
+    "casedesk.api",
+    "casedesk.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "casedesk.api.middleware.ApiErrorShape",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -180,6 +184,13 @@ if BASE_URL.startswith("https://"):
 
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))
+
+# REST API: requests per minute and token (a token may have its own limit).
+CASEDESK_API_RATE_LIMIT = int(os.environ.get("CASEDESK_API_RATE_LIMIT", "600"))
+# Webhooks: attempts per delivery, and failed attempts in a row before a subscription is
+# switched off.
+CASEDESK_WEBHOOK_MAX_ATTEMPTS = 8
+CASEDESK_WEBHOOK_DISABLE_AFTER = 20
 
 LOGGING = {
     "version": 1,
