@@ -6,16 +6,20 @@ addresses of staff. Every label is in the viewer's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 from casedesk.common.markdown import render
 from casedesk.tickets.bridge import workflow_of
 
+ISO_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
 MAX_ID = 2**53  # ids fit in a JSON number and in a 64-bit column
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -25,9 +29,25 @@ FieldValue = Annotated[str, StringConstraints(max_length=10_000)] | int | float 
 
 
 class In(Schema):
-    """Input: unknown fields are errors, never silently dropped."""
+    """A JSON body: unknown fields are errors, never silently dropped, and every value must
+    have its JSON type (no "5" for 5, no 0 for false)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class QueryIn(Schema):
+    """Query parameters: text by nature, converted; unknown ones are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _iso_only(value):
+    if isinstance(value, str) and ISO_TIME.match(value):
+        return value
+    raise ValueError("give a date and time as ISO 8601, e.g. 2026-11-02T09:00:00Z")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class PersonRef(Schema):

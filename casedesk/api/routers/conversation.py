@@ -16,7 +16,7 @@ from casedesk.tickets.attachments import attachment_get_for_actor, attachment_re
 
 from ..context import expected_version, with_etag
 from ..schemas import Id, In, PersonRef, Schema, Version, person_ref
-from .tickets import Key, errors
+from .tickets import KeyPath, errors
 
 router = Router(tags=["conversation"])
 
@@ -78,7 +78,7 @@ def attachment_out(a) -> dict:
 @router.get(
     "/tickets/{key}/comments", response={200: list[CommentOut], **errors()}, summary="Comments"
 )
-def comments_list(request: HttpRequest, key: Key):
+def comments_list(request: HttpRequest, key: KeyPath):
     """The conversation, oldest first; staff also see internal notes (`internal`)."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     return [comment_out(c) for c in selectors.comments_for(user=request.user, ticket=ticket)]
@@ -87,7 +87,7 @@ def comments_list(request: HttpRequest, key: Key):
 @router.post(
     "/tickets/{key}/comments", response={201: CommentOut, **errors()}, summary="Add a comment"
 )
-def comment_add(request: HttpRequest, response: HttpResponse, key: Key, payload: CommentIn):
+def comment_add(request: HttpRequest, response: HttpResponse, key: KeyPath, payload: CommentIn):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     comment = services.comment_add(
         actor=request.user,
@@ -107,7 +107,7 @@ def comment_add(request: HttpRequest, response: HttpResponse, key: Key, payload:
     response={200: list[AttachmentOut], **errors()},
     summary="Files",
 )
-def attachments_list(request: HttpRequest, key: Key):
+def attachments_list(request: HttpRequest, key: KeyPath):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     return [attachment_out(a) for a in selectors.attachments_for(user=request.user, ticket=ticket)]
 
@@ -119,7 +119,7 @@ def attachments_list(request: HttpRequest, key: Key):
 )
 def attachments_add(
     request: HttpRequest,
-    key: Key,
+    key: KeyPath,
     files: File[list[UploadedFile]],
     internal: Form[bool] = False,
 ):

@@ -13,7 +13,7 @@ from casedesk.tickets import selectors
 from casedesk.workflow.guide import status_guide
 
 from ..context import lang_of
-from ..schemas import Id, In, Schema
+from ..schemas import Id, QueryIn, Schema
 from .tickets import errors
 
 router = Router(tags=["desks"])
@@ -132,7 +132,7 @@ class GuideOut(Schema):
     statuses: list[GuideStatus]
 
 
-class LangQuery(In):
+class LangQuery(QueryIn):
     lang: Lang | None = Field(None, description="default: your language")
 
 

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 
 from casedesk.accounts import selectors, services
 
-from ..schemas import Id, In, Schema
+from ..schemas import Id, In, QueryIn, Schema
 from .tickets import errors
 
 router = Router(tags=["organisations and people"])
@@ -77,7 +77,7 @@ class PersonPatch(In):
     is_active: bool | None = None
 
 
-class PeopleQuery(In):
+class PeopleQuery(QueryIn):
     organisation: Id | None = None
     kind: Literal["customer", "staff"] | None = None
     after: int = Field(0, ge=0, le=2**53, description="the last id of the previous page")

@@ -14,7 +14,7 @@ from casedesk.tickets import selectors, services
 
 from ..context import expected_version
 from ..schemas import Id, In, PersonRef, Schema, TicketOut, Version, person_ref
-from .tickets import Key, errors, person_for, read
+from .tickets import Key, KeyPath, errors, person_for, read
 
 router = Router(tags=["relations"])
 
@@ -74,7 +74,7 @@ def link_out(view) -> dict:
 
 
 @router.get("/tickets/{key}/links", response={200: list[LinkOut], **errors()}, summary="Links")
-def links_list(request: HttpRequest, key: Key):
+def links_list(request: HttpRequest, key: KeyPath):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     return [link_out(v) for v in selectors.links_for(user=request.user, ticket=ticket)]
 
@@ -82,7 +82,7 @@ def links_list(request: HttpRequest, key: Key):
 @router.post(
     "/tickets/{key}/links", response={201: list[LinkOut], **errors()}, summary="Link tickets"
 )
-def link_add(request: HttpRequest, key: Key, payload: LinkIn):
+def link_add(request: HttpRequest, key: KeyPath, payload: LinkIn):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     services.ticket_link(
         actor=request.user,
@@ -98,7 +98,9 @@ def link_add(request: HttpRequest, key: Key, payload: LinkIn):
     response={200: TicketOut, **errors()},
     summary="Mark as a duplicate",
 )
-def duplicate_mark(request: HttpRequest, response: HttpResponse, key: Key, payload: DuplicateIn):
+def duplicate_mark(
+    request: HttpRequest, response: HttpResponse, key: KeyPath, payload: DuplicateIn
+):
     """Link this ticket to its original and close it as its workflow says."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     services.ticket_mark_duplicate(
@@ -117,7 +119,7 @@ def duplicate_mark(request: HttpRequest, response: HttpResponse, key: Key, paylo
     response={200: list[ParticipantOut], **errors()},
     summary="Followers",
 )
-def participants_list(request: HttpRequest, key: Key):
+def participants_list(request: HttpRequest, key: KeyPath):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     return [
         {"person": person_ref(p.user), "created_at": p.created_at}
@@ -130,7 +132,7 @@ def participants_list(request: HttpRequest, key: Key):
     response={201: ParticipantOut, **errors()},
     summary="Add a follower",
 )
-def participant_add(request: HttpRequest, key: Key, payload: ParticipantIn):
+def participant_add(request: HttpRequest, key: KeyPath, payload: ParticipantIn):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     found = services.participant_add(
         actor=request.user,
@@ -146,7 +148,7 @@ def participant_add(request: HttpRequest, key: Key, payload: ParticipantIn):
     response={204: None, **errors()},
     summary="Remove a follower",
 )
-def participant_remove(request: HttpRequest, key: Key, person_id: Id):
+def participant_remove(request: HttpRequest, key: KeyPath, person_id: Id):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     services.participant_remove(
         actor=request.user,
@@ -160,7 +162,7 @@ def participant_remove(request: HttpRequest, key: Key, person_id: Id):
 @router.get(
     "/tickets/{key}/history", response={200: list[HistoryOut], **errors()}, summary="History"
 )
-def history_list(request: HttpRequest, key: Key):
+def history_list(request: HttpRequest, key: KeyPath):
     """Every change, oldest first; customers see the entries meant for them."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     return [

@@ -3,11 +3,10 @@ assignees and team, each with optimistic concurrency (If-Match or `version`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Status
+from ninja import Path, Query, Router, Status
 from pydantic import Field, StringConstraints
 
 from casedesk.accounts.selectors import person_get_for_actor
@@ -22,6 +21,8 @@ from ..schemas import (
     FieldValue,
     Id,
     In,
+    IsoDateTime,
+    QueryIn,
     TicketOut,
     TicketPage,
     Version,
@@ -31,6 +32,7 @@ from ..schemas import (
 
 router = Router(tags=["tickets"])
 Key = Annotated[str, StringConstraints(max_length=24)]
+KeyPath = Annotated[str, Path(..., max_length=24, example="GEN-1", description="a ticket key")]
 Category = Literal["new", "open", "waiting", "resolved", "closed", "cancelled"]
 Turn = Literal["supplier", "customer", "third_party", "nobody"]
 PersonFilter = Annotated[
@@ -40,7 +42,7 @@ PersonFilter = Annotated[
 ]
 
 
-class TicketQuery(In):
+class TicketQuery(QueryIn):
     desk: Id | None = None
     organisation: Id | None = None
     status: Annotated[str, StringConstraints(max_length=60)] | None = None
@@ -53,7 +55,7 @@ class TicketQuery(In):
     team: Id | None = None
     waiting_for_me: bool = Field(False, description="whose turn it is: yours")
     q: Annotated[str, StringConstraints(max_length=200)] = Field("", description="keywords")
-    updated_since: datetime | None = None
+    updated_since: IsoDateTime | None = None
     sort: Literal["-updated", "updated", "-created", "created"] = "-updated"
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE)
@@ -167,14 +169,14 @@ def ticket_create(request: HttpRequest, response: HttpResponse, payload: TicketI
 
 
 @router.get("/tickets/{key}", response={200: TicketOut, **errors()}, summary="Read a ticket")
-def ticket_get(request: HttpRequest, response: HttpResponse, key: Key):
+def ticket_get(request: HttpRequest, response: HttpResponse, key: KeyPath):
     """The ticket with its next step for you: the status in your language, whose turn it
     is, what you may do now and what happens next. The ETag is its version."""
     return read(request, response, key)
 
 
 @router.patch("/tickets/{key}", response={200: TicketOut, **errors()}, summary="Edit a ticket")
-def ticket_edit(request: HttpRequest, response: HttpResponse, key: Key, payload: TicketPatch):
+def ticket_edit(request: HttpRequest, response: HttpResponse, key: KeyPath, payload: TicketPatch):
     """Staff change the title, priority, type or custom fields. Send If-Match (or
     `version`): a change based on an older version is refused with 409."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
@@ -194,7 +196,7 @@ def ticket_edit(request: HttpRequest, response: HttpResponse, key: Key, payload:
 @router.put(
     "/tickets/{key}/assignee", response={200: TicketOut, **errors()}, summary="Assign to staff"
 )
-def ticket_assign(request: HttpRequest, response: HttpResponse, key: Key, payload: PersonIn):
+def ticket_assign(request: HttpRequest, response: HttpResponse, key: KeyPath, payload: PersonIn):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     services.ticket_assign(
         actor=request.user,
@@ -212,7 +214,7 @@ def ticket_assign(request: HttpRequest, response: HttpResponse, key: Key, payloa
     summary="Name the customer-side contact",
 )
 def ticket_assign_customer(
-    request: HttpRequest, response: HttpResponse, key: Key, payload: PersonIn
+    request: HttpRequest, response: HttpResponse, key: KeyPath, payload: PersonIn
 ):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     services.ticket_assign_customer(
@@ -226,7 +228,7 @@ def ticket_assign_customer(
 
 
 @router.put("/tickets/{key}/team", response={200: TicketOut, **errors()}, summary="Route")
-def ticket_route(request: HttpRequest, response: HttpResponse, key: Key, payload: TeamIn):
+def ticket_route(request: HttpRequest, response: HttpResponse, key: KeyPath, payload: TeamIn):
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
     team = None
     if payload.team is not None:

@@ -13,7 +13,7 @@ from casedesk.tickets.selectors import desk_for_user
 from casedesk.webhooks import services
 from casedesk.webhooks.models import EVENT_TYPES
 
-from ..schemas import Id, In, Schema
+from ..schemas import Id, In, QueryIn, Schema
 from .tickets import errors
 
 router = Router(tags=["webhooks"])
@@ -73,7 +73,7 @@ class DeliveryOut(Schema):
     tries: list[AttemptOut]
 
 
-class DeliveryQuery(In):
+class DeliveryQuery(QueryIn):
     before: int | None = Field(None, ge=1, le=2**53, description="the last id of a page")
     limit: int = Field(50, ge=1, le=100)
 

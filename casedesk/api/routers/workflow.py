@@ -13,7 +13,7 @@ from casedesk.tickets import selectors, services
 
 from ..context import expected_version, lang_of, with_etag
 from ..schemas import ActionOut, FieldValue, Id, In, Schema, TicketOut, Version
-from .tickets import Key, errors, person_for, read
+from .tickets import KeyPath, errors, person_for, read
 
 router = Router(tags=["transitions"])
 
@@ -42,7 +42,7 @@ class TransitionIn(In):
     response={200: TransitionsOut, **errors()},
     summary="What you may do now",
 )
-def transitions_list(request: HttpRequest, response: HttpResponse, key: Key):
+def transitions_list(request: HttpRequest, response: HttpResponse, key: KeyPath):
     """Each transition you may make now, with what it needs: a comment (and the question
     to answer), an assignee, a customer-side contact, fields, or a sub-status to pick."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
@@ -60,7 +60,9 @@ def transitions_list(request: HttpRequest, response: HttpResponse, key: Key):
     response={200: TicketOut, **errors()},
     summary="Make a transition",
 )
-def transition_make(request: HttpRequest, response: HttpResponse, key: Key, payload: TransitionIn):
+def transition_make(
+    request: HttpRequest, response: HttpResponse, key: KeyPath, payload: TransitionIn
+):
     """A refused transition answers 403 (your role or the ticket type may not) or 422 (the
     ticket is elsewhere, or something required is missing), with `reason` and `missing`."""
     ticket = selectors.ticket_get_for_actor(user=request.user, key=key)
