@@ -41,14 +41,30 @@ api = NinjaAPI(
 errors.install(api)
 
 
+def _query_names(operation) -> frozenset[str]:
+    return frozenset(
+        name
+        for model in operation.models
+        if model.__ninja_param_source__ == "query"
+        for name in model.__ninja_flatten_map__
+    )
+
+
 def guard(run):
-    """Before anything else: tokens never travel in the address."""
+    """Before anything else: tokens never travel in the address, and the address holds
+    only the parameters the operation names (no lookups or orderings of the caller's)."""
+    known = _query_names(run.__self__)
 
     @wraps(run)
     def checked(request, *args, **kwargs):
         problem = refuse_token_in_address(request)
         if problem:
             return errors.error_response(api, request, 400, problem)
+        unknown = sorted(set(request.GET) - known)
+        if unknown:
+            message = f"unknown parameter(s): {', '.join(unknown)}"
+            fields = {name: "not a parameter of this operation" for name in unknown}
+            return errors.error_response(api, request, 422, message, errors=fields)
         return run(request, *args, **kwargs)
 
     return checked
