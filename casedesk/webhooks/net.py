@@ -78,6 +78,16 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
+def literal(host: str) -> list[IP]:
+    """The addresses a host written as an address stands for, in any form the resolver
+    takes (127.1, 2130706433, 0x7f000001...); [] for a name, which is checked when sent."""
+    try:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+
+
 def resolve(host: str, port: int, allowed: list[Network]) -> str:
     """The address to connect to; every address the host has must be allowed."""
     try:

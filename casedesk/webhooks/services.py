@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 
 from django.db import transaction
@@ -23,14 +22,10 @@ def _clean(errors: dict, url: str | None, events: list[str] | None) -> None:
     if url is not None:
         try:
             _, host, _, _ = net.check_url(url)
-            try:
-                ip = ipaddress.ip_address(host)
-            except ValueError:
-                ip = None
-            local = host.lower() in ("localhost", "localhost.localdomain") or host.endswith(
-                ".localhost"
-            )
-            if local or (ip is not None and not net.address_allowed(ip, allowed_networks())):
+            local = host.lower().rstrip(".") in ("localhost", "localhost.localdomain")
+            local = local or host.lower().rstrip(".").endswith(".localhost")
+            allowed = allowed_networks()
+            if local or any(not net.address_allowed(ip, allowed) for ip in net.literal(host)):
                 raise net.Refused(
                     "this address is private or local; an administrator must allow its range first"
                 )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
@@ -20,8 +22,19 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 EXAMPLES = 12
 
 
+@pytest.fixture
+def keep_connection():
+    """The application runs inside the test's transaction: do not let the end of a request
+    close the database connection (Django's own test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(params=["alice", "agent", "admin"])
-def caller(request, world):
+def caller(request, world, keep_connection):
     """A little of everything to find, and a token for one role (no rate limit here)."""
     t = services.ticket_create(actor=world.alice, desk=world.desk, title="fuzz me")
     services.comment_add(actor=world.alice, ticket=t, body="hello")
