@@ -11,8 +11,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from ninja import Schema
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+from ninja import Schema as NinjaSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from casedesk.common.markdown import render
 from casedesk.tickets.bridge import workflow_of
@@ -28,14 +28,20 @@ Name = Annotated[str, StringConstraints(max_length=100)]
 FieldValue = Annotated[str, StringConstraints(max_length=10_000)] | int | float | None
 
 
-class In(Schema):
+class Schema(BaseModel):
+    """An answer. Plain pydantic: the routers build dicts, so ninja's attribute lookup on
+    ORM objects (a validator per nested object) is not needed, and it is most of the cost
+    of answering a list (bench/api.py)."""
+
+
+class In(NinjaSchema):
     """A JSON body: unknown fields are errors, never silently dropped, and every value must
     have its JSON type (no "5" for 5, no 0 for false)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class QueryIn(Schema):
+class QueryIn(NinjaSchema):
     """Query parameters: text by nature, converted; unknown ones are errors."""
 
     model_config = ConfigDict(extra="forbid")
