@@ -191,3 +191,53 @@ def test_reads_cost_a_fixed_number_of_statements(world, ticket, clock):
     large = {p: (count(agent, p), count(alice, p)) for p in paths}
     assert small == paths
     assert large == paths
+
+
+def test_customers_get_allowlists_without_internal_canaries(world):
+    """T7: internal notes, files of notes and staff-only fields never reach a customer."""
+    from casedesk.desks.models import StaffMembership
+    from casedesk.desks.services import desk_create
+    from tests.tickets.test_reads import fields_workflow
+
+    desk = desk_create(name="Fields", key_prefix="FLD", workflow=fields_workflow())
+    desk.organisations.set([world.org_a])
+    StaffMembership.objects.create(desk=desk, user=world.agent, role="agent")
+    t = services.ticket_create(actor=world.alice, desk=desk, title="x")
+    services.comment_add(actor=world.agent, ticket=t, body="CANARY-note", internal=True)
+    services.attachment_add(
+        actor=world.agent, ticket=t, uploads=[BytesUpload("CANARY-file.txt", b"x")], internal=True
+    )
+    services.ticket_transition(
+        actor=world.agent,
+        ticket=t,
+        transition="resolve",
+        comment="done",
+        fields={"internal_ref": "CANARY-field"},
+    )
+    alice, agent = Api(world.alice), Api(world.agent)
+    paths = ["", "/comments", "/attachments", "/history", "/transitions", "/links"]
+    seen = "".join(alice.get(f"tickets/{t.key}{p}").content.decode() for p in paths)
+    seen += alice.get("tickets").content.decode()
+    seen += alice.get(f"desks/{desk.pk}/workflow").content.decode()
+    assert "CANARY" not in seen and "internal_ref" not in seen
+    staff = "".join(agent.get(f"tickets/{t.key}{p}").content.decode() for p in paths)
+    assert {"CANARY-note", "CANARY-file", "CANARY-field"} <= {
+        c for c in ("CANARY-note", "CANARY-file", "CANARY-field") if c in staff
+    }
+
+
+def test_indirect_references_to_foreign_tickets_read_like_missing_ones(world, ticket):
+    """T6: linking to, or duplicating into, a ticket the caller cannot see says only
+    'no such ticket', exactly as for a key that does not exist."""
+    elsewhere = services.ticket_create(actor=world.alice, desk=world.other_desk, title="CANARY")
+    agent = Api(world.agent)
+    for path, field in (("links", "other"), ("duplicate", "original")):
+        foreign = agent.post(f"tickets/{ticket.key}/{path}", {field: elsewhere.key})
+        missing = agent.post(f"tickets/{ticket.key}/{path}", {field: "OTH-999"})
+        assert foreign.status_code == missing.status_code == 422
+        assert (
+            foreign.json()
+            == missing.json()
+            == {**foreign.json(), "errors": {field: "no such ticket"}}
+        )
+        assert "CANARY" not in foreign.content.decode()
