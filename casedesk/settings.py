@@ -187,6 +187,8 @@ CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5")
 
 # REST API: requests per minute and token (a token may have its own limit).
 CASEDESK_API_RATE_LIMIT = int(os.environ.get("CASEDESK_API_RATE_LIMIT", "600"))
+# Bad tokens per minute from one address before its requests are refused with 429.
+CASEDESK_API_AUTH_FAILURE_LIMIT = 20
 # Webhooks: attempts per delivery, and failed attempts in a row before a subscription is
 # switched off.
 CASEDESK_WEBHOOK_MAX_ATTEMPTS = 8

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 
 from casedesk.common import clock
 
-from .models import ApiToken, RateWindow
+from .models import ApiToken, FailureWindow, RateWindow
 from .tokens import token_create, token_revoke
 
 
@@ -91,6 +91,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class RateWindowAdmin(admin.ModelAdmin):
     list_display = ["token", "start", "count"]
     readonly_fields = ["token", "start", "count"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FailureWindow)
+class FailureWindowAdmin(admin.ModelAdmin):
+    list_display = ["address", "start", "count"]
+    readonly_fields = ["address", "start", "count"]
 
     def has_add_permission(self, request):
         return False

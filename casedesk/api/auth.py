@@ -15,7 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from .models import ApiToken
-from .ratelimit import rate_hit
+from .ratelimit import failure_hit, failures_wait, rate_hit
 from .tokens import token_authenticate
 
 SAFE = ("GET", "HEAD", "OPTIONS")
@@ -33,8 +33,13 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
+        address = request.META.get("REMOTE_ADDR", "")[:64]
+        wait = failures_wait(address)
+        if wait is not None:  # guessing: stop checking guesses from there for a while
+            raise Throttled(wait)
         found = token_authenticate(token)
         if found is None:
+            failure_hit(address)
             raise AuthenticationError(401, "this token is unknown, expired or revoked")
         wait = rate_hit(found)
         if wait is not None:

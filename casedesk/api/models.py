@@ -63,3 +63,21 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} requests at {self.start:%H:%M} by token {self.token_id}"
+
+
+class FailureWindow(models.Model):
+    """How many requests from one address brought a bad token in one minute; past a limit,
+    that address is told to wait instead of having its guesses checked."""
+
+    address = models.CharField(max_length=64)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["address", "start"], name="one_failure_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} bad tokens at {self.start:%H:%M} from {self.address}"

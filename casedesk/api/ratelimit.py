@@ -16,7 +16,7 @@ from django.db.models import F
 
 from casedesk.common import clock
 
-from .models import ApiToken, RateWindow
+from .models import ApiToken, FailureWindow, RateWindow
 
 WINDOW = timedelta(minutes=1)
 
@@ -51,3 +51,34 @@ def rate_hit(token: ApiToken) -> float | None:
     if count <= limit_of(token):
         return None
     return max(1.0, math.ceil((start + WINDOW - now).total_seconds()))
+
+
+def _window(now):
+    start = now.replace(second=0, microsecond=0)
+    return start, max(1.0, math.ceil((start + WINDOW - now).total_seconds()))
+
+
+def failures_wait(address: str) -> float | None:
+    """Seconds an address must wait because it brought too many bad tokens this minute."""
+    now = clock.now()
+    start, wait = _window(now)
+    count = (
+        FailureWindow.objects.filter(address=address, start=start)
+        .values_list("count", flat=True)
+        .first()
+    )
+    return wait if (count or 0) >= settings.CASEDESK_API_AUTH_FAILURE_LIMIT else None
+
+
+def failure_hit(address: str) -> None:
+    """Count a bad token from `address` (old windows are tidied away as they pass)."""
+    start, _ = _window(clock.now())
+    with transaction.atomic():
+        rows = FailureWindow.objects.filter(address=address, start=start)
+        if not rows.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    FailureWindow.objects.create(address=address, start=start, count=1)
+                FailureWindow.objects.filter(start__lt=start - WINDOW).delete()
+            except IntegrityError:
+                rows.update(count=F("count") + 1)

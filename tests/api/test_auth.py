@@ -205,3 +205,24 @@ def test_administrators_make_and_revoke_tokens_in_the_admin(world, client):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get(f"/admin/api/apitoken/{token.pk}/change/").status_code == 200
+
+
+def test_guessing_tokens_from_one_address_is_stopped(world, clock, settings):
+    """T40: bad tokens are counted per address; past the limit the address waits, and its
+    guesses are not even checked. The same answer for every bad token."""
+    settings.CASEDESK_API_AUTH_FAILURE_LIMIT = 5
+    clock.set(clock().replace(second=50))
+    good = Api(world.alice, "read")
+    guesser = Client(REMOTE_ADDR="198.51.100.7")
+    answers = [
+        guesser.get("/api/v1/me", headers={"Authorization": f"Bearer cdk_{n:012d}_{'x' * 43}"})
+        for n in range(7)
+    ]
+    assert [a.status_code for a in answers] == [401] * 5 + [429] * 2
+    assert len({a.content for a in answers[:5]}) == 1
+    assert answers[-1]["Retry-After"] == "10"
+    right_token_from_there = guesser.get("/api/v1/me", headers=good.headers)
+    assert right_token_from_there.status_code == 429
+    assert good.get("me").status_code == 200  # other addresses are not affected
+    clock.advance(seconds=10)
+    assert guesser.get("/api/v1/me", headers=good.headers).status_code == 200
