@@ -45,3 +45,28 @@ def test_the_allowlist_of_private_ranges_is_for_superusers_only(world, client, d
     from casedesk.webhooks.models import AllowedNetwork
 
     assert AllowedNetwork.objects.get().network == "10.1.2.0/24"
+
+
+def test_the_admin_shows_subscriptions_deliveries_and_attempts(
+    world, client, desk_admin, app_consumers
+):
+    from casedesk.ops.worker import run_once
+    from casedesk.tickets import services
+    from casedesk.webhooks.models import AllowedNetwork, WebhookAttempt, WebhookDelivery
+    from casedesk.webhooks.services import subscription_create
+
+    allowance = AllowedNetwork.objects.create(network="10.9.9.0/24")
+    sub, _ = subscription_create(actor=desk_admin, desk=world.desk, url="http://10.9.9.9/in")
+    allowance.delete()
+    services.ticket_create(actor=world.alice, desk=world.desk, title="x")
+    run_once()  # refused before any connection: the allowance is gone
+    client.force_login(world.admin)
+    delivery, attempt = WebhookDelivery.objects.get(), WebhookAttempt.objects.get()
+    for url in (
+        f"/admin/webhooks/webhooksubscription/{sub.pk}/change/",
+        f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/",
+        f"/admin/webhooks/webhookattempt/{attempt.pk}/change/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert sub.secret not in page.content.decode()
