@@ -7,7 +7,17 @@ from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubs
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["url", "desk", "active", "consecutive_failures", "disabled_at", "created_at"]
     list_filter = ["active", "desk"]
-    readonly_fields = ["consecutive_failures", "disabled_at", "disabled_reason", "created_at"]
+    # The address and events change through the API, which checks them; here an
+    # administrator switches a subscription off or on, or deletes it.
+    readonly_fields = [
+        "desk",
+        "url",
+        "events",
+        "consecutive_failures",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+    ]
     exclude = ["secret", "created_by"]
 
     def has_add_permission(self, request):
