@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from .services import subscription_update
 
 
 @admin.register(WebhookSubscription)
@@ -22,6 +23,14 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # made through the API, which shows the secret once
+
+    def save_model(self, request, obj, form, change):
+        subscription_update(
+            actor=request.user,
+            subscription=obj,
+            description=obj.description,
+            active=obj.active,
+        )
 
 
 class AttemptInline(admin.TabularInline):

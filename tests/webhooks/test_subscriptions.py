@@ -70,3 +70,21 @@ def test_the_admin_shows_subscriptions_deliveries_and_attempts(
         page = client.get(url)
         assert page.status_code == 200, url
         assert sub.secret not in page.content.decode()
+
+
+def test_switching_a_subscription_on_in_the_admin_clears_its_failures(world, client, desk_admin):
+    from casedesk.webhooks.services import subscription_create
+
+    sub, _ = subscription_create(actor=desk_admin, desk=world.desk, url="https://example.org/in")
+    WebhookSubscription.objects.filter(pk=sub.pk).update(
+        active=False, consecutive_failures=20, disabled_reason="20 failed attempts"
+    )
+    client.force_login(world.admin)
+    page = client.post(
+        f"/admin/webhooks/webhooksubscription/{sub.pk}/change/",
+        {"description": "CRM", "active": "on"},
+    )
+    assert page.status_code == 302
+    sub.refresh_from_db()
+    assert (sub.active, sub.consecutive_failures, sub.disabled_reason) == (True, 0, "")
+    assert sub.description == "CRM"
