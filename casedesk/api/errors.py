@@ -15,7 +15,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
-from ninja.errors import HttpError, Throttled, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from pydantic import Field
 
 from casedesk.common.errors import CasedeskError
@@ -114,6 +114,10 @@ def install(api) -> None:
             return error_response(api, request, 415, str(cause))
         if isinstance(cause, BadJson | ValueError | RecursionError):
             return error_response(api, request, 400, f"the body is not valid JSON: {cause}")
+        if isinstance(exc, AuthenticationError) and exc.message == "Unauthorized":
+            return error_response(
+                api, request, 401, "log in, or send 'Authorization: Bearer <your API token>'"
+            )
         return error_response(api, request, exc.status_code, exc.message)
 
     @api.exception_handler(Http404)

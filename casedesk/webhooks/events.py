@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 
 from casedesk.common import clock
+from casedesk.desks.models import WorkflowVersion
 from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Comment, TicketEvent
 
@@ -107,6 +108,14 @@ def deliveries_prepare(events: list[TicketEvent]) -> None:
         desk_id__in={e.desk_id for e, _ in typed}, active=True
     ):
         subscriptions.setdefault(sub.desk_id, []).append(sub)
+    # each ticket's workflow by its checksum: compiled once per process, read in one query
+    checksums = dict(
+        WorkflowVersion.objects.filter(pk__in={e.ticket.workflow_id for e, _ in typed}).values_list(
+            "pk", "checksum"
+        )
+    )
+    for event, _ in typed:
+        event.ticket.workflow_checksum = checksums[event.ticket.workflow_id]
     comment_ids = [e.data.get("comment") for e, t in typed if t == "ticket.commented"]
     comments = {c.pk: c for c in Comment.objects.filter(pk__in=comment_ids, internal=False)}
     now = clock.now()

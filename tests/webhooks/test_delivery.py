@@ -275,3 +275,19 @@ def test_an_sla_breach_that_moves_a_ticket_is_its_own_event(world, app_consumers
     (delivery,) = WebhookDelivery.objects.all()
     assert delivery.event_type == "ticket.sla_breached"
     assert delivery.payload["change"]["cause"]["event"] == "sla_breached"
+
+
+def test_preparing_a_batch_costs_the_same_few_statements_for_any_size(
+    world, app_consumers, desk_admin, django_assert_num_queries
+):
+    from casedesk.tickets.models import TicketEvent
+
+    subscription_create(actor=desk_admin, desk=world.desk, url="https://example.org/hook")
+    for n in range(6):
+        t = services.ticket_create(actor=world.alice, desk=world.desk, title=f"t{n}")
+        services.comment_add(actor=world.alice, ticket=t, body="hi")
+    events = list(TicketEvent.objects.select_related("ticket", "actor"))
+    # subscriptions, workflow checksums, comments, the insert
+    with django_assert_num_queries(4):
+        deliveries_prepare(events)
+    assert WebhookDelivery.objects.count() == 12
