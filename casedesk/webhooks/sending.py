@@ -79,6 +79,16 @@ def deliveries_queue_due(*, batch: int = 200) -> int:
     return len(ids)
 
 
+def claim(delivery: WebhookDelivery, now) -> bool:
+    """Take a queued delivery as read; if the sweep queued it twice (a task that seemed
+    lost), only one of the tasks gets it."""
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery.pk, state=WebhookDelivery.State.QUEUED, queued_at=delivery.queued_at
+        ).update(queued_at=now)
+    )
+
+
 def delivery_attempt(delivery_id: int) -> bool:
     """Make one attempt at a queued delivery; True if it was delivered."""
     delivery = (
@@ -95,6 +105,8 @@ def delivery_attempt(delivery_id: int) -> bool:
         )
         return False
     now = clock.now()
+    if not claim(delivery, now):
+        return False
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int(now.timestamp())
     headers = {

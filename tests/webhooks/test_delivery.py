@@ -291,3 +291,20 @@ def test_preparing_a_batch_costs_the_same_few_statements_for_any_size(
     with django_assert_num_queries(4):
         deliveries_prepare(events)
     assert WebhookDelivery.objects.count() == 12
+
+
+def test_a_delivery_queued_twice_is_sent_once(
+    world, app_consumers, receiver, desk_admin, local_allowed, clock
+):
+    from casedesk.webhooks.sending import claim, delivery_attempt
+
+    subscribe(desk_admin, world, receiver.url)
+    services.ticket_create(actor=world.alice, desk=world.desk, title="x")
+    deliver_all()
+    WebhookDelivery.objects.update(state="queued", queued_at=clock())
+    as_the_other_task_read_it = WebhookDelivery.objects.get()
+    clock.advance(seconds=1)
+    assert delivery_attempt(as_the_other_task_read_it.pk) is True
+    WebhookDelivery.objects.update(state="queued")  # still queued, as while sending
+    assert not claim(as_the_other_task_read_it, clock())
+    assert len(receiver.requests) == 1
