@@ -100,7 +100,7 @@ def install(api) -> None:
     @api.exception_handler(Throttled)
     def throttled(request: HttpRequest, exc: Throttled):
         response = error_response(
-            api, request, 429, "too many requests with this token; slow down and retry"
+            api, request, 429, "too many requests; wait the seconds in Retry-After, then retry"
         )
         response["Retry-After"] = str(int(exc.wait or 60))
         return response
