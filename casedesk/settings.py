@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "casedesk.accounts",
     "casedesk.desks",
     "casedesk.tickets",
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
     "casedesk.ops",
     "casedesk.mail",
     "django_htmx",
+    "casedesk.api",
+    "casedesk.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "casedesk.api.middleware.ApiErrorShape",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "casedesk.web.middleware.UserLanguageMiddleware",
@@ -232,6 +236,15 @@ CASEDESK_MAIL_MAX_BYTES = int(os.environ.get("CASEDESK_MAIL_MAX_BYTES", 40 * 102
 CASEDESK_MAIL_AUTHSERV_ID = os.environ.get("CASEDESK_MAIL_AUTHSERV_ID", "")
 # Sending: attempts before a mail counts as failed (shown to staff).
 CASEDESK_MAIL_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_MAIL_MAX_ATTEMPTS", "8"))
+
+# REST API: requests per minute and token (a token may have its own limit).
+CASEDESK_API_RATE_LIMIT = int(os.environ.get("CASEDESK_API_RATE_LIMIT", "600"))
+# Bad tokens per minute from one address before its requests are refused with 429.
+CASEDESK_API_AUTH_FAILURE_LIMIT = 20
+# Webhooks: attempts per delivery, and failed attempts in a row before a subscription is
+# switched off.
+CASEDESK_WEBHOOK_MAX_ATTEMPTS = 8
+CASEDESK_WEBHOOK_DISABLE_AFTER = 20
 
 LOGGING = {
     "version": 1,

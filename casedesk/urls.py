@@ -43,4 +43,5 @@ urlpatterns = [
         mail_views.problem_act,
         name="mail-problem-act",
     ),
+    path("", include("casedesk.api.urls")),
 ]

@@ -63,6 +63,28 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _app_consumers_off():
+    """The apps' outbox consumers (webhooks, later mail) stay off unless a test asks for
+    them with `app_consumers`, so the other tests' counts of worker work stay their own."""
+    from casedesk.tickets import outbox
+
+    saved = dict(outbox.CONSUMERS)
+    outbox.CONSUMERS.clear()
+    yield saved
+    outbox.CONSUMERS.clear()
+    outbox.CONSUMERS.update(saved)
+
+
+@pytest.fixture
+def app_consumers(_app_consumers_off):
+    """Turn the consumers the apps registered at start-up back on."""
+    from casedesk.tickets import outbox
+
+    outbox.CONSUMERS.update(_app_consumers_off)
+    return outbox.CONSUMERS
+
+
 @pytest.fixture
 def clock():
     with clock_module.frozen(T0) as frozen:

@@ -1,15 +1,159 @@
-"""Changes people make to their own account."""
+"""Changes to organisations and people: a person's own settings, and what supplier
+administrators manage (organisations and people).
+
+People made here have no password; they set one through the password reset, or an
+administrator sets it in the admin. Deactivating someone locks them out at once (sessions,
+API tokens), because every read and write checks `is_active`.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import Forbidden, InvalidInput
+
+from .models import CUSTOMER_ROLES, Organisation, User
+
+LANGUAGES = tuple(code for code, _ in settings.LANGUAGES)
+ROLES = tuple(r for r, _ in CUSTOMER_ROLES)
+
+
+def _ensure_admin(actor) -> None:
+    if not (actor is not None and actor.is_active and actor.is_superuser):
+        raise Forbidden("only supplier administrators manage organisations and people")
+
+
+def _language(errors: dict, value: str | None) -> None:
+    if value is not None and value not in LANGUAGES:
+        errors["language"] = f"one of: {', '.join(LANGUAGES)}"
+
+
+def organisation_create(
+    *,
+    actor,
+    name: str,
+    slug: str = "",
+    language: str = "en",
+    members_see_all_tickets: bool = True,
+    notify_all_members_on_new: bool = False,
+) -> Organisation:
+    _ensure_admin(actor)
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = "give a name of 1 to 200 characters"
+    slug = slugify(slug or name)[:80]
+    if not slug:
+        errors["slug"] = "give a slug of letters, digits and dashes"
+    elif Organisation.objects.filter(slug=slug).exists():
+        errors["slug"] = f"'{slug}' is taken"
+    _language(errors, language)
+    if errors:
+        raise InvalidInput(errors)
+    return Organisation.objects.create(
+        name=name,
+        slug=slug,
+        language=language,
+        members_see_all_tickets=members_see_all_tickets,
+        notify_all_members_on_new=notify_all_members_on_new,
+    )
+
+
+def organisation_update(*, actor, organisation: Organisation, **changes) -> Organisation:
+    _ensure_admin(actor)
+    allowed = {"name", "language", "members_see_all_tickets", "notify_all_members_on_new"}
+    errors: dict[str, str] = {k: "cannot be changed" for k in changes if k not in allowed}
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"] or len(changes["name"]) > 200:
+            errors["name"] = "give a name of 1 to 200 characters"
+    _language(errors, changes.get("language"))
+    if errors:
+        raise InvalidInput(errors)
+    for key, value in changes.items():
+        setattr(organisation, key, value)
+    organisation.save()
+    return organisation
+
+
+def person_create(
+    *,
+    actor,
+    username: str,
+    email: str,
+    kind: str,
+    organisation: Organisation | None = None,
+    customer_role: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+) -> User:
+    """A customer of `organisation` (with a role) or a supplier staff member (no desk role
+    yet: staff reach desks through their desk roles)."""
+    _ensure_admin(actor)
+    errors: dict[str, str] = {}
+    username = (username or "").strip()
+    if not username or len(username) > 150:
+        errors["username"] = "give a user name of 1 to 150 characters"
+    if kind == "customer":
+        if organisation is None:
+            errors["organisation"] = "a customer belongs to an organisation"
+        if customer_role not in ROLES:
+            errors["customer_role"] = f"one of: {', '.join(ROLES)}"
+    elif kind == "staff":
+        if organisation is not None or customer_role:
+            errors["kind"] = "staff belong to no organisation and have no customer role"
+    else:
+        errors["kind"] = "customer or staff"
+    if language:
+        _language(errors, language)
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        with transaction.atomic():
+            person = User(
+                username=username,
+                email=(email or "").strip(),
+                kind=kind,
+                organisation=organisation,
+                customer_role=customer_role if kind == "customer" else "",
+                first_name=(first_name or "")[:150],
+                last_name=(last_name or "")[:150],
+                language=language or "",
+            )
+            person.set_unusable_password()
+            person.save()
+    except IntegrityError:
+        raise InvalidInput({"username": f"'{username}' is taken"}) from None
+    return person
+
+
+def person_update(*, actor, person: User, **changes) -> User:
+    """Change someone's name, address, language, customer role, or whether they may log in."""
+    _ensure_admin(actor)
+    allowed = {"email", "first_name", "last_name", "language", "customer_role", "is_active"}
+    errors: dict[str, str] = {k: "cannot be changed" for k in changes if k not in allowed}
+    if "customer_role" in changes and (
+        not person.is_customer or changes["customer_role"] not in ROLES
+    ):
+        errors["customer_role"] = f"customers only; one of: {', '.join(ROLES)}"
+    if changes.get("language"):
+        _language(errors, changes["language"])
+    if changes.get("is_active") is False and person.pk == actor.pk:
+        errors["is_active"] = "you cannot deactivate yourself"
+    if errors:
+        raise InvalidInput(errors)
+    for key, value in changes.items():
+        setattr(person, key, value if value is not None else "")
+    person.save()
+    return person
 
 
 def user_set_language(*, user, language: str) -> None:
     """Remember the language this person reads Casedesk in (pages and, later, mail)."""
-    if language not in {code for code, _ in settings.LANGUAGES}:
+    if language not in LANGUAGES:
         raise InvalidInput({"language": f"'{language}' is not a language Casedesk speaks"})
     if user.language != language:
         user.language = language

@@ -7,11 +7,11 @@ class MailConfig(AppConfig):
     verbose_name = "Mail"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_step
+        from casedesk.ops.worker import register_sweep
         from casedesk.tickets import outbox
 
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due
 
         outbox.register("mail", KINDS, notify_events)
-        register_step("mail", mail_send_due)
+        register_sweep("mail", mail_send_due)

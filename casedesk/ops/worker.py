@@ -22,23 +22,24 @@ from casedesk.tickets.timers import timers_fire_due, timers_warn_due
 
 log = logging.getLogger("casedesk.worker")
 
-# More work for every round, registered by apps (mail sending, say): name -> a callable
-# that does what is due now and returns how much it did.
-STEPS: dict[str, Callable[[], int]] = {}
+# Work that apps find due by their own data (webhook retries, say), looked for every round.
+Sweep = Callable[[], int]
+SWEEPS: dict[str, Sweep] = {}
 
 
-def register_step(name: str, step: Callable[[], int]) -> None:
-    """Call once per process (an AppConfig.ready) to run `step` in every worker round."""
-    STEPS[name] = step
+def register_sweep(name: str, sweep: Sweep) -> None:
+    """Call once per process (an AppConfig.ready): `sweep()` runs every worker round and
+    returns how much it did; it must be safe with several workers running at once."""
+    SWEEPS[name] = sweep
 
 
-def run_steps() -> int:
+def run_sweeps() -> int:
     done = 0
-    for name, step in list(STEPS.items()):
+    for name, sweep in list(SWEEPS.items()):
         try:
-            done += step()
-        except Exception:  # one failing step must not stop the others
-            log.exception("worker step %s failed", name)
+            done += sweep()
+        except Exception:  # one app's failure must not stop the others
+            log.exception("sweep %s failed", name)
     return done
 
 
@@ -73,12 +74,12 @@ def run_ready_tasks(limit: int = 1000) -> int:
 
 def work_round() -> tuple[int, int]:
     """Due timers and timer warnings, then queued tasks, then history waiting for its
-    consumers (mail, webhooks), then the registered steps (sending mail); returns (timers
-    fired, other pieces of work done)."""
+    consumers (mail, webhooks), then the apps' sweeps (sending mail, webhook retries...);
+    returns (timers fired, other work done)."""
     if not connection.in_atomic_block:  # (tests run inside one transaction)
         close_old_connections()
     fired = timers_fire_due()
-    ran = timers_warn_due() + run_ready_tasks() + deliver_all() + run_steps()
+    ran = timers_warn_due() + run_ready_tasks() + deliver_all() + run_sweeps()
     if fired or ran:
         log.info("fired %d timer(s), handled %d task(s) and history entries", fired, ran)
     return fired, ran

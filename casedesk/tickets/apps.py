@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_step
+        from casedesk.ops.worker import register_sweep
 
         from .attachments import attachment_orphans_remove
 
@@ -24,4 +24,4 @@ class TicketsConfig(AppConfig):
             last[:] = [time.monotonic()]
             return attachment_orphans_remove()
 
-        register_step("attachment_orphans", orphans_hourly)
+        register_sweep("attachment_orphans", orphans_hourly)

@@ -26,6 +26,7 @@ STAFF_VERBS = {
     "release.record": "lead",
     "mail.send": "agent",  # a mail from a ticket to any address (casedesk.mail)
     "mail.review": "agent",  # held and failed mail of the desk
+    "desk.webhooks": "admin",  # manage the desk's webhook subscriptions
 }
 CUSTOMER_VERBS = {
     # verb: the least customer role that may do it
@@ -68,7 +69,10 @@ def ensure_desk_visible(user, desk: Desk) -> None:
     if user.is_superuser:
         return
     if user.is_supplier_staff:
-        actor_for(user, desk)  # raises NotFound without a role on the desk
+        try:
+            actor_for(user, desk)  # raises NotFound without a role on the desk
+        except NotFound:
+            raise NotFound("no such desk") from None  # worded like a desk that is not there
         return
     if not desk.organisations.filter(pk=user.organisation_id).exists():
         raise NotFound("no such desk")

@@ -14,7 +14,7 @@ from casedesk.desks.models import Desk, Team
 from casedesk.workflow import NextStep, next_step
 
 from .bridge import actor_for, snapshot, workflow_of
-from .models import Attachment, Comment, Ticket, TicketEvent, TicketLink
+from .models import Attachment, Comment, Participant, Ticket, TicketEvent, TicketLink
 from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
@@ -59,7 +59,10 @@ def ticket_page_for_actor(
         .select_related("desk", "organisation", "assignee")
         .prefetch_related("reporter", "customer_assignee", "team")
     )
-    return page(rows, sort=filters.sort, cursor=cursor, limit=limit)
+    found = page(rows, sort=filters.sort, cursor=cursor, limit=limit)
+    for ticket in found.tickets:  # read through visible_to: no second check needed
+        ticket._checked_for = user.pk
+    return found
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,84 @@ def comments_for(*, user, ticket: Ticket) -> list[Comment]:
 
 
 def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's history; customers see public entries only, and in those no values of
+    fields the workflow keeps from them (a transition may stamp a staff-only field)."""
     _ensure_visible(user, ticket)
     rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if user.is_supplier_staff:
+        return list(rows)
+    events = list(rows.filter(public=True))
+    names = field_names_for(user=user, wf=workflow_of(ticket))
+    for event in events:
+        changed = event.data.get("fields")
+        if isinstance(changed, dict):
+            shown = {k: v for k, v in changed.items() if k in names}
+            event.data = (
+                {**event.data, "fields": shown}
+                if shown
+                else {k: v for k, v in event.data.items() if k != "fields"}
+            )
+    return events
+
+
+def field_names_for(*, user, wf) -> set[str]:
+    """The custom fields of a workflow this person may see: staff all, customers those the
+    workflow shows them (`customer_visible`)."""
+    if user.is_supplier_staff:
+        return set(wf.fields)
+    return {k for k, f in wf.fields.items() if f.customer_visible}
+
+
+def fields_for(*, user, ticket: Ticket) -> dict:
+    """The ticket's custom fields this person may see: staff all of them, customers those
+    the workflow shows them (`customer_visible`)."""
+    _ensure_visible(user, ticket)
+    if user.is_supplier_staff:
+        return dict(ticket.fields)
+    names = field_names_for(user=user, wf=workflow_of(ticket))
+    return {k: v for k, v in ticket.fields.items() if k in names}
+
+
+def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
+    """The ticket's files; customers never see those attached to internal notes."""
+    _ensure_visible(user, ticket)
+    rows = Attachment.objects.filter(ticket=ticket)
     if not user.is_supplier_staff:
-        rows = rows.filter(public=True)
+        rows = rows.filter(internal=False)
     return list(rows)
+
+
+def participants_for(*, user, ticket: Ticket) -> list[Participant]:
+    _ensure_visible(user, ticket)
+    return list(Participant.objects.filter(ticket=ticket).select_related("user"))
+
+
+@dataclass(frozen=True)
+class LinkView:
+    kind: str  # relates_to | duplicate_of
+    outgoing: bool  # True: this ticket -> other ("is a duplicate of"), False: other -> this
+    other: Ticket
+    created_at: object
+
+    @property
+    def reads_as(self) -> str:
+        """The link as this ticket's page says it: relates_to, duplicate_of (this ticket is
+        the duplicate) or duplicate_added (the other one is a duplicate of this one)."""
+        if self.kind == "duplicate_of" and not self.outgoing:
+            return "duplicate_added"
+        return self.kind
+
+
+def links_for(*, user, ticket: Ticket) -> list[LinkView]:
+    """The ticket's links to tickets this person may also see; the others are left out,
+    so a link never reveals a ticket of another organisation or desk."""
+    _ensure_visible(user, ticket)
+    visible = Ticket.objects.visible_to(user)
+    out = TicketLink.objects.filter(source=ticket, target__in=visible).select_related("target")
+    back = TicketLink.objects.filter(target=ticket, source__in=visible).select_related("source")
+    views = [LinkView(x.kind, True, x.target, x.created_at) for x in out]
+    views += [LinkView(x.kind, False, x.source, x.created_at) for x in back]
+    return sorted(views, key=lambda v: (v.created_at, v.other.pk))
 
 
 def desk_for_user(*, user, desk_id: int) -> Desk:
@@ -111,48 +187,6 @@ def desks_for_user(*, user):
     if user.is_supplier_staff:
         return Desk.objects.filter(staff__user=user)
     return Desk.objects.filter(organisations=user.organisation_id)
-
-
-def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
-    """The ticket's files this person may see (customers: none from internal notes)."""
-    _ensure_visible(user, ticket)
-    rows = Attachment.objects.filter(ticket=ticket)
-    if not user.is_supplier_staff:
-        rows = rows.filter(internal=False)
-    return list(rows)
-
-
-@dataclass(frozen=True)
-class LinkRow:
-    kind: str  # duplicate_of | duplicate_added | relates_to
-    other: Ticket
-
-
-def links_for(*, user, ticket: Ticket) -> list[LinkRow]:
-    """Tickets linked to this one that this person may also see (others stay unnamed)."""
-    _ensure_visible(user, ticket)
-    links = list(
-        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
-            "source", "target"
-        )
-    )
-    if not links:
-        return []
-    others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
-    visible = set(
-        Ticket.objects.visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
-    )
-    rows = []
-    for link in links:
-        outgoing = link.source_id == ticket.pk
-        other = link.target if outgoing else link.source
-        if other.pk not in visible:
-            continue
-        kind = link.kind
-        if kind == "duplicate_of" and not outgoing:
-            kind = "duplicate_added"
-        rows.append(LinkRow(kind, other))
-    return rows
 
 
 def people_named_in(*, user, ticket: Ticket, ids) -> dict:

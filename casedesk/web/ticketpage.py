@@ -33,10 +33,9 @@ def ticket_context(user, ticket: Ticket) -> dict:
         if f.comment_id:
             by_comment.setdefault(f.comment_id, []).append(f)
     thread = [(c, by_comment.get(c.pk, [])) for c in comments]
+    shown = selectors.fields_for(user=user, ticket=ticket)  # the one rule for who sees what
     fields = [
-        (wf.text(d.label, lang), ticket.fields[name])
-        for name, d in wf.fields.items()
-        if name in ticket.fields and (d.customer_visible or not customer)
+        (wf.text(d.label, lang), shown[name]) for name, d in wf.fields.items() if name in shown
     ]
     return {
         "ticket": ticket,

@@ -13,6 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 
+@pytest.fixture(autouse=True)
+def _mail_consumer_on(app_consumers):
+    """Outside tests/mail the apps' outbox consumers are off (tests/conftest.py); here
+    mail is what is tested, so its consumer runs."""
+    return app_consumers
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

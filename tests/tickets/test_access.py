@@ -169,3 +169,13 @@ def test_the_admin_cannot_change_workflow_state(world, foreign, client):
         ).status_code
         == 403
     )
+
+
+def test_a_desk_without_a_role_reads_like_a_desk_that_is_not_there(world):
+    from casedesk.tickets.selectors import desk_for_user
+
+    with pytest.raises(NotFound) as foreign:
+        desk_for_user(user=world.outsider, desk_id=world.desk.pk)
+    with pytest.raises(NotFound) as missing:
+        desk_for_user(user=world.outsider, desk_id=10**9)
+    assert foreign.value.message == missing.value.message == "no such desk"

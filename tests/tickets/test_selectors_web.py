@@ -36,12 +36,14 @@ def test_links_name_only_tickets_the_viewer_may_see(world, ticket):
     services.ticket_link(actor=world.agent, ticket=ticket, other=bobs)
     services.ticket_mark_duplicate(actor=world.agent, ticket=mine, original=ticket)
     for_alice = selectors.links_for(user=world.alice, ticket=ticket)
-    assert [(r.kind, r.other.key) for r in for_alice] == [("duplicate_added", mine.key)]
+    assert [(r.reads_as, r.other.key) for r in for_alice] == [("duplicate_added", mine.key)]
     for_agent = {
-        (r.kind, r.other.key) for r in selectors.links_for(user=world.agent, ticket=ticket)
+        (r.reads_as, r.other.key) for r in selectors.links_for(user=world.agent, ticket=ticket)
     }
     assert for_agent == {("relates_to", bobs.key), ("duplicate_added", mine.key)}
-    assert [r.kind for r in selectors.links_for(user=world.alice, ticket=mine)] == ["duplicate_of"]
+    assert [r.reads_as for r in selectors.links_for(user=world.alice, ticket=mine)] == [
+        "duplicate_of"
+    ]
 
 
 def test_staff_pickers_are_for_staff_of_the_desk(world, ticket):

@@ -1,0 +1,75 @@
+"""The REST API under /api/v1/: one NinjaAPI, a router per resource, one error shape."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from ninja import NinjaAPI
+
+from . import errors
+from .auth import AUTH, refuse_token_in_address
+from .parsing import StrictJsonParser
+from .routers import conversation, desks, people, relations, tickets, webhooks, workflow
+
+DESCRIPTION = """
+Drive Casedesk from other systems and scripts: the same rules as the web pages, because
+every call goes through the same ticket services.
+
+**Authentication.** A personal API token in the header, `Authorization: Bearer cdk_...`
+(make one under *Account → API tokens*; a `read` token may only read), or the browser's
+login session, which must send the CSRF token (`X-CSRFToken`) with every change.
+Tokens are limited to a number of requests per minute; past it the answer is 429 with
+`Retry-After`.
+
+**Errors** all have one shape: `code` (stable), `message`, `errors` by field, and for
+refused transitions `reason` and `missing`; a 409 carries `current_version`. Something
+you may not see is a 404, exactly like something that does not exist.
+
+**Concurrency.** Reads of a ticket carry its version as the `ETag`. Send it back as
+`If-Match` (or as `version` in the body) with a change: if someone changed the ticket
+meanwhile, the answer is 409 and nothing is written.
+"""
+
+api = NinjaAPI(
+    title="Casedesk API",
+    version="1",
+    description=DESCRIPTION,
+    auth=AUTH,
+    parser=StrictJsonParser(),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+
+
+def _query_names(operation) -> frozenset[str]:
+    return frozenset(
+        name
+        for model in operation.models
+        if model.__ninja_param_source__ == "query"
+        for name in model.__ninja_flatten_map__
+    )
+
+
+def guard(run):
+    """Before anything else: tokens never travel in the address, and the address holds
+    only the parameters the operation names (no lookups or orderings of the caller's)."""
+    known = _query_names(run.__self__)
+
+    @wraps(run)
+    def checked(request, *args, **kwargs):
+        problem = refuse_token_in_address(request)
+        if problem:
+            return errors.error_response(api, request, 400, problem)
+        unknown = sorted(set(request.GET) - known)
+        if unknown:
+            message = f"unknown parameter(s): {', '.join(unknown)}"
+            fields = {name: "not a parameter of this operation" for name in unknown}
+            return errors.error_response(api, request, 422, message, errors=fields)
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(guard, mode="view")
+for module in (desks, tickets, workflow, conversation, relations, people, webhooks):
+    api.add_router("", module.router)

@@ -1,0 +1,80 @@
+"""Who is calling: a personal token in the Authorization header, or the browser session.
+
+A request that carries an Authorization header is judged by it alone: a bad token is a
+401 even if a session cookie comes along. A token of the read scope may only read.
+Session callers must send Django's CSRF token on every change. Tokens in the address are
+refused, because addresses end up in logs and browser histories.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from .models import ApiToken
+from .ratelimit import failure_hit, failures_wait, rate_hit
+from .tokens import token_authenticate
+
+SAFE = ("GET", "HEAD", "OPTIONS")
+TOKEN_PARAMS = ("token", "access_token", "api_key", "apikey", "auth", "bearer")
+
+
+class TokenAuth(HttpBearer):
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get("Authorization")
+        if not header:
+            return None
+        scheme, _, secret = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise AuthenticationError(401, "send 'Authorization: Bearer <token>'")
+        return self.authenticate(request, secret.strip())
+
+    def authenticate(self, request: HttpRequest, token: str):
+        address = request.META.get("REMOTE_ADDR", "")[:64]
+        wait = failures_wait(address)
+        if wait is not None:  # guessing: stop checking guesses from there for a while
+            raise Throttled(wait)
+        found = token_authenticate(token)
+        if found is None:
+            failure_hit(address)
+            raise AuthenticationError(401, "this token is unknown, expired or revoked")
+        wait = rate_hit(found)
+        if wait is not None:
+            raise Throttled(wait)
+        if request.method not in SAFE and found.scope != ApiToken.Scope.WRITE:
+            raise AuthorizationError(403, "this token may only read")
+        request.api_token = found
+        request.user = found.user  # so every read and write sees the token's owner
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's login session; changes need the CSRF token (header X-CSRFToken)."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest):
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key):
+        if request.headers.get("Authorization"):
+            return None  # judged by TokenAuth alone
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if request.method not in SAFE and check_csrf(request) is not None:
+            raise HttpError(403, "CSRF check failed: send the X-CSRFToken header")
+        return user
+
+
+def refuse_token_in_address(request: HttpRequest) -> str | None:
+    for name in request.GET:
+        if name.lower() in TOKEN_PARAMS:
+            return "API tokens go in the Authorization header, never in the address"
+    return None
+
+
+AUTH = [TokenAuth(), SessionAuth()]

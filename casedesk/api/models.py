@@ -1,0 +1,84 @@
+"""Personal API tokens and the counters that rate-limit them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiToken(models.Model):
+    """A personal token for scripts and other systems, acting as its owner.
+
+    Only a SHA-256 digest of the secret is kept; the secret is shown once, when the token
+    is made. `prefix` is the public part of the secret, for finding the row and for
+    telling tokens apart in lists."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made it (the owner, or an administrator)",
+    )
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    rate_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests per minute; empty: the installation's default"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+
+class RateWindow(models.Model):
+    """How many requests a token made in one minute. A database row rather than a cache
+    entry, so every web process of an installation counts against the same limit."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["token", "start"], name="one_window_per_minute")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} requests at {self.start:%H:%M} by token {self.token_id}"
+
+
+class FailureWindow(models.Model):
+    """How many requests from one address brought a bad token in one minute; past a limit,
+    that address is told to wait instead of having its guesses checked."""
+
+    address = models.CharField(max_length=64)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["address", "start"], name="one_failure_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} bad tokens at {self.start:%H:%M} from {self.address}"

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "casedesk.webhooks"
+    label = "webhooks"
+    verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from casedesk.ops.worker import register_sweep
+        from casedesk.tickets import outbox
+
+        from .events import KINDS, deliveries_prepare
+        from .sending import deliveries_queue_due
+
+        outbox.register("webhooks", KINDS, deliveries_prepare)
+        register_sweep("webhooks", deliveries_queue_due)

@@ -1,0 +1,141 @@
+"""Sending one webhook request without letting it reach inside the network.
+
+The host is resolved once; every address it resolves to must be public (not loopback,
+private, link-local, shared, multicast, reserved or unspecified, also when written as an
+IPv4-mapped, 6to4 or Teredo IPv6 address) unless an administrator allowed its range; then
+the connection goes to that very address, so a DNS answer that changes between the check
+and the connection cannot redirect it. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+TIMEOUT = 10.0
+EXCERPT = 500
+
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Refused(Exception):
+    """The request was not sent, or failed on the way; the message says why."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    excerpt: str
+    address: str
+    duration_ms: int
+
+
+def _embedded(ip: IP) -> list[IP]:
+    found: list[IP] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            found.append(ip.ipv4_mapped)
+        if ip.sixtofour:
+            found.append(ip.sixtofour)
+        if ip.teredo:
+            found.extend(ip.teredo)
+    return found
+
+
+def is_public(ip: IP) -> bool:
+    return all(
+        x.is_global and not (x.is_multicast or x.is_reserved or x.is_unspecified)
+        for x in _embedded(ip)
+    )
+
+
+def address_allowed(ip: IP, allowed: list[Network]) -> bool:
+    return is_public(ip) or any(ip in net for net in allowed if net.version == ip.version)
+
+
+def check_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path) of a URL a webhook may use; raises Refused."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise Refused("use an http:// or https:// address")
+    if parts.username or parts.password:
+        raise Refused("put no user name or password in the address; the signature proves us")
+    if not parts.hostname:
+        raise Refused("the address has no host")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Refused("the address has an invalid port") from None
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    return parts.scheme, parts.hostname, port, path
+
+
+def literal(host: str) -> list[IP]:
+    """The addresses a host written as an address stands for, in any form the resolver
+    takes (127.1, 2130706433, 0x7f000001...); [] for a name, which is checked when sent."""
+    try:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+
+
+def resolve(host: str, port: int, allowed: list[Network]) -> str:
+    """The address to connect to; every address the host has must be allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(f"cannot resolve {host}: {exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not address_allowed(ip, allowed):
+            raise Refused(
+                f"{host} resolves to {ip}, a private or local address; an administrator "
+                "must allow its range first"
+            )
+    return addresses[0]
+
+
+class _Pinned(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str):
+        super().__init__(host, port, timeout=TIMEOUT)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedTLS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str):
+        super().__init__(host, port, timeout=TIMEOUT, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], allowed: list[Network]) -> Answer:
+    scheme, host, port, path = check_url(url)
+    address = resolve(host, port, allowed)
+    connection = (_PinnedTLS if scheme == "https" else _Pinned)(host, port, address)
+    started = time.monotonic()
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        excerpt = response.read(EXCERPT).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as exc:
+        raise Refused(f"{type(exc).__name__}: {exc}"[:300]) from None
+    finally:
+        connection.close()
+    duration = int((time.monotonic() - started) * 1000)
+    return Answer(response.status, excerpt, address, duration)

@@ -1,0 +1,289 @@
+"""The authorisation matrix (SECURITY-TESTS T1): every API operation, as every kind of
+caller, aimed at a resource of another organisation or desk, answers 401, 403 or 404,
+never data, and writes nothing. A 404 reads exactly like the one for a resource that does
+not exist. The operations come from the API's own registry, so a new one without an entry
+here fails the test."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace as NS
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
+
+from casedesk.accounts.models import Organisation
+from casedesk.api.api import api
+from casedesk.desks.models import StaffMembership
+from casedesk.tickets import services
+from casedesk.tickets.attachments import BytesUpload
+from casedesk.tickets.models import Attachment, Comment, Participant, Ticket, TicketEvent
+from casedesk.webhooks.models import WebhookSubscription
+from casedesk.webhooks.services import subscription_create
+from tests.conftest import make_customer, make_desk, make_staff
+
+from .conftest import Api
+
+# (method, path) -> (kind, build): `build(r)` gives the address and body for the resource
+# set `r` (another organisation's, or one that does not exist). `object`: the answer
+# must be 401/403/404; `collection`: it may be 200, but must hold nothing foreign.
+OBJ, C = "object", "collection"
+MATRIX = {
+    ("GET", "/desks"): (C, lambda r: ("desks", None)),
+    ("GET", "/desks/{desk_id}"): (OBJ, lambda r: (f"desks/{r.desk}", None)),
+    ("GET", "/desks/{desk_id}/workflow"): (OBJ, lambda r: (f"desks/{r.desk}/workflow", None)),
+    ("GET", "/desks/{desk_id}/status-guide"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/status-guide", None),
+    ),
+    ("GET", "/desks/{desk_id}/webhooks"): (OBJ, lambda r: (f"desks/{r.desk}/webhooks", None)),
+    ("POST", "/desks/{desk_id}/webhooks"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/webhooks", {"url": "https://example.org/hook"}),
+    ),
+    ("GET", "/tickets"): (C, lambda r: ("tickets", None)),
+    ("POST", "/tickets"): (OBJ, lambda r: ("tickets", {"desk": r.desk, "title": "x"})),
+    ("GET", "/tickets/{key}"): (OBJ, lambda r: (f"tickets/{r.key}", None)),
+    ("PATCH", "/tickets/{key}"): (OBJ, lambda r: (f"tickets/{r.key}", {"title": "pwned"})),
+    ("PUT", "/tickets/{key}/assignee"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/assignee", {"person": None}),
+    ),
+    ("PUT", "/tickets/{key}/customer-assignee"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/customer-assignee", {"person": None}),
+    ),
+    ("PUT", "/tickets/{key}/team"): (OBJ, lambda r: (f"tickets/{r.key}/team", {"team": None})),
+    ("GET", "/tickets/{key}/transitions"): (OBJ, lambda r: (f"tickets/{r.key}/transitions", None)),
+    ("POST", "/tickets/{key}/transitions"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/transitions", {"transition": "cancel", "comment": "x"}),
+    ),
+    ("GET", "/tickets/{key}/comments"): (OBJ, lambda r: (f"tickets/{r.key}/comments", None)),
+    ("POST", "/tickets/{key}/comments"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/comments", {"body": "x"}),
+    ),
+    ("GET", "/tickets/{key}/attachments"): (OBJ, lambda r: (f"tickets/{r.key}/attachments", None)),
+    ("POST", "/tickets/{key}/attachments"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/attachments", "file"),
+    ),
+    ("GET", "/attachments/{attachment_id}"): (OBJ, lambda r: (f"attachments/{r.attachment}", None)),
+    ("GET", "/tickets/{key}/links"): (OBJ, lambda r: (f"tickets/{r.key}/links", None)),
+    ("POST", "/tickets/{key}/links"): (OBJ, lambda r: (f"tickets/{r.key}/links", {"other": r.own})),
+    ("POST", "/tickets/{key}/duplicate"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/duplicate", {"original": r.own}),
+    ),
+    ("GET", "/tickets/{key}/participants"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/participants", None),
+    ),
+    ("POST", "/tickets/{key}/participants"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/participants", {"person": r.me}),
+    ),
+    ("DELETE", "/tickets/{key}/participants/{person_id}"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/participants/{r.follower}", None),
+    ),
+    ("GET", "/tickets/{key}/history"): (OBJ, lambda r: (f"tickets/{r.key}/history", None)),
+    ("GET", "/me"): (C, lambda r: ("me", None)),
+    ("GET", "/organisations"): (C, lambda r: ("organisations", None)),
+    ("POST", "/organisations"): (OBJ, lambda r: ("organisations", {"name": "Evil Corp"})),
+    ("GET", "/organisations/{organisation_id}"): (
+        OBJ,
+        lambda r: (f"organisations/{r.org}", None),
+    ),
+    ("PATCH", "/organisations/{organisation_id}"): (
+        OBJ,
+        lambda r: (f"organisations/{r.org}", {"name": "pwned"}),
+    ),
+    ("GET", "/users"): (C, lambda r: ("users", None)),
+    ("POST", "/users"): (
+        OBJ,
+        lambda r: (
+            "users",
+            {
+                "username": "mole",
+                "kind": "customer",
+                "organisation": r.org,
+                "customer_role": "member",
+            },
+        ),
+    ),
+    ("GET", "/users/{person_id}"): (OBJ, lambda r: (f"users/{r.user}", None)),
+    ("PATCH", "/users/{person_id}"): (OBJ, lambda r: (f"users/{r.user}", {"is_active": False})),
+    ("GET", "/webhooks/{webhook_id}"): (OBJ, lambda r: (f"webhooks/{r.webhook}", None)),
+    ("PATCH", "/webhooks/{webhook_id}"): (
+        OBJ,
+        lambda r: (f"webhooks/{r.webhook}", {"url": "https://evil.example/"}),
+    ),
+    ("DELETE", "/webhooks/{webhook_id}"): (OBJ, lambda r: (f"webhooks/{r.webhook}", None)),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): (
+        OBJ,
+        lambda r: (f"webhooks/{r.webhook}/deliveries", None),
+    ),
+}
+
+
+def registered_operations() -> set[tuple[str, str]]:
+    found = set()
+    for bound in api._get_bound_routers():
+        for path, view in bound.path_operations.items():
+            for operation in view.operations:
+                for method in operation.methods:
+                    found.add((method, "/" + path.lstrip("/")))
+    return found
+
+
+def test_every_operation_has_a_matrix_entry():
+    assert registered_operations() == set(MATRIX)
+
+
+@pytest.fixture
+def scene(world):
+    """Tickets, files, followers, desks, organisations and webhooks on each side, each
+    carrying a canary that must never reach the wrong caller."""
+    org_c = Organisation.objects.create(name="CANARY-org-C", slug="org-c")
+    carl = make_customer("carl", org_c)
+    carl.first_name = "CANARY-carl"
+    carl.save()
+    world.bob.first_name = "CANARY-bob"
+    world.bob.save()
+    world.org_b.name = "CANARY-org-B"
+    world.org_b.save()
+    desk_b = make_desk("default", "BDK", [world.org_b])
+    desk_b.name = "CANARY-desk-B"
+    desk_b.save()
+    desk_admin = make_staff("deskadmin")
+    StaffMembership.objects.create(desk=world.other_desk, user=desk_admin, role="admin")
+    StaffMembership.objects.create(desk=world.desk, user=desk_admin, role="admin")
+
+    def ticket(actor, desk, title):
+        t = services.ticket_create(actor=actor, desk=desk, title=title)
+        services.comment_add(actor=actor, ticket=t, body=f"{title}-comment")
+        services.attachment_add(actor=actor, ticket=t, uploads=[BytesUpload("f.txt", b"x")])
+        return t
+
+    tb = ticket(world.bob, world.desk, "CANARY-ticket-B")
+    ta = ticket(world.alice, world.desk, "CANARY-ticket-A")
+    to = ticket(world.alice, world.other_desk, "CANARY-ticket-OTH")
+    services.participant_add(actor=world.bob, ticket=tb, person=world.bob)
+    services.participant_add(actor=world.alice, ticket=ta, person=world.amir)
+    services.participant_add(actor=world.alice, ticket=to, person=world.amir)
+    hook_gen, _ = subscription_create(
+        actor=desk_admin, desk=world.desk, url="https://canary-gen.example/hook"
+    )
+    hook_oth, _ = subscription_create(
+        actor=desk_admin, desk=world.other_desk, url="https://canary-oth.example/hook"
+    )
+
+    def attachment(t):
+        return Attachment.objects.filter(ticket=t).first().pk
+
+    def r(t, desk, org, user, hook, follower, own):
+        return NS(
+            key=t.key,
+            desk=desk.pk,
+            org=org.pk,
+            user=user.pk,
+            attachment=attachment(t),
+            webhook=hook.pk,
+            follower=follower.pk,
+            own=own,
+            me=None,
+        )
+
+    customer_a = r(tb, desk_b, world.org_b, world.bob, hook_oth, world.bob, ta.key)
+    foreign = {
+        "anon": r(ta, world.desk, world.org_a, world.alice, hook_gen, world.amir, ta.key),
+        "alice": customer_a,
+        "ada": customer_a,
+        "bob": r(ta, world.other_desk, world.org_a, world.alice, hook_gen, world.amir, tb.key),
+        "agent": r(to, world.other_desk, org_c, carl, hook_oth, world.amir, ta.key),
+        "outsider": r(ta, world.desk, world.org_b, world.bob, hook_gen, world.amir, to.key),
+    }
+    missing = NS(
+        key="GEN-999999",
+        desk=2**40,
+        org=2**40,
+        user=2**40,
+        attachment=2**40,
+        webhook=2**40,
+        follower=2**40,
+        own=ta.key,
+        me=None,
+    )
+    return NS(foreign=foreign, missing=missing, world=world)
+
+
+def fingerprint() -> tuple:
+    return (
+        Ticket.objects.count(),
+        Ticket.objects.aggregate(v=Sum("version"))["v"],
+        TicketEvent.objects.count(),
+        Comment.objects.count(),
+        Attachment.objects.count(),
+        Participant.objects.count(),
+        Organisation.objects.count(),
+        WebhookSubscription.objects.filter(active=True).count(),
+        sorted(WebhookSubscription.objects.values_list("url", flat=True)),
+        sorted(Organisation.objects.values_list("name", flat=True)),
+    )
+
+
+def send(caller: Api, method: str, url: str, body):
+    if body == "file":
+        upload = {"files": SimpleUploadedFile("x.txt", b"x", content_type="text/plain")}
+        return caller.client.post(f"/api/v1/{url}", upload, headers=caller.headers)
+    return caller.call(method, url, body)
+
+
+ROLES = ["anon", "alice", "ada", "bob", "agent", "outsider"]
+ORG_A = ["CANARY-ticket-A", "CANARY-ticket-OTH"]
+ORG_B = ["CANARY-ticket-B", "CANARY-bob", "CANARY-org-B", "CANARY-desk-B"]
+ORG_C = ["CANARY-org-C", "CANARY-carl"]
+HOOKS = ["canary-gen", "canary-oth"]
+# What each caller must never see (the rest of the canaries are theirs to see).
+FORBIDDEN = {
+    "anon": ORG_A + ORG_B + ORG_C + HOOKS,
+    "alice": ORG_B + ORG_C + HOOKS,
+    "ada": ORG_B + ORG_C + HOOKS,
+    "bob": ORG_A + ORG_C + HOOKS,
+    "agent": ["CANARY-ticket-OTH", "CANARY-desk-B", *ORG_C, *HOOKS],
+    "outsider": ["CANARY-ticket-A", *ORG_B, *ORG_C, *HOOKS],
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_caller_reaches_anything_of_another_organisation_or_desk(scene, role):
+    caller = Api(getattr(scene.world, role) if role != "anon" else None)
+    foreign = scene.foreign[role]
+    foreign.me = caller.user.pk if caller.user else 1
+    scene.missing.me = foreign.me
+    leaks = []
+    for (method, path), (kind, build) in sorted(MATRIX.items()):
+        before = fingerprint()
+        url, body = build(foreign)
+        response = send(caller, method, url, body)
+        text = response.content.decode(errors="replace")
+        where = f"{role} {method} {path}"
+        if fingerprint() != before:
+            leaks.append(f"{where}: wrote something")
+        seen = [c for c in FORBIDDEN[role] if c in text]
+        if seen:
+            leaks.append(f"{where}: answered with foreign data {seen}")
+        allowed = {401} if role == "anon" else {403, 404}
+        if kind == OBJ and response.status_code not in allowed:
+            leaks.append(f"{where}: answered {response.status_code}: {text[:200]}")
+        if kind == C and role == "anon" and response.status_code != 401:
+            leaks.append(f"{where}: answered {response.status_code} to nobody")
+        if response.status_code == 404:
+            missing_url, missing_body = build(scene.missing)
+            other = send(caller, method, missing_url, missing_body)
+            if (other.status_code, json.loads(other.content)) != (404, json.loads(text)):
+                leaks.append(f"{where}: a foreign 404 differs from a missing one")
+    assert not leaks, "\n".join(leaks)
