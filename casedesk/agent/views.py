@@ -4,10 +4,7 @@ parse, call a service or selector and render; the rules live in the services."""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
 from casedesk.tickets import selectors, services
+from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, version_of
 from casedesk.web.lists import partial
@@ -24,25 +22,7 @@ from . import queues as queue_defs
 from .bulk import bulk_apply
 from .diagram import workflow_diagram
 
-
-def staff_required(view):
-    """Workspace pages are for supplier staff; anyone else finds nothing here."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_supplier_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _ticket(request: HttpRequest, key: str):
-    try:
-        return selectors.ticket_get_for_actor(user=request.user, key=key)
-    except NotFound:
-        raise Http404 from None
+staff_required = only_for("staff")
 
 
 # -- queues ---------------------------------------------------------------------------
@@ -104,7 +84,7 @@ def _edit_fields(wf, ticket) -> list[tuple]:
 @require_safe
 @staff_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
-    return _page(request, _ticket(request, key))
+    return _page(request, ticket_or_404(request, key))
 
 
 def _person(people, value: str, name: str = "person"):
@@ -119,13 +99,17 @@ def _person(people, value: str, name: str = "person"):
 
 def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
     """Run one change; on a refusal show the page again with the reason and the input."""
-    ticket = _ticket(request, key)
+    ticket = ticket_or_404(request, key)
     try:
         done = call(ticket)
     except CasedeskError as exc:
         problem = problem_of(exc)
         return _page(
-            request, _ticket(request, key), problem=problem, action=name, status=problem.status
+            request,
+            ticket_or_404(request, key),
+            problem=problem,
+            action=name,
+            status=problem.status,
         )
     messages.success(request, done)
     return redirect("agent:ticket", key=ticket.key)

@@ -4,8 +4,6 @@ render; every rule is in the services."""
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,31 +15,14 @@ from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
+from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, version_of
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 
-
-def customer_required(view):
-    """Portal pages are for customers; anyone else finds nothing here."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_customer:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _ticket(request: HttpRequest, key: str):
-    try:
-        return selectors.ticket_get_for_actor(user=request.user, key=key)
-    except NotFound:
-        raise Http404 from None
+customer_required = only_for("customer")
 
 
 # -- the list -------------------------------------------------------------------------
@@ -135,7 +116,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 @customer_required
 def ticket_created(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = _ticket(request, key)
+    ticket = ticket_or_404(request, key)
     step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
     return render(request, "portal/created.html", {"ticket": ticket, "step": step})
 
@@ -160,13 +141,13 @@ def _page(request, ticket, *, problem=None, action: str = "", status: int = 200)
 @require_safe
 @customer_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
-    return _page(request, _ticket(request, key))
+    return _page(request, ticket_or_404(request, key))
 
 
 @require_POST
 @customer_required
 def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = _ticket(request, key)
+    ticket = ticket_or_404(request, key)
     try:
         services.comment_add(
             actor=request.user,
@@ -178,7 +159,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
         )
     except CasedeskError as exc:
         problem = problem_of(exc)
-        fresh = _ticket(request, key)
+        fresh = ticket_or_404(request, key)
         return _page(request, fresh, problem=problem, action="comment", status=problem.status)
     messages.success(request, _("Your comment was added."))
     return redirect("portal:ticket", key=ticket.key)
@@ -187,7 +168,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 @customer_required
 def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
-    ticket = _ticket(request, key)
+    ticket = ticket_or_404(request, key)
     try:
         person = None
         if request.POST.get("customer_assignee"):
@@ -210,7 +191,7 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
         )
     except CasedeskError as exc:
         problem = problem_of(exc)
-        fresh = _ticket(request, key)
+        fresh = ticket_or_404(request, key)
         return _page(request, fresh, problem=problem, action=transition, status=problem.status)
     step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
     messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})

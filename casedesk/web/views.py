@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST, require_safe
 from casedesk.accounts.services import user_set_language
 from casedesk.common.errors import NotFound
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
-from casedesk.tickets.selectors import ticket_get_for_actor
 
+from .access import ticket_or_404
 from .throttle import login_attempt_allowed, login_failed, login_succeeded
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
@@ -62,10 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def ticket(request: HttpRequest, key: str) -> HttpResponse:
     """The one address of a ticket for both sides (links in mail): customers go to the
     portal, staff to the workspace; a ticket this person may not see is a plain 404."""
-    try:
-        found = ticket_get_for_actor(user=request.user, key=key)
-    except NotFound:
-        raise Http404 from None
+    found = ticket_or_404(request, key)
     side = "agent:ticket" if request.user.is_supplier_staff else "portal:ticket"
     return redirect(side, key=found.key)
 
