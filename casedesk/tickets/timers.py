@@ -13,9 +13,11 @@ version. Firing replaces the row, so a timer fires at most once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from casedesk.common import clock
 from casedesk.common.errors import TransitionRefused
@@ -28,17 +30,41 @@ from .models import Ticket, TicketTimer
 log = logging.getLogger("casedesk.timers")
 
 
-def _fire_one(ticket_id: int, now: datetime) -> bool:
-    with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_related("workflow", "team")
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=ticket_id)
-            .first()
-        )
-        if ticket is None:  # another worker or a person holds it; the next sweep looks again
-            return False
-        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first()
+def _claim(ticket_id: int) -> Ticket | None:
+    """Lock the ticket for this transaction, or None when another worker or a person
+    holds it (SKIP LOCKED); the next sweep looks again."""
+    return (
+        Ticket.objects.select_related("workflow", "team")
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def _sweep(due: Callable[[], QuerySet], act: Callable[[int], bool], batch: int) -> int:
+    """Act on every ticket `due` lists, a batch at a time, each in its own transaction;
+    a ticket `act` passes over is not tried again in this sweep."""
+    done = 0
+    passed: set[int] = set()
+    while True:
+        ids = list(due().exclude(ticket_id__in=passed).values_list("ticket_id", flat=True)[:batch])
+        if not ids:
+            return done
+        for ticket_id in ids:
+            with transaction.atomic():
+                if act(ticket_id):
+                    done += 1
+                    continue
+            passed.add(ticket_id)
+
+
+def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Fire every timer due at `now`; returns how many fired."""
+    now = now or clock.now()
+
+    def fire(ticket_id: int) -> bool:
+        ticket = _claim(ticket_id)
+        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
         if timer is None or timer.due_at > now:
             return False
         if timer.ticket_version != ticket.version:
@@ -62,39 +88,20 @@ def _fire_one(ticket_id: int, now: datetime) -> bool:
         finish(ticket, now)
         return True
 
+    return _sweep(
+        lambda: TicketTimer.objects.filter(due_at__lte=now).order_by("due_at"), fire, batch
+    )
 
-def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Fire every timer due at `now`; returns how many fired."""
+
+def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Write a public `timer_warning` history entry for every timer whose warning is due
+    (once per timer and due time; a timer that is already due gets none). The ticket's
+    version does not change: a warning is news, not a change someone could overwrite."""
     now = now or clock.now()
-    fired = 0
-    skipped: set[int] = set()
-    while True:
-        due = list(
-            TicketTimer.objects.filter(due_at__lte=now)
-            .exclude(ticket_id__in=skipped)
-            .order_by("due_at")
-            .values_list("ticket_id", flat=True)[:batch]
-        )
-        if not due:
-            return fired
-        for ticket_id in due:
-            if _fire_one(ticket_id, now):
-                fired += 1
-            elif TicketTimer.objects.filter(ticket_id=ticket_id, due_at__lte=now).exists():
-                skipped.add(ticket_id)  # locked elsewhere: leave it to the next sweep
 
-
-def _warn_one(ticket_id: int, now: datetime) -> bool:
-    with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_related("workflow", "team")
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=ticket_id)
-            .first()
-        )
-        if ticket is None:
-            return False
-        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first()
+    def warn(ticket_id: int) -> bool:
+        ticket = _claim(ticket_id)
+        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
         if (
             timer is None
             or timer.warned_at is not None
@@ -118,25 +125,9 @@ def _warn_one(ticket_id: int, now: datetime) -> bool:
         timer.save(update_fields=["warned_at"])
         return True
 
+    def due() -> QuerySet:
+        return TicketTimer.objects.filter(
+            warn_at__lte=now, warned_at__isnull=True, due_at__gt=now
+        ).order_by("warn_at")
 
-def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Write a public `timer_warning` history entry for every timer whose warning is due
-    (once per timer and due time; a timer that is already due gets none). The ticket's
-    version does not change: a warning is news, not a change someone could overwrite."""
-    now = now or clock.now()
-    warned = 0
-    skipped: set[int] = set()
-    while True:
-        due = list(
-            TicketTimer.objects.filter(warn_at__lte=now, warned_at__isnull=True, due_at__gt=now)
-            .exclude(ticket_id__in=skipped)
-            .order_by("warn_at")
-            .values_list("ticket_id", flat=True)[:batch]
-        )
-        if not due:
-            return warned
-        for ticket_id in due:
-            if _warn_one(ticket_id, now):
-                warned += 1
-            else:
-                skipped.add(ticket_id)
+    return _sweep(due, warn, batch)
