@@ -75,3 +75,17 @@ def test_demo_data_puts_a_ticket_in_every_reachable_place_of_every_preset(capsys
     assert TicketEvent.objects.filter(kind="transition").count() > Ticket.objects.count()
     with pytest.raises(Exception, match="empty"):
         call_command("demo")
+
+
+@pytest.mark.django_db
+def test_demo_history_mails_nobody(app_consumers):
+    from casedesk.mail.models import OutboundMail
+    from casedesk.ops.demo import demo_load
+    from casedesk.ops.worker import run_once
+    from casedesk.tickets.models import OutboxItem
+
+    assert {"mail", "webhooks"} <= set(app_consumers)  # the consumers are listening
+    demo_load()
+    assert not OutboxItem.objects.exists()
+    run_once()
+    assert not OutboundMail.objects.exists()

@@ -23,8 +23,9 @@ def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
     if demo and database_is_empty():
         credentials = demo_load()
         print("\nDemo data loaded. Log in as any of these (the README lists them too):")
+        width = max(len(username) for username, _, _ in credentials)
         for username, role, password in credentials:
-            print(f"  {username:<14} {role:<40} {password}")
+            print(f"  {username:<{width}}  {role:<40} {password}")
     stop = threading.Event()
     if worker:
         thread = threading.Thread(
