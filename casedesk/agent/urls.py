@@ -16,5 +16,6 @@ urlpatterns = [
     path("t/<str:key>/contact/", views.contact, name="contact"),
     path("t/<str:key>/route/", views.route, name="route"),
     path("t/<str:key>/duplicate/", views.duplicate, name="duplicate"),
+    path("t/<str:key>/mail/", views.mail, name="mail"),
     path("t/<str:key>/edit/", views.edit, name="edit"),
 ]

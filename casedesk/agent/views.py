@@ -4,6 +4,8 @@ parse, call a service or selector and render; the rules live in the services."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
@@ -132,6 +135,34 @@ def reply(request: HttpRequest, key: str) -> HttpResponse:
         return _("Your internal note was saved.") if internal else _("Your reply was sent.")
 
     return _change(request, key, "reply", call)
+
+
+@require_POST
+@staff_required
+def mail(request: HttpRequest, key: str) -> HttpResponse:
+    """A mail from the ticket to any address (also people without an account); the mail,
+    its recipients and files stay on the ticket's history."""
+
+    def call(ticket):
+        ticket_mail_send(
+            actor=request.user,
+            ticket=ticket,
+            to=_addresses(request.POST.get("to", "")),
+            cc=_addresses(request.POST.get("cc", "")),
+            subject=request.POST.get("subject", ""),
+            body=request.POST.get("body", ""),
+            attachments=request.FILES.getlist("attachments"),
+            attachment_ids=[int(x) for x in request.POST.getlist("attachment_ids") if x.isdigit()],
+            internal=request.POST.get("internal") == "1",
+            expected_version=version_of(request),
+        )
+        return _("Your mail is on its way; it is kept on the ticket's history.")
+
+    return _change(request, key, "mail", call)
+
+
+def _addresses(text: str) -> list[str]:
+    return [a for a in re.split(r"[,;\s]+", text) if a]
 
 
 @require_POST

@@ -55,6 +55,7 @@ POLICY = {
     "agent:route": "staff-post",
     "agent:duplicate": "staff-post",
     "agent:edit": "staff-post",
+    "agent:mail": "staff-post",
 }
 
 
