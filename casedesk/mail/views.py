@@ -50,9 +50,7 @@ def problems(request: HttpRequest) -> HttpResponse:
     """Held received mail and mail that could not be sent, for the desks one works on."""
     _staff_only(request)
     held, failed = mail_problems_for(user=request.user)
-    return render(
-        request, "mail/problems.html", {"held": held, "failed": failed, "nav": "mail"}
-    )
+    return render(request, "mail/problems.html", {"held": held, "failed": failed, "nav": "mail"})
 
 
 @login_required
