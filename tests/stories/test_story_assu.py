@@ -17,7 +17,7 @@ from casedesk.desks.models import Team
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
 from casedesk.tickets.changes import finish, fire_event, lock_ticket
-from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.releases import release_record
 from casedesk.tickets.selectors import (
     comments_for,
@@ -26,34 +26,11 @@ from casedesk.tickets.selectors import (
     ticket_get_for_actor,
 )
 from tests.conftest import make_desk
-
-
-def reload(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_related("team").get(pk=ticket.pk)
+from tests.helpers import fresh, state
 
 
 def team(ticket: Ticket) -> str:
     return ticket.team.slug if ticket.team_id else ""
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything a refused or hidden call must leave as it was."""
-    t = reload(ticket)
-    return (
-        t.version,
-        t.status,
-        t.title,
-        t.priority,
-        team(t),
-        t.assignee_id,
-        t.customer_assignee_id,
-        sorted(t.flags),
-        dict(t.fields),
-        t.cycle,
-        TicketEvent.objects.filter(ticket=t).count(),
-        Comment.objects.filter(ticket=t).count(),
-        Participant.objects.filter(ticket=t).count(),
-    )
 
 
 def last_move(ticket: Ticket) -> TicketEvent:
@@ -100,7 +77,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         title="Premie wordt verkeerd berekend",
         description="Bij polis 4711 klopt de jaarpremie niet.",
     )
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert ticket.key == "ASSU-1"
     assert (ticket.status, ticket.category, ticket.turn) == (
         "wachtend_op_ondersteuning",
@@ -120,7 +97,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     # -- In behandeling: a Support employee looks at the ticket ---------------------------
     clock.advance(hours=1)
     services.ticket_transition(actor=agent, ticket=ticket, transition="in_behandeling_nemen")
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.assignee, team(ticket)) == ("in_behandeling", agent, "support")
     taken = last_move(ticket)
     assert (taken.actor, taken.data["assignee"]) == (agent, [None, agent.pk])
@@ -142,7 +119,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         transition="vraag_aan_klant",
         comment="Per welke ingangsdatum is de polis gewijzigd?",
     )
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.turn, ticket.category) == (
         "wachtend_op_klant",
         "customer",
@@ -153,12 +130,12 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     assert [(e.event, e.target) for e in step.events] == [("customer_commented", "In behandeling")]
     # An SLA breach does not count while we wait for the customer.
     assert sla_breached(ticket, clock()) is None
-    assert reload(ticket).status == "wachtend_op_klant"
+    assert fresh(ticket).status == "wachtend_op_klant"
 
     # The customer's answer by itself puts the ticket back with Support.
     clock.advance(hours=2)
     answer = services.comment_add(actor=alice, ticket=ticket, body="Per 1 januari.")
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.turn, team(ticket)) == ("in_behandeling", "supplier", "support")
     assert ticket.assignee == agent  # the answer reaches whoever asked
     auto = last_move(ticket)
@@ -173,7 +150,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     refused("role", actor=alice, ticket=ticket, transition="escaleren")
     assert state(ticket) == before
     services.ticket_transition(actor=lead, ticket=ticket, transition="escaleren")
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.flags, ticket.turn) == ("geescaleerd", ["escalated"], "supplier")
     assert last_move(ticket).actor == lead
     step = next_step_for(user=alice, ticket=ticket, lang="nl")
@@ -183,7 +160,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     # The programmers take over; the department picks it up itself, so nobody is assigned.
     clock.advance(hours=1)
     services.ticket_transition(actor=agent, ticket=ticket, transition="naar_applicatiebeheer")
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, team(ticket), ticket.assignee_id) == (
         "in_behandeling_applicatiebeheer",
         "applicatiebeheer",
@@ -200,7 +177,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         comment="Zelfde fout als bij A.",
         fields={"fix_version": "7.4.1"},
     )
-    assert reload(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "opgelost_komende_update"
 
     # -- Opgelost komende update: found, but fixed in the next update of Assu® ----------------
     clock.advance(days=1)
@@ -227,7 +204,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         comment="Afrondingsfout in de premieberekening; de update rekent per dag.",
         fields={"fix_version": "7.4.1"},
     )
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.category, ticket.turn) == (
         "opgelost_komende_update",
         "resolved",
@@ -254,14 +231,14 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     # The update with the fix reaches the customer's production: Opgelost, please check.
     clock.advance(weeks=1)
     assert deploy(world, desk, world.org_a, "PROD", "7.4.1") == (0, 1)
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.turn, ticket.category) == ("opgelost", "customer", "resolved")
     delivered = last_move(ticket)
     assert (delivered.actor_kind, delivered.data["transition"]) == ("system", "update_beschikbaar")
     assert delivered.data["cause"]["environment"] == "PROD"
     assert delivered.data["cause"]["version"] == "7.4.1"
     # The other organisation has not had that update yet.
-    assert reload(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "opgelost_komende_update"
     step = next_step_for(user=alice, ticket=ticket, lang="nl")
     assert (step.label, step.turn, step.timer) == ("Opgelost", "customer", None)
     assert {(a.key, a.label, a.target) for a in step.actions} == {
@@ -272,7 +249,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     # The ticket does not close by itself, however long the customer takes.
     clock.advance(days=60)
     assert run_once() == (0, 0)
-    assert reload(ticket).status == "opgelost"
+    assert fresh(ticket).status == "opgelost"
 
     # -- A customer of another organisation never finds this ticket ------------------------
     # Bob (organisation B) finds his own ticket on this desk, but for ours every service
@@ -304,14 +281,14 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         with pytest.raises(NotFound):
             call()
         assert state(ticket) == before, name
-    assert reload(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "opgelost_komende_update"
 
     # -- Gesloten: the reporter sees it is really solved and clicks "Sluiten" ---------------
     resolved = state(ticket)
     refused("role", actor=amir, ticket=ticket, transition="sluiten")  # a colleague cannot
     assert state(ticket) == resolved
     services.ticket_transition(actor=alice, ticket=ticket, transition="sluiten")
-    ticket = reload(ticket)
+    ticket = fresh(ticket)
     assert (ticket.status, ticket.category, ticket.closed_at) == ("gesloten", "closed", clock())
     assert last_move(ticket).actor == alice
     step = next_step_for(user=alice, ticket=ticket, lang="nl")
@@ -325,7 +302,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     # This one also takes too long: the SLA worker escalates it.
     clock.advance(days=5)
     assert sla_breached(second, clock()) == "escaleren"
-    second = reload(second)
+    second = fresh(second)
     assert (second.status, second.flags) == ("geescaleerd", ["escalated"])
     breach = last_move(second)
     assert (breach.actor_kind, breach.actor, breach.channel) == ("system", None, "system")
@@ -334,7 +311,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     services.ticket_transition(
         actor=agent, ticket=second, transition="oplossen", comment="Het exportpad is aangepast."
     )
-    second = reload(second)
+    second = fresh(second)
     assert (second.status, second.cycle) == ("opgelost", 1)
     solved = state(second)
 
@@ -356,7 +333,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         transition="terug_naar_actief",
         comment="De export faalt nog steeds voor de maandbestanden.",
     )
-    second = reload(second)
+    second = fresh(second)
     assert (second.status, second.cycle, team(second)) == ("actief", 2, "support")
     assert (second.category, second.turn, second.assignee) == ("open", "supplier", agent)
     back = last_move(second)
@@ -369,14 +346,14 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         actor=agent, ticket=second, transition="oplossen", comment="Maandbestanden hersteld."
     )
     services.ticket_transition(actor=ada, ticket=second, transition="sluiten")
-    assert (reload(second).status, reload(second).cycle) == ("gesloten", 2)
+    assert (fresh(second).status, fresh(second).cycle) == ("gesloten", 2)
 
     # Organisation B's ticket waited all along; when B gets the update, it moves, and our
     # closed ticket stays closed.
-    assert reload(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "opgelost_komende_update"
     assert deploy(world, desk, world.org_b, "PROD", "7.5") == (0, 1)
-    assert reload(elsewhere).status == "opgelost"
-    assert reload(ticket).status == "gesloten"
+    assert fresh(elsewhere).status == "opgelost"
+    assert fresh(ticket).status == "gesloten"
 
     # -- The customer's history shows what happened, never the internal notes ---------------
     seen = ticket_get_for_actor(user=alice, key="assu-1")

@@ -14,7 +14,7 @@ import pytest
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
-from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.selectors import (
     history_for,
     next_step_for,
@@ -22,6 +22,7 @@ from casedesk.tickets.selectors import (
     ticket_list_for_actor,
 )
 from tests.conftest import make_desk
+from tests.helpers import fresh, state
 
 
 @pytest.fixture
@@ -33,23 +34,6 @@ def desk(world):
 def supporter(world):
     # The Autonik employee who answers the phone and works on cases.
     return world.agent
-
-
-def fresh(ticket: Ticket) -> Ticket:
-    return Ticket.objects.get(pk=ticket.pk)
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything a refused move must leave exactly as it was."""
-    t = fresh(ticket)
-    return (
-        t.status,
-        t.cycle,
-        t.version,
-        t.assignee_id,
-        TicketEvent.objects.filter(ticket=t).count(),
-        Comment.objects.filter(ticket=t).count(),
-    )
 
 
 def refused(**kwargs) -> TransitionRefused:

@@ -17,9 +17,10 @@ import pytest
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
-from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.selectors import next_step_for, ticket_get_for_actor
 from tests.conftest import make_desk
+from tests.helpers import fresh, state
 
 FIVE_DAYS = timedelta(days=5)
 
@@ -32,23 +33,6 @@ def desk(world):
 @pytest.fixture
 def consultant(world):
     return world.agent
-
-
-def fresh(ticket: Ticket) -> Ticket:
-    return Ticket.objects.get(pk=ticket.pk)
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything a refused move must leave exactly as it was."""
-    t = fresh(ticket)
-    return (
-        t.status,
-        t.version,
-        t.assignee_id,
-        dict(t.fields),
-        TicketEvent.objects.filter(ticket=t).count(),
-        Comment.objects.filter(ticket=t).count(),
-    )
 
 
 def refused(**kwargs) -> TransitionRefused:

@@ -15,17 +15,14 @@ import pytest
 from casedesk.common.errors import TransitionRefused
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
-from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
+from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.releases import release_record
 from casedesk.tickets.selectors import history_for, next_step_for, ticket_get_for_actor
 from tests.conftest import make_desk
+from tests.helpers import fresh, state
 
 UB = "under_behandling"
 EIGHT_DAYS = timedelta(days=8)
-
-
-def reload(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_related("team").get(pk=ticket.pk)
 
 
 def place(ticket: Ticket) -> tuple[str, str]:
@@ -34,24 +31,6 @@ def place(ticket: Ticket) -> tuple[str, str]:
 
 def team(ticket: Ticket) -> str:
     return ticket.team.slug if ticket.team_id else ""
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything a refused move must leave as it was."""
-    t = reload(ticket)
-    return (
-        t.version,
-        place(t),
-        t.turn,
-        t.priority,
-        team(t),
-        t.assignee_id,
-        sorted(t.flags),
-        dict(t.fields),
-        t.cycle,
-        TicketEvent.objects.filter(ticket=t).count(),
-        Comment.objects.filter(ticket=t).count(),
-    )
 
 
 def system_moves(ticket: Ticket):
@@ -91,7 +70,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         title="Lønkørslen stopper ved afdeling 12",
         description="Kørslen stopper med en fejl, når afdeling 12 kommer med.",
     )
-    case = reload(case)
+    case = fresh(case)
     assert case.key == "TMS-1"
     assert (place(case), case.category, case.turn) == (("ny", ""), "new", "supplier")
     assert (case.type, case.priority, case.cycle) == ("fejl", "normal", 1)
@@ -112,7 +91,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     assert error.missing == ("assignee",)
     assert state(case) == before
     services.ticket_transition(actor=agent, ticket=case, transition="receive", assignee=agent)
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == ("modtaget", "normal")
     assert (case.assignee, team(case), case.turn) == (agent, "support", "supplier")
     assigned = TicketEvent.objects.get(ticket=case, kind="assigned")
@@ -124,17 +103,17 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # -- Under behandling: the second level says who has the case right now -----------------
     clock.advance(hours=2)
     services.ticket_transition(actor=agent, ticket=case, transition="start_work")
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "normal") and team(case) == "support"
     # The supporter needs the developers; then hands back to support.
     services.ticket_transition(actor=agent, ticket=case, transition="to_development")
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), team(case)) == ((UB, "afventer_udviklingen"), "development")
     assert next_step_for(user=alice, ticket=case, lang="da").label == (
         "Under behandling, Afventer udviklingen"
     )
     services.ticket_transition(actor=agent, ticket=case, transition="to_operations")
-    assert (place(reload(case)), team(reload(case))) == ((UB, "afventer_tms_drift"), "operations")
+    assert (place(fresh(case)), team(fresh(case))) == ((UB, "afventer_tms_drift"), "operations")
     # Staff may show any working combination by hand, with a word to the customer; that
     # changes no team. Standby is agreed with the customer, and then nobody is on the move.
     refused(
@@ -152,13 +131,13 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         sub_status="standby",
         comment="Som aftalt venter vi, til lønkørslen i denne måned er færdig.",
     )
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), team(case)) == ((UB, "standby"), "operations")
     assert (case.turn, case.active) == ("nobody", False)
     step = next_step_for(user=alice, ticket=case, lang="da")
     assert (step.label, step.turn, step.actions) == ("Under behandling, Standby", "nobody", ())
     services.ticket_transition(actor=agent, ticket=case, transition="to_support")
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), team(case)) == ((UB, "afventer_supporter"), "support")
     assert (case.turn, case.active) == ("supplier", True)
 
@@ -171,7 +150,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         transition="ask_for_info",
         comment="Hvilken version af lønmodulet kører I?",
     )
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), case.turn) == ((UB, "afventer_mere_info_fra_kunde"), "customer")
     step = next_step_for(user=alice, ticket=case, lang="da")
     assert step.label == "Under behandling, Afventer mere info fra kunde"
@@ -184,7 +163,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # The customer's reply by itself sends the case back to a supporter.
     clock.advance(hours=3)
     answer = services.comment_add(actor=alice, ticket=case, body="Vi kører version 3.1.0.")
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), case.turn) == ((UB, "afventer_supporter"), "supplier")
     assert case.awaiting_reply_since == clock()  # staff still owe the customer an answer
     auto = last_move(case)
@@ -193,7 +172,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     assert auto.data["cause"] == {"event": "customer_commented", "comment": answer.pk}
     # Elsewhere a customer's comment moves nothing.
     services.comment_add(actor=alice, ticket=case, body="Og vi bruger Windows Server 2019.")
-    assert place(reload(case)) == (UB, "afventer_supporter")
+    assert place(fresh(case)) == (UB, "afventer_supporter")
 
     # A case of another organisation waits for the same fix (used for the releases below).
     other = services.ticket_create(actor=bob, desk=desk, title="Samme fejl hos B")
@@ -201,7 +180,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     services.ticket_transition(
         actor=agent, ticket=other, transition="await_update", fields={"fix_version": "3.1.2"}
     )
-    assert place(reload(other)) == (UB, "afventer_distribution_start")
+    assert place(fresh(other)) == (UB, "afventer_distribution_start")
 
     # -- Afventer Distribution start: the fix needs an update of the customer's system -----
     clock.advance(days=1)
@@ -211,7 +190,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     services.ticket_transition(
         actor=agent, ticket=case, transition="await_update", fields={"fix_version": "3.1.2"}
     )
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "afventer_distribution_start")
     assert case.fields["fix_version"] == "3.1.2"
     assert case.awaiting_reply_since is None  # staff acted, the customer has an answer
@@ -227,12 +206,12 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # Another organisation's TEST update moves their case, not ours.
     assert deploy(world, desk, world.org_b, "TEST", "3.2") == (0, 1)
     assert state(case) == waiting
-    assert place(reload(other)) == (UB, "opdateret_i_test_afventer_accept")
+    assert place(fresh(other)) == (UB, "opdateret_i_test_afventer_accept")
 
     # -- Opdateret i TEST. Afventer kunde accept -------------------------------------------
     clock.advance(days=1)
     assert deploy(world, desk, world.org_a, "TEST", "3.1.2") == (0, 1)
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "opdateret_i_test_afventer_accept")
     assert (case.turn, team(case)) == ("customer", "support")
     moved = last_move(case)
@@ -250,23 +229,23 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # A colleague of the reporter tries the fix in TEST and accepts it on the case.
     clock.advance(days=2)
     services.ticket_transition(actor=amir, ticket=case, transition="accept_in_test")
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "opdateret_i_test_accepteret")
     assert case.category == "open" and case.closed_at is None
     assert last_move(case).actor == amir
     # Another TEST update now moves nothing: the case waits for production.
     assert deploy(world, desk, world.org_a, "TEST", "3.3") == (0, 1)
-    assert place(reload(case)) == (UB, "opdateret_i_test_accepteret")
+    assert place(fresh(case)) == (UB, "opdateret_i_test_accepteret")
 
     # -- Opdateret i PROD. Afventer kunde accept -------------------------------------------
     clock.advance(days=5)
     updated_at = clock()
     assert deploy(world, desk, world.org_a, "PROD", "3.3") == (0, 1)
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "opdateret_i_prod_afventer_accept")
     assert (case.turn, case.status_entered_at) == ("customer", updated_at)
     assert last_move(case).data["cause"]["environment"] == "PROD"
-    assert place(reload(other)) == (UB, "opdateret_i_test_afventer_accept")  # B: no PROD
+    assert place(fresh(other)) == (UB, "opdateret_i_test_afventer_accept")  # B: no PROD
     timer = TicketTimer.objects.get(ticket=case)
     assert (timer.timer, timer.transition) == ("prod_close", "prod_timeout")
     assert timer.due_at == updated_at + EIGHT_DAYS
@@ -293,13 +272,13 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     clock.set(updated_at + EIGHT_DAYS - timedelta(seconds=1))
     assert run_once() == (0, 1)
     assert case.events.filter(kind="timer_warning").count() == 1
-    assert place(reload(case)) == (UB, "opdateret_i_prod_afventer_accept")
+    assert place(fresh(case)) == (UB, "opdateret_i_prod_afventer_accept")
     assert not system_moves(case).filter(data__transition="prod_timeout").exists()
 
     # ... and at the due time the worker closes the case, without calling it accepted.
     clock.advance(seconds=1)
     assert run_once() == (1, 0)
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == ("lukket", "normal")
     assert (case.category, case.turn, case.closed_at) == ("closed", "nobody", clock())
     timed_out = system_moves(case).filter(data__transition="prod_timeout")
@@ -314,7 +293,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # -- Genåbnet: the problem comes back --------------------------------------------------
     clock.advance(days=4)
     services.comment_add(actor=alice, ticket=case, body="Fejlen er kommet igen i dag.")
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == ("lukket", "normal")  # writing does not reopen it by itself
     closed = state(case)
     refused("role", actor=alice, ticket=case, transition="reopen", comment="Åbn den igen.")
@@ -327,7 +306,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     services.ticket_transition(
         actor=agent, ticket=case, transition="reopen", comment="Fejlen er opstået igen."
     )
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == ("genaabnet", "normal")
     assert case.flags == ["urgent"]  # HASTER inside the company
     assert (case.priority, case.cycle, team(case)) == ("hoj", 2, "support")
@@ -344,7 +323,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # -- Afventer godkendelse fra kunde: 8 days from the last case entry --------------------
     clock.advance(hours=2)
     services.ticket_transition(actor=agent, ticket=case, transition="start_work")
-    assert place(reload(case)) == (UB, "normal") and reload(case).flags == ["urgent"]
+    assert place(fresh(case)) == (UB, "normal") and fresh(case).flags == ["urgent"]
     clock.advance(days=1)
     asked_at = clock()
     services.ticket_transition(
@@ -353,7 +332,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         transition="ask_for_approval",
         comment="Indstillingen for afdeling 12 er rettet.",
     )
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), case.turn) == ((UB, "afventer_godkendelse_fra_kunde"), "customer")
     timer = TicketTimer.objects.get(ticket=case)
     assert (timer.timer, timer.due_at) == ("approval_close", asked_at + EIGHT_DAYS)
@@ -377,19 +356,19 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     # The customer writes back: the clock waits until the supplier has answered.
     clock.advance(days=2)
     services.comment_add(actor=alice, ticket=case, body="Vi tester først i næste uge.")
-    case = reload(case)
+    case = fresh(case)
     assert place(case) == (UB, "afventer_godkendelse_fra_kunde")
     assert not TicketTimer.objects.filter(ticket=case).exists()
     step = next_step_for(user=alice, ticket=case, lang="da")
     assert step.reply_pending and step.timer is None
     clock.advance(days=30)
     assert run_once() == (0, 0)
-    assert place(reload(case)) == (UB, "afventer_godkendelse_fra_kunde")
+    assert place(fresh(case)) == (UB, "afventer_godkendelse_fra_kunde")
 
     clock.advance(hours=1)
     answered_at = clock()
     services.comment_add(actor=agent, ticket=case, body="Det er helt fint, vi venter.")
-    case = reload(case)
+    case = fresh(case)
     timer = TicketTimer.objects.get(ticket=case)
     assert timer.due_at == answered_at + EIGHT_DAYS
     assert timer.ticket_version == case.version
@@ -425,7 +404,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     assert run_once() == (0, 0)
     clock.set(answered_at + EIGHT_DAYS)
     assert run_once() == (1, 0)
-    case = reload(case)
+    case = fresh(case)
     assert (place(case), case.cycle) == (("lukket", "normal"), 2)
     assert case.flags == ["urgent"]
     timed_out = system_moves(case).filter(data__transition="approval_timeout")

@@ -17,6 +17,7 @@ from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketLink, TicketTimer
 from casedesk.tickets.selectors import comments_for, history_for, next_step_for
 from tests.conftest import make_desk
+from tests.helpers import fresh, state
 
 
 @pytest.fixture
@@ -28,28 +29,6 @@ def desk(world):
 def consultant(world):
     # The 2Value associate who takes cases on; the desk's own agent.
     return world.agent
-
-
-def fresh(ticket: Ticket) -> Ticket:
-    return Ticket.objects.get(pk=ticket.pk)
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything a refused move must leave exactly as it was."""
-    t = fresh(ticket)
-    return (
-        t.status,
-        t.previous_status,
-        t.progress_rank,
-        t.cycle,
-        t.version,
-        t.assignee_id,
-        t.customer_assignee_id,
-        dict(t.fields),
-        t.title,
-        TicketEvent.objects.filter(ticket=t).count(),
-        Comment.objects.filter(ticket=t).count(),
-    )
 
 
 def moves(ticket: Ticket) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from casedesk.common.errors import Forbidden, NotFound, TransitionRefused
 from casedesk.desks.models import StaffMembership, Team
 from casedesk.tickets import selectors, services
 from casedesk.tickets.models import Ticket, TicketEvent
-from tests.tickets.test_services import state
+from tests.helpers import state
 
 WRITES = {
     "comment": lambda u, t, w: services.comment_add(actor=u, ticket=t, body="hi"),

@@ -7,23 +7,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound, StaleTicket, TransitionRefused
 from casedesk.tickets import services
-from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketLink
+from casedesk.tickets.models import Ticket, TicketEvent, TicketLink
 from tests.conftest import make_customer
-
-
-def state(ticket: Ticket) -> tuple:
-    """Everything that must not move when a change is refused."""
-    fresh = Ticket.objects.get(pk=ticket.pk)
-    return (
-        fresh.status,
-        fresh.sub_status,
-        fresh.version,
-        fresh.assignee_id,
-        fresh.priority,
-        fresh.title,
-        TicketEvent.objects.filter(ticket=fresh).count(),
-        Comment.objects.filter(ticket=fresh).count(),
-    )
+from tests.helpers import state
 
 
 def test_keys_are_per_desk_and_gapless(world):
