@@ -210,6 +210,12 @@ def test_register_for_a_customer_who_phoned(agent, world):
     )
     assert response.status_code == 422
     assert "X TYPED" in response.content.decode()
+    response = agent.post(
+        "/agent/new/",
+        {"desk": world.desk.pk, "customer": "bob", "title": "Y", "priority": "sky-high"},
+    )
+    assert response.status_code == 422  # the reason stands next to its field
+    assert "&#x27;sky-high&#x27; is not a priority of this desk" in response.content.decode()
     assert Ticket.objects.count() == 1
 
 
