@@ -91,6 +91,21 @@ def satisfy(wf, option, sub: str | None) -> Given:
     )
 
 
+def start(wf, ticket_type: str, priority: str) -> Snapshot:
+    """A new ticket of `ticket_type` in the workflow's initial place."""
+    initial = wf.statuses[wf.initial]
+    return Snapshot(
+        status=wf.initial,
+        sub_status=initial.default_sub or "",
+        type=ticket_type,
+        priority=priority,
+        entered_at=T0,
+        last_activity_at=T0,
+        reporter_id=10,
+        progress_rank=initial.rank or 0,
+    )
+
+
 @st.composite
 def workflows(draw):
     n = draw(st.integers(2, 6))
@@ -162,17 +177,7 @@ def workflows(draw):
 def test_no_allowed_path_reaches_what_the_validator_calls_unreachable(wf_def, data):
     wf = compile_workflow(wf_def)
     allowed = reachable(wf_def)
-    initial = wf.statuses[wf.initial]
-    snap = Snapshot(
-        status=wf.initial,
-        sub_status=initial.default_sub or "",
-        type="task",
-        priority="low",
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=10,
-        progress_rank=initial.rank or 0,
-    )
+    snap = start(wf, "task", "low")
     assert (snap.status, snap.sub_status) in allowed
     now = T0
     for _ in range(data.draw(st.integers(0, 25))):
@@ -197,16 +202,7 @@ PRESETS = {path.stem: load_file(path) for path in preset_paths()}
 @given(data=st.data())
 def test_offered_exactly_when_accepted(name, data):
     wf = PRESETS[name]
-    snap = Snapshot(
-        status=wf.initial,
-        sub_status=wf.statuses[wf.initial].default_sub or "",
-        type=data.draw(st.sampled_from(sorted(wf.types))),
-        priority=wf.default_priority,
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=10,
-        progress_rank=wf.statuses[wf.initial].rank or 0,
-    )
+    snap = start(wf, data.draw(st.sampled_from(sorted(wf.types))), wf.default_priority)
     now = T0
     for _ in range(data.draw(st.integers(1, 30))):
         actor = data.draw(st.sampled_from(ACTORS))
@@ -244,16 +240,7 @@ def test_offered_exactly_when_accepted(name, data):
 @given(data=st.data())
 def test_a_timer_never_fires_twice(name, data):
     wf = PRESETS[name]
-    snap = Snapshot(
-        status=wf.initial,
-        sub_status=wf.statuses[wf.initial].default_sub or "",
-        type=data.draw(st.sampled_from(sorted(wf.types))),
-        priority=wf.default_priority,
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=10,
-        progress_rank=wf.statuses[wf.initial].rank or 0,
-    )
+    snap = start(wf, data.draw(st.sampled_from(sorted(wf.types))), wf.default_priority)
     now = T0
     for _ in range(data.draw(st.integers(1, 40))):
         due = next_timer(wf, snap)
