@@ -15,7 +15,7 @@ from ninja import Schema as NinjaSchema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from casedesk.common.markdown import render
-from casedesk.tickets.bridge import workflow_of
+from casedesk.tickets.selectors import workflow_of
 
 ISO_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"

@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from casedesk.tickets.releases import release_record
 from casedesk.workflow import WorkflowError, load_text
 
-from .models import Deployment, Desk, StaffMembership, Team, WorkflowVersion
+from .models import Desk, StaffMembership, Team, WorkflowVersion
 from .services import team_sync, workflow_store
 
 
@@ -85,42 +84,3 @@ class DeskAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         team_sync(obj)
-
-
-class DeploymentForm(forms.ModelForm):
-    class Meta:
-        model = Deployment
-        fields = ["organisation", "desk", "environment", "version", "deployed_at"]
-
-
-@admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
-    """Recording a deployment here moves the tickets waiting for it, as the service does."""
-
-    form = DeploymentForm
-    list_display = ["organisation", "desk", "environment", "version", "deployed_at"]
-    list_filter = ["environment", "desk"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return (
-            ["organisation", "desk", "environment", "version", "deployed_at", "recorded_by"]
-            if obj
-            else []
-        )
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        data = form.cleaned_data
-        stored = release_record(
-            actor=request.user,
-            organisation=data["organisation"],
-            desk=data["desk"],
-            environment=data["environment"],
-            version=data["version"],
-            deployed_at=data["deployed_at"],
-        )
-        obj.pk = stored.pk
-
-    def has_delete_permission(self, request, obj=None):
-        return False

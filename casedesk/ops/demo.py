@@ -21,7 +21,6 @@ from casedesk.common import clock
 from casedesk.desks.models import Deployment, Desk, StaffMembership, Team
 from casedesk.desks.services import desk_create, preset_names, preset_store
 from casedesk.tickets import services
-from casedesk.tickets.changes import finish, lock_ticket, move
 from casedesk.tickets.models import OutboxItem, Ticket
 from casedesk.workflow import SYSTEM_ACTOR, Actor, Denied, Given, Snapshot, after, decide, options
 from casedesk.workflow.spec import Workflow
@@ -234,20 +233,9 @@ def _walk(ticket: Ticket, steps: list[Step], wf: Workflow, agent: User, lang: st
         needs = tuple(wf.transitions[step.transition].requires)
         given = _given(wf, needs, step.sub, lang)
         if step.by == "system":
-            now = clock.now()
-            with transaction.atomic():
-                locked = lock_ticket(None, ticket.pk, None)
-                move(
-                    locked,
-                    actor=SYSTEM_ACTOR,
-                    transition=step.transition,
-                    given=Given(),
-                    channel="system",
-                    now=now,
-                    cause={"demo": True},
-                )
-                finish(locked, now)
-            ticket = locked
+            ticket = services.ticket_system_transition(
+                ticket_id=ticket.pk, transition=step.transition, cause={"demo": True}
+            )
             continue
         actor = agent if step.by == "staff" else ticket.reporter
         ticket = services.ticket_transition(

@@ -18,17 +18,13 @@ from typing import Protocol
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import FileResponse
 
-from casedesk.common import clock
 from casedesk.common.errors import InvalidInput, NotFound
 from casedesk.common.files import KINDS, FileRefused, clean_name, extension, kind_of
-from casedesk.workflow import Actor
 
-from .changes import finish, lock_ticket, record
+from .changes import TicketChange, ticket_change
 from .models import Attachment, Comment, Ticket
-from .permissions import authorise
 
 SNIFF = 2048
 
@@ -71,17 +67,17 @@ def _spool(upload: Upload, label: str):
 
 
 def store_attachments(
-    ticket: Ticket,
+    change: TicketChange,
     uploads: list[Upload],
     *,
-    user,
-    who: Actor,
     comment: Comment | None,
     internal: bool,
-    channel: str,
-    now: datetime,
+    channel: str | None = None,
 ) -> list[Attachment]:
-    """Check and store files on a locked ticket; all or none. Call inside the transaction."""
+    """Check and store files as part of a change to a ticket; all or none. `channel` is
+    how the files came, when that differs from the change's."""
+    ticket, user, now = change.ticket, change.user, change.now
+    channel = channel or change.channel
     if len(uploads) > settings.CASEDESK_MAX_ATTACHMENTS:
         raise InvalidInput(
             {"attachments": f"at most {settings.CASEDESK_MAX_ATTACHMENTS} files at once"}
@@ -117,12 +113,9 @@ def store_attachments(
                     created_at=now,
                 )
             )
-            record(
-                ticket,
-                actor=who,
-                kind="attachment",
+            change.record(
+                "attachment",
                 channel=channel,
-                now=now,
                 public=not internal,
                 attachment=stored[-1].pk,
                 name=name,
@@ -147,23 +140,17 @@ def attachment_add(
     """Attach files to a ticket without a comment (staff may attach internal ones)."""
     if not uploads:
         raise InvalidInput({"attachments": "choose at least one file"})
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "note.add" if internal else "comment.add", ticket.desk)
-        stored = store_attachments(
-            ticket,
-            uploads,
-            user=actor,
-            who=who,
-            comment=None,
-            internal=internal,
-            channel=channel,
-            now=now,
-        )
+    verb = "note.add" if internal else "comment.add"
+    with ticket_change(
+        user=actor,
+        ticket_id=ticket.pk,
+        expected_version=expected_version,
+        verb=verb,
+        channel=channel,
+    ) as change:
+        stored = store_attachments(change, uploads, comment=None, internal=internal)
         if not internal:
-            ticket.last_activity_at = now
-        finish(ticket, now)
+            change.touch(activity=True)
     return stored
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from casedesk.common.errors import NotFound
 from casedesk.desks.models import Desk, StaffMembership, compiled_workflow
-from casedesk.workflow import SYSTEM_ACTOR, Actor, Outcome, Snapshot, Workflow
+from casedesk.workflow import SYSTEM_ACTOR, Actor, Snapshot, Workflow
 
 from .models import Ticket
 
@@ -74,58 +74,44 @@ def set_place(ticket: Ticket, wf: Workflow, status: str, sub: str, now: datetime
     ticket.closed_at = (ticket.closed_at or now) if place.final else None
 
 
-def apply_outcome(
-    ticket: Ticket, wf: Workflow, outcome: Outcome, actor: Actor, now: datetime
-) -> dict:
-    """Write an allowed transition onto the ticket row; return what changed, for history."""
-    changes: dict = {}
-    before = (ticket.status, ticket.sub_status)
-    ticket.previous_status, ticket.previous_sub = outcome.previous_status, outcome.previous_sub
-    set_place(ticket, wf, outcome.status, outcome.sub_status, now)
-    changes["from"] = {"status": before[0], "sub_status": before[1]}
-    changes["to"] = {"status": ticket.status, "sub_status": ticket.sub_status}
-    if outcome.priority != ticket.priority:
-        changes["priority"] = [ticket.priority, outcome.priority]
-        ticket.priority = outcome.priority
-    if outcome.flags != frozenset(ticket.flags):
-        changes["flags"] = [sorted(ticket.flags), sorted(outcome.flags)]
-        ticket.flags = sorted(outcome.flags)
-    if outcome.assignee != "keep":
-        new = actor.user_id if outcome.assignee == "actor" else None
-        if new != ticket.assignee_id:
-            changes["assignee"] = [ticket.assignee_id, new]
-            ticket.assignee_id = new
-    if outcome.customer_assignee != "keep":
-        new = {
-            "reporter": ticket.reporter_id,
-            "actor": actor.user_id,
-            "none": None,
-        }[outcome.customer_assignee]
-        if new != ticket.customer_assignee_id:
-            changes["customer_assignee"] = [ticket.customer_assignee_id, new]
-            ticket.customer_assignee_id = new
-    current_team = ticket.team.slug if ticket.team_id else ""
-    if outcome.team != current_team:
-        changes["team"] = [current_team, outcome.team]
-        ticket.team = team_by_slug(ticket.desk, wf, outcome.team) if outcome.team else None
-    if outcome.field_changes:
-        fields = dict(ticket.fields)
-        changed = {}
-        for name, value in outcome.field_changes.items():
-            old = fields.get(name)
-            if value is None:
-                fields.pop(name, None)
-            else:
-                fields[name] = str(value).strip() if not isinstance(value, int | float) else value
-            if fields.get(name) != old:
-                changed[name] = [old, fields.get(name)]
-        ticket.fields = fields
-        if changed:
-            changes["fields"] = changed
-    if outcome.cycle != ticket.cycle:
-        changes["cycle"] = outcome.cycle
-    ticket.cycle = outcome.cycle
-    ticket.progress_rank = outcome.progress_rank
+def store(ticket: Ticket, wf: Workflow, before: Snapshot, snap: Snapshot) -> dict:
+    """Write the engine's snapshot of the ticket onto its row; return what changed, for
+    history. This is the only way an engine outcome reaches the database."""
+    changes: dict = {
+        "from": {"status": before.status, "sub_status": before.sub_status},
+        "to": {"status": snap.status, "sub_status": snap.sub_status},
+    }
+    set_place(ticket, wf, snap.status, snap.sub_status, snap.entered_at)
+    ticket.previous_status, ticket.previous_sub = snap.previous_status, snap.previous_sub
+    if snap.priority != before.priority:
+        changes["priority"] = [before.priority, snap.priority]
+    if snap.flags != before.flags:
+        changes["flags"] = [sorted(before.flags), sorted(snap.flags)]
+    if snap.assignee_id != before.assignee_id:
+        changes["assignee"] = [before.assignee_id, snap.assignee_id]
+    if snap.customer_assignee_id != before.customer_assignee_id:
+        changes["customer_assignee"] = [before.customer_assignee_id, snap.customer_assignee_id]
+    if snap.team != before.team:
+        changes["team"] = [before.team, snap.team]
+        ticket.team = team_by_slug(ticket.desk, wf, snap.team) if snap.team else None
+    fields = {
+        name: [before.fields.get(name), snap.fields.get(name)]
+        for name in sorted({*before.fields, *snap.fields})
+        if before.fields.get(name) != snap.fields.get(name)
+    }
+    if fields:
+        changes["fields"] = fields
+    if snap.cycle != before.cycle:
+        changes["cycle"] = snap.cycle
+    ticket.priority = snap.priority
+    ticket.flags = sorted(snap.flags)
+    ticket.assignee_id = snap.assignee_id
+    ticket.customer_assignee_id = snap.customer_assignee_id
+    ticket.fields = dict(snap.fields)
+    ticket.cycle = snap.cycle
+    ticket.progress_rank = snap.progress_rank
+    ticket.last_activity_at = snap.last_activity_at
+    ticket.awaiting_reply_since = snap.awaiting_reply_since
     return changes
 
 

@@ -1,14 +1,25 @@
-"""The steps every change to a ticket takes, in one place: lock it (as someone who may see
-it), check the caller's version, record history, save with a new version and set its
-timer again. Services compose these inside one transaction."""
+"""The one unit of work every change to a ticket goes through.
+
+`ticket_change` locks the ticket as someone who may see it, checks the caller's version and
+authorises them; the `TicketChange` it yields records history, makes transitions and lets
+the workflow react to events; leaving the block saves the ticket under a new version and
+sets its timer again, all in one transaction. The system's own changes (timers, release
+events, SLA events) use the same `TicketChange` on a ticket they locked themselves.
+
+Nothing outside `casedesk.tickets` imports this module (an import-linter contract): other
+packages call the public services, which are built on it.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
 
+from casedesk.common import clock
 from casedesk.common.errors import NotFound, StaleTicket, TransitionRefused
 from casedesk.workflow import (
     SYSTEM_ACTOR,
@@ -16,15 +27,16 @@ from casedesk.workflow import (
     Denied,
     Given,
     Outcome,
-    Workflow,
+    after,
     decide,
     next_timer,
     triggered,
 )
 
 from . import outbox
-from .bridge import apply_outcome, snapshot, workflow_of
+from .bridge import actor_for, snapshot, store, workflow_of
 from .models import Ticket, TicketEvent, TicketTimer
+from .permissions import authorise
 
 security_log = logging.getLogger("casedesk.security")
 
@@ -49,7 +61,186 @@ def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
     return ticket
 
 
-def record(
+class TicketChange:
+    """One change to one locked ticket, by one actor, through one channel, at one time."""
+
+    def __init__(
+        self, ticket: Ticket, *, user, who: Actor, channel: str, now: datetime, new: bool = False
+    ):
+        self.ticket = ticket
+        self.user = user  # the acting person (None for the system)
+        self.who = who
+        self.channel = channel
+        self.now = now
+        self.wf = workflow_of(ticket)
+        self.changed = new
+        self._new = new
+        self._announced_assignee = ticket.assignee_id
+
+    # -- history ------------------------------------------------------------------------
+
+    def record(
+        self, kind: str, *, public: bool = True, channel: str | None = None, **data: object
+    ) -> TicketEvent:
+        """Append an entry to the ticket's history (and hand it to the outbox)."""
+        self.changed = True
+        return record_event(
+            self.ticket,
+            actor=self.who,
+            kind=kind,
+            channel=channel or self.channel,
+            now=self.now,
+            public=public,
+            **data,
+        )
+
+    def touch(self, *, activity: bool = False) -> None:
+        """Mark the ticket changed without a history entry of its own."""
+        self.changed = True
+        if activity:
+            self.ticket.last_activity_at = self.now
+
+    # -- people ---------------------------------------------------------------------------
+
+    def assign(self, new_id: int | None) -> bool:
+        """Give the ticket to a staff member (or nobody); the `assigned` event follows when
+        the change is finished, whichever way the assignee was set."""
+        if new_id == self.ticket.assignee_id:
+            return False
+        self.record("assigned", assignee=[self.ticket.assignee_id, new_id])
+        self.ticket.assignee_id = new_id
+        return True
+
+    def assign_customer(self, new_id: int | None) -> bool:
+        if new_id == self.ticket.customer_assignee_id:
+            return False
+        self.record(
+            "customer_assigned", customer_assignee=[self.ticket.customer_assignee_id, new_id]
+        )
+        self.ticket.customer_assignee_id = new_id
+        return True
+
+    # -- the workflow ---------------------------------------------------------------------
+
+    def move(
+        self,
+        transition: str,
+        given: Given | None = None,
+        *,
+        actor: Actor | None = None,
+        comment_id: int | None = None,
+        cause: dict | None = None,
+    ) -> Outcome:
+        """Decide one transition on the ticket as the engine sees it, and store the
+        engine's result: the ticket afterwards is `after(snapshot, outcome)`."""
+        actor = actor or self.who
+        before = snapshot(self.ticket)
+        outcome = decide(self.wf, before, actor, transition, given or Given(), self.now)
+        if isinstance(outcome, Denied):
+            security_log.warning(
+                "transition.denied ticket=%s transition=%s actor=%s/%s reason=%s",
+                self.ticket.key,
+                transition,
+                actor.kind,
+                actor.user_id,
+                outcome.code,
+            )
+            raise TransitionRefused(outcome.code, outcome.message, outcome.missing)
+        changes = store(
+            self.ticket, self.wf, before, after(before, outcome, actor=actor, now=self.now)
+        )
+        data: dict = {"transition": transition, **changes}
+        if comment_id is not None:
+            data["comment"] = comment_id
+        if cause:
+            data["cause"] = cause
+        self.changed = True
+        record_event(
+            self.ticket,
+            actor=actor,
+            kind="transition",
+            channel="system" if actor.kind == "system" else self.channel,
+            now=self.now,
+            **data,
+        )
+        return outcome
+
+    def fire(
+        self,
+        event: str,
+        *,
+        environment: str | None = None,
+        cause: dict | None = None,
+        depth: int = 0,
+    ) -> str | None:
+        """Let the workflow react to `event`; returns the transition the system made."""
+        if depth >= MAX_CHAIN:
+            return None
+        key = triggered(self.wf, snapshot(self.ticket), event, environment=environment)
+        if key is None:
+            return None
+        self.move(
+            key,
+            actor=SYSTEM_ACTOR,
+            cause={
+                "event": event,
+                **({"environment": environment} if environment else {}),
+                **(cause or {}),
+            },
+        )
+        self._announce_assignee(depth + 1)
+        return key
+
+    def _announce_assignee(self, depth: int) -> None:
+        new = self.ticket.assignee_id
+        if new and new != self._announced_assignee:
+            self._announced_assignee = new
+            self.fire("assigned", depth=depth)
+
+    # -- the end --------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Save the changed ticket under a new version and set its timer for its new state."""
+        if self._new:  # just inserted as it is: only its timer is left to set
+            reset_timer(self.ticket)
+            return
+        self._announce_assignee(0)
+        self.ticket.version += 1
+        self.ticket.updated_at = self.now
+        self.ticket.save()
+        reset_timer(self.ticket)
+
+
+@contextmanager
+def ticket_change(
+    *,
+    user,
+    ticket_id: int,
+    expected_version: int | None,
+    verb: str | None = None,
+    channel: str = "web",
+    now: datetime | None = None,
+) -> Iterator[TicketChange]:
+    """A change by `user` (None: the system) to one ticket, in one transaction.
+
+    `verb` is what `authorise` checks; without one, the workflow alone decides (it knows
+    who may make each transition). The ticket is saved on leaving the block only when
+    something was recorded.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        ticket = lock_ticket(user, ticket_id, expected_version)
+        if verb is not None:
+            who = authorise(user, verb, ticket.desk)
+        else:
+            who = actor_for(user, ticket.desk)
+        change = TicketChange(ticket, user=user, who=who, channel=channel, now=now)
+        yield change
+        if change.changed:
+            change.finish()
+
+
+def record_event(
     ticket: Ticket,
     *,
     actor: Actor,
@@ -74,16 +265,9 @@ def record(
     return event
 
 
-def finish(ticket: Ticket, now: datetime) -> None:
-    """Save a changed ticket under a new version and set its timer for the new state."""
-    ticket.version += 1
-    ticket.updated_at = now
-    ticket.save()
-    reset_timer(ticket, workflow_of(ticket))
-
-
-def reset_timer(ticket: Ticket, wf: Workflow) -> None:
-    due = next_timer(wf, snapshot(ticket))
+def reset_timer(ticket: Ticket) -> None:
+    """Write the ticket's next automatic move, as the engine computes it, onto its timer."""
+    due = next_timer(workflow_of(ticket), snapshot(ticket))
     if due is None:
         TicketTimer.objects.filter(ticket=ticket).delete()
         return
@@ -95,77 +279,3 @@ def reset_timer(ticket: Ticket, wf: Workflow) -> None:
     row.due_at, row.warn_at = due.due_at, due.warn_at
     row.ticket_version = ticket.version
     row.save()
-
-
-def move(
-    ticket: Ticket,
-    *,
-    actor: Actor,
-    transition: str,
-    given: Given,
-    channel: str,
-    now: datetime,
-    comment_id: int | None = None,
-    cause: dict | None = None,
-    depth: int = 0,
-) -> Outcome:
-    """Decide and apply one transition on a locked ticket (without saving it)."""
-    wf = workflow_of(ticket)
-    outcome = decide(wf, snapshot(ticket), actor, transition, given, now)
-    if isinstance(outcome, Denied):
-        security_log.warning(
-            "transition.denied ticket=%s transition=%s actor=%s/%s reason=%s",
-            ticket.key,
-            transition,
-            actor.kind,
-            actor.user_id,
-            outcome.code,
-        )
-        raise TransitionRefused(outcome.code, outcome.message, outcome.missing)
-    changes = apply_outcome(ticket, wf, outcome, actor, now)
-    ticket.last_activity_at = now
-    if actor.kind == "staff":
-        ticket.awaiting_reply_since = None
-    data = {"transition": transition, **changes}
-    if comment_id is not None:
-        data["comment"] = comment_id
-    if cause:
-        data["cause"] = cause
-    record(ticket, actor=actor, kind="transition", channel=channel, now=now, **data)
-    if "assignee" in changes and ticket.assignee_id:
-        fire_event(ticket, "assigned", channel=channel, now=now, depth=depth + 1)
-    return outcome
-
-
-def fire_event(
-    ticket: Ticket,
-    event: str,
-    *,
-    channel: str,
-    now: datetime,
-    environment: str | None = None,
-    cause: dict | None = None,
-    depth: int = 0,
-) -> str | None:
-    """Let the workflow react to `event` on a locked ticket; returns the transition made."""
-    if depth >= MAX_CHAIN:
-        return None
-    wf = workflow_of(ticket)
-    key = triggered(wf, snapshot(ticket), event, environment=environment)
-    if key is None:
-        return None
-    move(
-        ticket,
-        actor=SYSTEM_ACTOR,
-        transition=key,
-        given=Given(),
-        channel="system",
-        now=now,
-        cause={
-            "event": event,
-            **({"environment": environment} if environment else {}),
-            **(cause or {}),
-        },
-        depth=depth,
-    )
-    return key

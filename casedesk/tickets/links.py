@@ -8,31 +8,36 @@ from casedesk.common import clock
 from casedesk.common.errors import InvalidInput, StaleTicket
 from casedesk.workflow import Given
 
-from .bridge import workflow_of
-from .changes import finish, lock_ticket, move, record
+from .changes import TicketChange, lock_ticket
 from .inputs import MAX_TEXT, MAX_TITLE
 from .models import Comment, Ticket, TicketLink
 from .permissions import authorise
 
 
-def _lock_pair(actor, first: Ticket, second: Ticket, expected_version: int | None):
-    """Lock two tickets, always the lower id first, so two links never deadlock."""
+def _change_pair(
+    actor, first: Ticket, second: Ticket, expected_version: int | None, *, verb: str, channel: str
+) -> tuple[TicketChange, TicketChange]:
+    """One change to each of two tickets, locked lower id first so two links never
+    deadlock; call inside a transaction and finish both."""
     if first.pk == second.pk:
         raise InvalidInput({"other": "a ticket cannot be linked to itself"})
     a, b = sorted((first.pk, second.pk))
     locked = {pk: lock_ticket(actor, pk, None) for pk in (a, b)}
     if expected_version is not None and locked[first.pk].version != expected_version:
         raise StaleTicket(locked[first.pk].key, expected_version, locked[first.pk].version)
-    return locked[first.pk], locked[second.pk]
+    now = clock.now()
+    changes = []
+    for ticket in (locked[first.pk], locked[second.pk]):
+        who = authorise(actor, verb, ticket.desk)
+        changes.append(TicketChange(ticket, user=actor, who=who, channel=channel, now=now))
+    return changes[0], changes[1]
 
 
 def ticket_link(*, actor, ticket: Ticket, other: Ticket, channel: str = "web") -> TicketLink:
     """Record that two tickets relate to each other."""
-    now = clock.now()
     with transaction.atomic():
-        ticket, other = _lock_pair(actor, ticket, other, None)
-        who = authorise(actor, "ticket.link", ticket.desk)
-        authorise(actor, "ticket.link", other.desk)
+        one, two = _change_pair(actor, ticket, other, None, verb="ticket.link", channel=channel)
+        ticket, other = one.ticket, two.ticket
         existing = TicketLink.objects.filter(
             kind="relates_to", source__in=(ticket, other), target__in=(ticket, other)
         ).first()
@@ -44,19 +49,13 @@ def ticket_link(*, actor, ticket: Ticket, other: Ticket, channel: str = "web") -
             desk_id=ticket.desk_id,
             kind="relates_to",
             created_by=actor,
-            created_at=now,
+            created_at=one.now,
         )
-        for a, b in ((ticket, other), (other, ticket)):
-            record(
-                a,
-                actor=who,
-                kind="linked",
-                channel=channel,
-                now=now,
-                other=b.key,
-                public=a.organisation_id == b.organisation_id,
+        for change, b in ((one, other), (two, ticket)):
+            change.record(
+                "linked", other=b.key, public=change.ticket.organisation_id == b.organisation_id
             )
-            finish(a, now)
+            change.finish()
     return link
 
 
@@ -71,11 +70,11 @@ def ticket_mark_duplicate(
 ) -> Ticket:
     """Mark `ticket` as a duplicate of `original`: link both ways and close the duplicate as
     its workflow says (`duplicates:`), prefixing its title when the workflow asks for it."""
-    now = clock.now()
     with transaction.atomic():
-        ticket, original = _lock_pair(actor, ticket, original, expected_version)
-        who = authorise(actor, "ticket.duplicate", ticket.desk)
-        authorise(actor, "ticket.duplicate", original.desk)
+        dup, orig = _change_pair(
+            actor, ticket, original, expected_version, verb="ticket.duplicate", channel=channel
+        )
+        ticket, original, now = dup.ticket, orig.ticket, dup.now
         if TicketLink.objects.filter(source=original, target=ticket, kind="duplicate_of").exists():
             raise InvalidInput(
                 {"original": f"{original.key} is already a duplicate of {ticket.key}"}
@@ -87,7 +86,6 @@ def ticket_mark_duplicate(
             and TicketLink.objects.filter(source=original, kind="duplicate_of").exists()
         ):
             raise InvalidInput({"original": f"{original.key} is itself a closed duplicate"})
-        wf = workflow_of(ticket)
         TicketLink.objects.create(
             source=ticket,
             target=original,
@@ -97,40 +95,17 @@ def ticket_mark_duplicate(
             created_at=now,
         )
         same_org = ticket.organisation_id == original.organisation_id
-        record(
-            ticket,
-            actor=who,
-            kind="duplicate_of",
-            channel=channel,
-            now=now,
-            original=original.key if same_org else "",
-            public=True,
-        )
-        record(
-            original,
-            actor=who,
-            kind="duplicate_added",
-            channel=channel,
-            now=now,
-            duplicate=ticket.key,
-            public=same_org,
-        )
-        finish(original, now)
-        rule = wf.duplicates
+        dup.record("duplicate_of", original=original.key if same_org else "", public=True)
+        orig.record("duplicate_added", duplicate=ticket.key, public=same_org)
+        orig.finish()
+        rule = dup.wf.duplicates
         if (
             rule is not None
             and rule.title_prefix
             and not ticket.title.startswith(rule.title_prefix)
         ):
             new_title = (rule.title_prefix + ticket.title)[:MAX_TITLE]
-            record(
-                ticket,
-                actor=who,
-                kind="edited",
-                channel=channel,
-                now=now,
-                title=[ticket.title, new_title],
-            )
+            dup.record("edited", title=[ticket.title, new_title])
             ticket.title = new_title
         note = None
         if comment.strip():
@@ -144,14 +119,10 @@ def ticket_mark_duplicate(
                 created_at=now,
             )
         if rule is not None and ticket.category not in ("closed", "cancelled"):
-            move(
-                ticket,
-                actor=who,
-                transition=rule.transition,
-                given=Given(comment=note.body if note else ""),
-                channel=channel,
-                now=now,
+            dup.move(
+                rule.transition,
+                Given(comment=note.body if note else ""),
                 comment_id=note.pk if note else None,
             )
-        finish(ticket, now)
+        dup.finish()
     return ticket

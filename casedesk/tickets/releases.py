@@ -17,8 +17,8 @@ from casedesk.common.errors import InvalidInput
 from casedesk.desks.models import Deployment, Desk, WorkflowVersion
 from casedesk.workflow import released
 
-from .changes import finish, fire_event, lock_ticket
 from .permissions import authorise
+from .system import ticket_fire_event
 
 EVENT = "release_deployed"
 
@@ -88,17 +88,12 @@ def release_deliver(deployment: Deployment) -> int:
         for ticket_id, fields in ids.iterator():
             if not released(fields.get("fix_version"), deployment.version):
                 continue
-            now = clock.now()
-            with transaction.atomic():
-                ticket = lock_ticket(None, ticket_id, None)
-                if released(ticket.fields.get("fix_version"), deployment.version) and fire_event(
-                    ticket,
-                    EVENT,
-                    channel="system",
-                    now=now,
-                    environment=deployment.environment,
-                    cause={"version": deployment.version, "deployment": deployment.pk},
-                ):
-                    finish(ticket, now)
-                    moved += 1
+            if ticket_fire_event(
+                ticket_id=ticket_id,
+                event=EVENT,
+                environment=deployment.environment,
+                cause={"version": deployment.version, "deployment": deployment.pk},
+                applies=lambda t: released(t.fields.get("fix_version"), deployment.version),
+            ):
+                moved += 1
     return moved

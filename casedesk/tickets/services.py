@@ -17,10 +17,11 @@ from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
 from .attachments import Upload, attachment_add, store_attachments
-from .bridge import actor_for, set_place, workflow_of
-from .changes import finish, fire_event, lock_ticket, move, record, reset_timer
+from .bridge import actor_for, set_place
+from .changes import TicketChange, ticket_change
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
 from .links import ticket_link, ticket_mark_duplicate
+from .mailrecord import ticket_mail_record
 from .models import Comment, Ticket
 from .people import (
     participant_add,
@@ -30,6 +31,7 @@ from .people import (
     ticket_route,
 )
 from .permissions import authorise, ensure_desk_visible
+from .system import ticket_fire_event, ticket_system_transition
 
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
@@ -41,9 +43,12 @@ __all__ = [
     "ticket_assign_customer",
     "ticket_create",
     "ticket_edit",
+    "ticket_fire_event",
     "ticket_link",
+    "ticket_mail_record",
     "ticket_mark_duplicate",
     "ticket_route",
+    "ticket_system_transition",
     "ticket_transition",
 ]
 
@@ -124,12 +129,11 @@ def ticket_create(
         )
         set_place(ticket, wf, wf.initial, initial.default_sub or "", now)
         ticket.save()
-        record(
-            ticket,
-            actor=actor_for(actor, desk),
-            kind="created",
-            channel=channel,
-            now=now,
+        change = TicketChange(
+            ticket, user=actor, who=actor_for(actor, desk), channel=channel, now=now, new=True
+        )
+        change.record(
+            "created",
             title=title,
             type=type,
             priority=priority,
@@ -137,17 +141,8 @@ def ticket_create(
             sub_status=ticket.sub_status,
             reporter=reporter.pk,
         )
-        store_attachments(
-            ticket,
-            list(attachments or []),
-            user=actor,
-            who=actor_for(actor, desk),
-            comment=None,
-            internal=False,
-            channel=channel,
-            now=now,
-        )
-        reset_timer(ticket, wf)
+        store_attachments(change, list(attachments or []), comment=None, internal=False)
+        change.finish()
     return ticket
 
 
@@ -171,10 +166,15 @@ def comment_add(
     body = text_input(errors, "body", body, required=not attachments, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "note.add" if internal else "comment.add", ticket.desk)
+    verb = "note.add" if internal else "comment.add"
+    with ticket_change(
+        user=actor,
+        ticket_id=ticket.pk,
+        expected_version=expected_version,
+        verb=verb,
+        channel=channel,
+    ) as change:
+        ticket, now = change.ticket, change.now
         comment = Comment.objects.create(
             ticket=ticket,
             desk_id=ticket.desk_id,
@@ -184,34 +184,16 @@ def comment_add(
             channel=channel,
             created_at=now,
         )
-        record(
-            ticket,
-            actor=who,
-            kind="note" if internal else "comment",
-            channel=channel,
-            now=now,
-            public=not internal,
-            comment=comment.pk,
-        )
-        store_attachments(
-            ticket,
-            attachments,
-            user=actor,
-            who=who,
-            comment=comment,
-            internal=internal,
-            channel=channel,
-            now=now,
-        )
+        change.record("note" if internal else "comment", public=not internal, comment=comment.pk)
+        store_attachments(change, attachments, comment=comment, internal=internal)
         if not internal:
             ticket.last_activity_at = now
-            if who.kind == "customer":
+            if change.who.kind == "customer":
                 ticket.awaiting_reply_since = ticket.awaiting_reply_since or now
             else:
                 ticket.awaiting_reply_since = None
-            event = "customer_commented" if who.kind == "customer" else "staff_commented"
-            fire_event(ticket, event, channel=channel, now=now, cause={"comment": comment.pk})
-        finish(ticket, now)
+            event = "customer_commented" if change.who.kind == "customer" else "staff_commented"
+            change.fire(event, cause={"comment": comment.pk})
     return comment
 
 
@@ -237,10 +219,10 @@ def ticket_transition(
     comment = text_input(errors, "comment", comment, required=False, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = actor_for(actor, ticket.desk)
+    with ticket_change(
+        user=actor, ticket_id=ticket.pk, expected_version=expected_version, channel=channel
+    ) as change:
+        ticket, now, who = change.ticket, change.now, change.who
         if comment_internal and who.kind != "staff":
             raise Forbidden("only staff write internal notes")
         fields = dict(fields or {})
@@ -271,36 +253,12 @@ def ticket_transition(
                 channel=channel,
                 created_at=now,
             )
-        if assignee is not None and ticket.assignee_id != assignee.pk:
-            record(
-                ticket,
-                actor=who,
-                kind="assigned",
-                channel=channel,
-                now=now,
-                assignee=[ticket.assignee_id, assignee.pk],
-            )
-            ticket.assignee = assignee
-        if customer_assignee is not None and ticket.customer_assignee_id != customer_assignee.pk:
-            record(
-                ticket,
-                actor=who,
-                kind="customer_assigned",
-                channel=channel,
-                now=now,
-                customer_assignee=[ticket.customer_assignee_id, customer_assignee.pk],
-            )
-            ticket.customer_assignee = customer_assignee
-        move(
-            ticket,
-            actor=who,
-            transition=transition,
-            given=given,
-            channel=channel,
-            now=now,
-            comment_id=comment_row.pk if comment_row else None,
-        )
-        finish(ticket, now)
+        if assignee is not None:
+            change.assign(assignee.pk)
+        if customer_assignee is not None:
+            change.assign_customer(customer_assignee.pk)
+        change.move(transition, given, comment_id=comment_row.pk if comment_row else None)
+    return change.ticket
     return ticket
 
 
@@ -320,11 +278,14 @@ def ticket_edit(
 ) -> Ticket:
     """Staff change the title, priority, type or custom fields. Status is not here: it
     changes only through `ticket_transition`."""
-    now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "ticket.edit", ticket.desk)
-        wf = workflow_of(ticket)
+    with ticket_change(
+        user=actor,
+        ticket_id=ticket.pk,
+        expected_version=expected_version,
+        verb="ticket.edit",
+        channel=channel,
+    ) as change:
+        ticket, wf = change.ticket, change.wf
         errors: dict[str, str] = {}
         changes: dict[str, list] = {}
         if title is not None:
@@ -368,27 +329,12 @@ def ticket_edit(
             else:
                 current[name] = value
         ticket.fields = current
-        if not (changes or visible or hidden):
-            return ticket
         if changes or visible:
-            record(
-                ticket,
-                actor=who,
-                kind="edited",
-                channel=channel,
-                now=now,
+            change.record(
+                "edited",
                 **changes,
                 **({"fields": visible} if visible else {}),
             )
         if hidden:
-            record(
-                ticket,
-                actor=who,
-                kind="edited",
-                channel=channel,
-                now=now,
-                public=False,
-                fields=hidden,
-            )
-        finish(ticket, now)
-    return ticket
+            change.record("edited", public=False, fields=hidden)
+    return change.ticket

@@ -21,10 +21,9 @@ from django.db.models import QuerySet
 
 from casedesk.common import clock
 from casedesk.common.errors import TransitionRefused
-from casedesk.workflow import SYSTEM_ACTOR, Given
+from casedesk.workflow import SYSTEM_ACTOR
 
-from .bridge import workflow_of
-from .changes import finish, move, record, reset_timer
+from .changes import TicketChange, record_event, reset_timer
 from .models import Ticket, TicketTimer
 
 log = logging.getLogger("casedesk.timers")
@@ -69,23 +68,18 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
             return False
         if timer.ticket_version != ticket.version:
             # Written for an older state of the ticket; set it again for the current one.
-            reset_timer(ticket, workflow_of(ticket))
+            reset_timer(ticket)
             return False
+        change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
         try:
-            move(
-                ticket,
-                actor=SYSTEM_ACTOR,
-                transition=timer.transition,
-                given=Given(),
-                channel="system",
-                now=now,
-                cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()},
+            change.move(
+                timer.transition, cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()}
             )
         except TransitionRefused as exc:
             log.warning("timer %s on %s refused: %s", timer.timer, ticket.key, exc.message)
             timer.delete()
             return False
-        finish(ticket, now)
+        change.finish()
         return True
 
     return _sweep(
@@ -111,7 +105,7 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
             or timer.ticket_version != ticket.version
         ):
             return False
-        record(
+        record_event(
             ticket,
             actor=SYSTEM_ACTOR,
             kind="timer_warning",

@@ -10,10 +10,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from casedesk.common.errors import InvalidInput
-from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.search import TicketFilters
-from casedesk.tickets.selectors import ticket_page_for_actor
+from casedesk.tickets.selectors import ticket_page_for_actor, workflow_of
 from casedesk.web import present
 from casedesk.web.ticketpage import language
 

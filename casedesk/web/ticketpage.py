@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.utils import translation
 
 from casedesk.tickets import selectors
-from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Ticket
+from casedesk.tickets.selectors import workflow_of
 from casedesk.web import present
 
 

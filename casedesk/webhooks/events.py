@@ -15,8 +15,8 @@ from django.conf import settings
 
 from casedesk.common import clock
 from casedesk.desks.models import WorkflowVersion
-from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Comment, TicketEvent
+from casedesk.tickets.selectors import workflow_of
 
 from .models import WebhookDelivery, WebhookSubscription
 

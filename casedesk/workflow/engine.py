@@ -308,8 +308,12 @@ def _outcome(
 
 
 def after(snap: Snapshot, outcome: Outcome, *, actor: Actor, now: datetime) -> Snapshot:
-    """The snapshot once `outcome` is applied (what the bridge will store)."""
-    fields = {k: v for k, v in {**snap.fields, **outcome.field_changes}.items() if v is not None}
+    """The ticket once `outcome` is applied: exactly what the bridge stores."""
+    fields = {
+        k: v if isinstance(v, int | float) else str(v).strip()
+        for k, v in {**snap.fields, **outcome.field_changes}.items()
+        if v is not None
+    }
     assignee = {"keep": snap.assignee_id, "actor": actor.user_id, "none": None}[outcome.assignee]
     customer_assignee = {
         "keep": snap.customer_assignee_id,

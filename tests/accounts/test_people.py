@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from casedesk.accounts import selectors, services
+from casedesk.accounts import services
 from casedesk.accounts.models import Organisation, User
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound
+from casedesk.desks import selectors
 
 
 def names(rows):

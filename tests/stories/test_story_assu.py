@@ -10,13 +10,11 @@ after all, sends it back ("Terug naar actief").
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.desks.models import Team
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
-from casedesk.tickets.changes import finish, fire_event, lock_ticket
 from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.releases import release_record
 from casedesk.tickets.selectors import (
@@ -54,12 +52,7 @@ def deploy(world, desk, org, environment: str, version: str) -> tuple[int, int]:
 
 def sla_breached(ticket: Ticket, now) -> str | None:
     """What the SLA worker will do when the time to resolve is exceeded."""
-    with transaction.atomic():
-        locked = lock_ticket(None, ticket.pk, None)
-        key = fire_event(locked, "sla_breached", channel="system", now=now)
-        if key:
-            finish(locked, now)
-    return key
+    return services.ticket_fire_event(ticket_id=ticket.pk, event="sla_breached")
 
 
 def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, clock, db):

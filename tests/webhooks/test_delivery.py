@@ -253,11 +253,8 @@ def test_which_addresses_count_as_public(address, public):
 
 def test_an_sla_breach_that_moves_a_ticket_is_its_own_event(world, app_consumers, desk_admin):
     """SLAs will raise `sla_breached` on tickets; where the workflow reacts, webhooks say so."""
-    from django.db import transaction
 
-    from casedesk.common import clock as clock_module
     from casedesk.desks.models import StaffMembership
-    from casedesk.tickets.changes import finish, fire_event, lock_ticket
     from tests.conftest import make_desk
 
     desk = make_desk("assu", "ASU", [world.org_a], {world.agent: "agent"})
@@ -266,11 +263,7 @@ def test_an_sla_breach_that_moves_a_ticket_is_its_own_event(world, app_consumers
         actor=desk_admin, desk=desk, url="https://example.org/in", events=["ticket.sla_breached"]
     )
     ticket = services.ticket_create(actor=world.alice, desk=desk, title="slow")
-    with transaction.atomic():
-        locked = lock_ticket(None, ticket.pk, None)
-        now = clock_module.now()
-        assert fire_event(locked, "sla_breached", channel="system", now=now)
-        finish(locked, now)
+    assert services.ticket_fire_event(ticket_id=ticket.pk, event="sla_breached")
     deliver_all()  # prepare the deliveries only: nothing is sent to example.org
     (delivery,) = WebhookDelivery.objects.all()
     assert delivery.event_type == "ticket.sla_breached"

@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import Field, StringConstraints
 
-from casedesk.accounts import selectors, services
+from casedesk.accounts import services
+from casedesk.desks import selectors
 
 from ..schemas import Id, In, QueryIn, Schema
 from .tickets import errors

@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 from pydantic import Field, StringConstraints
 
-from casedesk.accounts.selectors import person_get_for_actor
 from casedesk.common.errors import InvalidInput, NotFound
 from casedesk.desks.models import Team
+from casedesk.desks.selectors import person_get_for_actor
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import MAX_PAGE, TicketFilters
 

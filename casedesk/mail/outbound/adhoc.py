@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
-
 from casedesk.common import clock
 from casedesk.common.errors import InvalidInput
-from casedesk.tickets.attachments import Upload, store_attachments
-from casedesk.tickets.changes import finish, lock_ticket, record
+from casedesk.tickets.attachments import Upload
 from casedesk.tickets.inputs import MAX_TEXT, text_input
 from casedesk.tickets.models import Attachment, Ticket
-from casedesk.tickets.permissions import authorise
+from casedesk.tickets.services import ticket_mail_record
 
 from ..addresses import AddressError, strict_address
 from ..models import DeskMail, OutboundMail
@@ -67,28 +64,11 @@ def ticket_mail_send(
     if errors:
         raise InvalidInput(errors)
     now = clock.now()
-    with transaction.atomic():
-        ticket = lock_ticket(actor, ticket.pk, expected_version)
-        who = authorise(actor, "mail.send", ticket.desk)
-        wanted = {int(i) for i in attachment_ids or [] if str(i).isdigit()}
-        existing = list(Attachment.objects.filter(pk__in=wanted, ticket=ticket))
-        if len(existing) != len(set(attachment_ids or [])):
-            raise InvalidInput({"attachment_ids": "not files of this ticket"})
-        stored = store_attachments(
-            ticket,
-            list(attachments or []),
-            user=actor,
-            who=who,
-            comment=None,
-            internal=internal,
-            channel="mail",
-            now=now,
-        )
-        files = existing + stored
+
+    def compose_mail(ticket: Ticket, files: list[Attachment]) -> tuple[OutboundMail, dict]:
         sender, reply_to = compose.sender_of(ticket.desk)
         content = compose.adhoc(ticket=ticket, body=body)
-        if ticket.key not in subject:
-            subject = f"[{ticket.key}] {subject}"
+        full_subject = subject if ticket.key in subject else f"[{ticket.key}] {subject}"
         mail = OutboundMail.objects.create(
             desk_id=ticket.desk_id,
             ticket=ticket,
@@ -98,7 +78,7 @@ def ticket_mail_send(
             cc=cc,
             from_address=sender,
             reply_to=reply_to,
-            subject=compose.one_line(subject, 300),
+            subject=compose.one_line(full_subject, 300),
             body_text=content.text,
             body_html=content.html,
             automatic=False,
@@ -107,18 +87,22 @@ def ticket_mail_send(
             **thread_headers(ticket),
         )
         mail.attachments.set(files)
-        record(
-            ticket,
-            actor=who,
-            kind="mail_sent",
-            channel=channel,
-            now=now,
-            public=not internal,
-            mail=mail.pk,
-            to=to,
-            cc=cc,
-            subject=mail.subject,
-            attachments=[{"id": a.pk, "name": a.name} for a in files],
-        )
-        finish(ticket, now)
-    return mail
+        entry = {
+            "mail": mail.pk,
+            "to": to,
+            "cc": cc,
+            "subject": mail.subject,
+            "attachments": [{"id": a.pk, "name": a.name} for a in files],
+        }
+        return mail, entry
+
+    return ticket_mail_record(
+        actor=actor,
+        ticket=ticket,
+        compose=compose_mail,
+        uploads=list(attachments or []),
+        attachment_ids=attachment_ids,
+        internal=internal,
+        expected_version=expected_version,
+        channel=channel,
+    )

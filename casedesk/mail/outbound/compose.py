@@ -19,9 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
 from casedesk.common import markdown
-from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Attachment, Comment, Ticket
-from casedesk.tickets.selectors import next_step_for
+from casedesk.tickets.selectors import next_step_for, workflow_of
 
 from ..models import DeskMail
 from . import texts

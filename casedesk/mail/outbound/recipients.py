@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from casedesk.accounts.models import User
-from casedesk.tickets.bridge import workflow_of
 from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
+from casedesk.tickets.selectors import workflow_of
 
 # the preference (MailPreferences field) that lets a person turn each kind of mail off
 PREFERENCE = {

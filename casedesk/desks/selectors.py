@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from casedesk.accounts.models import Organisation, User
 from casedesk.common.errors import NotFound
-from casedesk.desks.models import Desk, StaffMembership
 
-from .models import Organisation, User
+from .models import Desk, StaffMembership
 
 
 def _active(user) -> bool:
