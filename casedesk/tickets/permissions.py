@@ -62,6 +62,22 @@ def authorise(user, verb: str, desk: Desk) -> Actor:
     return actor
 
 
+# What a transition may set besides its own move, and the verb that setting it directly
+# needs: a transition never lets anyone set more than they could set on its own.
+GIVEN_VERBS = {
+    "assignee": "ticket.assign",
+    "customer_assignee": "ticket.assign_customer",
+    "comment_internal": "note.add",
+}
+
+
+def authorise_given(user, desk: Desk, given: set[str]) -> None:
+    """Raise Forbidden unless `user` may set each of `given` (keys of GIVEN_VERBS) directly.
+    Custom fields follow the workflow's own rule (`engine.field_problem`)."""
+    for name in sorted(given):
+        authorise(user, GIVEN_VERBS[name], desk)
+
+
 def ensure_desk_visible(user, desk: Desk) -> None:
     """A customer works only with desks their organisation uses; staff with their desks."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -30,7 +30,7 @@ from .people import (
     ticket_assign_customer,
     ticket_route,
 )
-from .permissions import authorise, ensure_desk_visible
+from .permissions import authorise, authorise_given, ensure_desk_visible
 from .system import ticket_fire_event, ticket_system_transition
 
 # Every service, importable from here; assignment and links live in their own modules.
@@ -222,9 +222,20 @@ def ticket_transition(
     with ticket_change(
         user=actor, ticket_id=ticket.pk, expected_version=expected_version, channel=channel
     ) as change:
-        ticket, now, who = change.ticket, change.now, change.who
-        if comment_internal and who.kind != "staff":
-            raise Forbidden("only staff write internal notes")
+        ticket, now = change.ticket, change.now
+        authorise_given(
+            actor,
+            ticket.desk,
+            {
+                name
+                for name, value in (
+                    ("assignee", assignee),
+                    ("customer_assignee", customer_assignee),
+                    ("comment_internal", comment_internal),
+                )
+                if value
+            },
+        )
         fields = dict(fields or {})
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = "not a staff member of this desk"
