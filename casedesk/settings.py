@@ -192,10 +192,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
 if BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
+    # Sent on every answer (web/middleware.py), also when TLS ends at a proxy: browsers
+    # heed it only on an https connection, so it cannot harm a plain-http request.
     SECURE_HSTS_SECONDS = 31536000
     # __Host- cookies are bound to this host and path: a sibling subdomain cannot set them.
     SESSION_COOKIE_NAME = "__Host-casedesk-session"

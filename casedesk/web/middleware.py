@@ -32,6 +32,10 @@ class SecurityHeadersMiddleware:
         # Downloads set their own, stricter policy (attachments.attachment_response).
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if settings.SECURE_HSTS_SECONDS:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}"
+            )
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )

@@ -76,15 +76,20 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=code)
     translation.activate(code)
+    set_language_cookie(response, code)
+    return response
+
+
+def set_language_cookie(response: HttpResponse, code: str) -> None:
+    """The one way the language cookie is set: HttpOnly, SameSite, and Secure under https."""
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,
         max_age=365 * 24 * 3600,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        secure=settings.LANGUAGE_COOKIE_SECURE,
     )
-    return response
 
 
 @require_safe
@@ -125,7 +130,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         language = form.get_user().language
         if language in LANGUAGES:
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+            set_language_cookie(response, language)
         return response
 
 

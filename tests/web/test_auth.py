@@ -161,6 +161,28 @@ def test_https_deployments_use_secure_host_only_cookies(tmp_path):
     assert out == ["__Host-casedesk-session", "__Host-casedesk-csrf", "True", "True", "31536000"]
 
 
+def test_under_https_every_answer_carries_hsts_and_every_language_cookie_is_secure(
+    client, world, settings
+):
+    """As `CASEDESK_BASE_URL=https://...` sets them (checked just above): HSTS on every
+    answer, also behind a proxy that ends TLS, and the language cookie Secure and HttpOnly
+    on each of the two ways it is set (logging in, and the language menu)."""
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.LANGUAGE_COOKIE_SECURE = True
+    for response in (client.get("/login/"), client.get("/health"), client.get("/nowhere/")):
+        assert response["Strict-Transport-Security"] == "max-age=31536000"
+    User.objects.filter(pk=world.alice.pk).update(language="da")
+    logged_in = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    switched = client.post("/language/", {"language": "cs"})
+    for response in (logged_in, switched):
+        cookie = response.cookies["django_language"]
+        assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_plain_http_sends_no_hsts(client, world):
+    assert "Strict-Transport-Security" not in client.get("/login/")
+
+
 def test_language_from_the_browser_then_the_persons_setting(client, world):
     page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="da,en;q=0.5").content.decode()
     assert 'lang="da"' in page and "Log ind" in page
