@@ -83,6 +83,28 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
     return token
 
 
+def tokens_revoke_all(*, user_id: int) -> int:
+    """Revoke every live token of a person (their password changed, or they left)."""
+    return ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+
+
+def revoke_on_credential_change(sender, instance, update_fields=None, **kwargs) -> None:
+    """A pre_save receiver for the user model: a new password or a deactivation ends the
+    person's tokens, as it ends their sessions (Django ties a session to the password
+    hash, and refuses inactive people)."""
+    if instance.pk is None:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return  # e.g. last_login on every login: nothing to look up
+    old = type(instance).objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        tokens_revoke_all(user_id=instance.pk)
+
+
 def tokens_of(*, user) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user))
 

@@ -167,6 +167,37 @@ def test_deactivated_people_lose_their_sessions_too(world, ticket):
     assert Ticket.objects.count() == 1
 
 
+def test_a_password_reset_or_a_deactivation_revokes_every_token_and_session(world, ticket):
+    """Revoked for good: giving the account back its old state does not revive them."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    api, browser = Api(world.alice, "read"), Client()
+    browser.force_login(world.alice)
+    assert api.get("me").status_code == 200 and browser.get("/portal/").status_code == 200
+    uid = urlsafe_base64_encode(force_bytes(world.alice.pk))
+    link = f"/password/reset/{uid}/{default_token_generator.make_token(world.alice)}/"
+    reset = Client()
+    form = reset.get(link, follow=True)
+    new = {"new_password1": "a-new-secret-4711", "new_password2": "a-new-secret-4711"}
+    assert reset.post(form.redirect_chain[-1][0], new).status_code == 302
+    assert api.get("me").status_code == 401
+    assert browser.get("/portal/").status_code == 302  # to the login page
+    assert not ApiToken.objects.filter(user=world.alice, revoked_at__isnull=True).exists()
+
+    later = Api(world.amir, "read")
+    world.amir.is_active = False
+    world.amir.save()
+    world.amir.is_active = True
+    world.amir.save()
+    assert later.get("me").status_code == 401
+    # logging in (which saves last_login) leaves a fresh token alone
+    fresh_token = Api(world.amir, "read")
+    Client().login(username="amir", password="pw-12345678")
+    assert fresh_token.get("me").status_code == 200
+
+
 def test_the_token_pages_make_show_once_and_revoke(world, client, clock):
     client.force_login(world.alice)
     made = client.post("/account/tokens/", {"name": "backup", "scope": "write", "days": "30"})
