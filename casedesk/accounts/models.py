@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +13,12 @@ CUSTOMER_ROLES = [
     ("org_admin", "Organisation admin"),
 ]
 STAFF_ROLES = [("agent", "Agent"), ("lead", "Lead"), ("admin", "Admin")]
+
+
+STRANGERS_SHARE = (
+    "this organisation holds the contacts of unknown senders: its members must not see "
+    "each other's tickets"
+)
 
 
 class Organisation(models.Model):
@@ -28,13 +35,31 @@ class Organisation(models.Model):
         default=False,
         help_text="Every member is told when anyone in the organisation opens a ticket.",
     )
+    # Set once a desk opens tickets for strangers' mail in this organisation (the contacts
+    # of people nobody knows): from then on its members never see each other's tickets,
+    # whichever interface tries to change that (the database refuses it too).
+    holds_strangers = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Holds the contacts a desk makes for unknown senders; never shares tickets.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(holds_strangers=True) & Q(members_see_all_tickets=True)),
+                name="strangers_never_share_tickets",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.holds_strangers and self.members_see_all_tickets:
+            raise ValidationError({"members_see_all_tickets": STRANGERS_SHARE})
 
 
 class CasedeskUserManager(UserManager):

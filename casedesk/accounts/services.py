@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from casedesk.common.errors import Forbidden, InvalidInput
 
-from .models import CUSTOMER_ROLES, Organisation, User
+from .models import CUSTOMER_ROLES, STRANGERS_SHARE, Organisation, User
 
 LANGUAGES = tuple(code for code, _ in settings.LANGUAGES)
 ROLES = tuple(r for r, _ in CUSTOMER_ROLES)
@@ -70,6 +70,8 @@ def organisation_update(*, actor, organisation: Organisation, **changes) -> Orga
         if not changes["name"] or len(changes["name"]) > 200:
             errors["name"] = "give a name of 1 to 200 characters"
     _language(errors, changes.get("language"))
+    if organisation.holds_strangers and changes.get("members_see_all_tickets"):
+        errors["members_see_all_tickets"] = STRANGERS_SHARE
     if errors:
         raise InvalidInput(errors)
     for key, value in changes.items():

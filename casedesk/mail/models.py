@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from casedesk.accounts.models import Organisation
 from casedesk.desks.models import Desk
@@ -51,7 +51,14 @@ class DeskMail(models.Model):
 
     def save(self, *args, **kwargs):
         self.address = self.address.strip().lower()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if self.unknown_senders == self.UnknownSenders.OPEN and self.contact_organisation_id:
+                # from now on the organisation never shares tickets among its members; the
+                # database refuses this while they still do (clean() says so first)
+                Organisation.objects.filter(pk=self.contact_organisation_id).update(
+                    holds_strangers=True
+                )
 
     def clean(self) -> None:
         if self.team_address and self.team_address.strip().lower() == self.address.lower():
