@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "casedesk.api.middleware.ApiErrorShape",
+    "casedesk.web.middleware.RequestSizeLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "casedesk.web.middleware.UserLanguageMiddleware",
@@ -175,6 +176,12 @@ CASEDESK_MAX_ATTACHMENT_BYTES = int(os.environ.get("CASEDESK_MAX_ATTACHMENT_BYTE
 CASEDESK_MAX_ATTACHMENTS = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = CASEDESK_MAX_ATTACHMENTS
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Request bodies: `casedesk run`'s server refuses a larger one before reading it, and
+# web/middleware.py's RequestSizeLimit refuses by kind before anything parses it: files
+# (multipart) up to CASEDESK_MAX_REQUEST_BYTES, anything else up to 2.5 MB (Django's own
+# DATA_UPLOAD_MAX_MEMORY_SIZE), and 64 KB from someone not signed in (logging in, a reset).
+CASEDESK_MAX_REQUEST_BYTES = int(os.environ.get("CASEDESK_MAX_REQUEST_BYTES", 100 * 1024**2))
+CASEDESK_MAX_ANONYMOUS_BYTES = 64 * 1024
 
 STATIC_URL = "/static/"
 # Static files are served by WhiteNoise straight from the installed package, so the

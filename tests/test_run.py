@@ -47,6 +47,7 @@ def test_run_starts_web_and_worker_with_demo_data(tmp_path):
         assert '"status": "ok"' in body and "sqlite" in body
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
             assert r.status == 200 and b"Log in" in r.read()
+        assert _announce_a_huge_body(port).startswith(b"HTTP/1.1 413")
         assert (tmp_path / "casedesk.sqlite3").exists()
     finally:
         os.killpg(process.pid, signal.SIGINT)
@@ -54,3 +55,15 @@ def test_run_starts_web_and_worker_with_demo_data(tmp_path):
     assert "Demo data loaded" in output and "acme.approver" in output
     assert f"http://127.0.0.1:{port}/" in output
     assert "worker started" in output
+
+
+def _announce_a_huge_body(port: int) -> bytes:
+    """Send the headers of a 600 MB upload and none of its body: the server must answer
+    at once, by the Content-Length alone, instead of waiting to read it all."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /api/v1/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 629145600\r\n\r\n"
+        )
+        return conn.recv(200)

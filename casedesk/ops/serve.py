@@ -35,7 +35,15 @@ def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
     print(f"\nCasedesk is running at http://{host}:{port}/  (admin: /admin/)  Stop with Ctrl+C.")
     print(f"Data directory: {settings.DATA_DIR}", flush=True)
     try:
-        waitress_serve(application, host=host, port=port, threads=8, ident="Casedesk")
+        waitress_serve(
+            application,
+            host=host,
+            port=port,
+            threads=8,
+            ident="Casedesk",
+            # refused by its Content-Length before a byte of the body is read
+            max_request_body_size=settings.CASEDESK_MAX_REQUEST_BYTES,
+        )
     except KeyboardInterrupt:
         pass
     finally:
