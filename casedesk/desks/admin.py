@@ -3,6 +3,8 @@ from django.contrib import admin
 
 from casedesk.workflow import WorkflowError, load_text
 
+from . import peopleadmin  # noqa: F401 (registers organisations and people)
+from .adminscope import DeskScoped, SuperusersOnly
 from .models import Desk, StaffMembership, Team, WorkflowVersion
 from .services import team_sync, workflow_store
 
@@ -22,7 +24,7 @@ class WorkflowVersionForm(forms.ModelForm):
 
 
 @admin.register(WorkflowVersion)
-class WorkflowVersionAdmin(admin.ModelAdmin):
+class WorkflowVersionAdmin(SuperusersOnly, admin.ModelAdmin):
     """Versions are immutable: add a new one, never edit an old one."""
 
     form = WorkflowVersionForm
@@ -57,21 +59,23 @@ class TeamInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(DeskScoped, admin.ModelAdmin):
     list_display = ["name", "slug", "desk"]
-    list_filter = ["desk"]
+    list_filter = [("desk", admin.RelatedOnlyFieldListFilter)]
     filter_horizontal = ["members"]
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(DeskScoped, admin.ModelAdmin):
     list_display = ["user", "desk", "role"]
-    list_filter = ["desk", "role"]
+    list_filter = [("desk", admin.RelatedOnlyFieldListFilter), "role"]
     list_select_related = ["user", "desk"]
 
 
 @admin.register(Desk)
-class DeskAdmin(admin.ModelAdmin):
+class DeskAdmin(DeskScoped, admin.ModelAdmin):
+    desk_path = "pk"
+
     list_display = ["name", "key_prefix", "workflow", "time_zone"]
     search_fields = ["name", "key_prefix"]
     filter_horizontal = ["organisations"]

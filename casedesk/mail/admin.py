@@ -4,6 +4,7 @@ mail are records, changed only through their services (actions below)."""
 from django.contrib import admin, messages
 
 from casedesk.common.errors import CasedeskError
+from casedesk.desks.adminscope import DeskScoped, SuperusersOnly
 
 from .inbound.review import inbound_discard, inbound_reprocess
 from .models import DeskMail, InboundMail, MailPreferences, OutboundMail
@@ -11,12 +12,12 @@ from .outbound.send import mail_retry
 
 
 @admin.register(DeskMail)
-class DeskMailAdmin(admin.ModelAdmin):
+class DeskMailAdmin(DeskScoped, admin.ModelAdmin):
     list_display = ["address", "desk", "unknown_senders", "contact_organisation"]
 
 
 @admin.register(MailPreferences)
-class MailPreferencesAdmin(admin.ModelAdmin):
+class MailPreferencesAdmin(SuperusersOnly, admin.ModelAdmin):
     list_display = ["user", "new_tickets", "comments", "status_changes", "your_turn"]
 
 
@@ -32,9 +33,9 @@ class Records(admin.ModelAdmin):
 
 
 @admin.register(InboundMail)
-class InboundMailAdmin(Records):
+class InboundMailAdmin(DeskScoped, Records):
     list_display = ["received_at", "desk", "from_address", "subject", "outcome", "ticket"]
-    list_filter = ["outcome", "transport", "desk"]
+    list_filter = ["outcome", "transport", ("desk", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["from_address", "subject", "message_id"]
     exclude = ["raw"]
     actions = ["discard", "reprocess"]
@@ -54,9 +55,9 @@ class InboundMailAdmin(Records):
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(Records):
+class OutboundMailAdmin(DeskScoped, Records):
     list_display = ["created_at", "desk", "kind", "address", "subject", "status", "attempts"]
-    list_filter = ["status", "kind", "desk"]
+    list_filter = ["status", "kind", ("desk", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["address", "subject", "message_id"]
     actions = ["retry"]
 

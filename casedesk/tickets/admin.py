@@ -4,6 +4,7 @@ where the workflow and the permissions are checked and history is written."""
 from django import forms
 from django.contrib import admin
 
+from casedesk.desks.adminscope import DeskScoped
 from casedesk.desks.models import Deployment
 
 from .models import (
@@ -53,7 +54,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ReadOnly):
+class TicketAdmin(DeskScoped, ReadOnly):
     list_display = [
         "key",
         "title",
@@ -64,7 +65,7 @@ class TicketAdmin(ReadOnly):
         "assignee",
         "updated_at",
     ]
-    list_filter = ["desk", "category", "turn"]
+    list_filter = [("desk", admin.RelatedOnlyFieldListFilter), "category", "turn"]
     list_select_related = ["organisation", "assignee"]
     search_fields = ["key", "title"]
     show_full_result_count = False
@@ -72,7 +73,7 @@ class TicketAdmin(ReadOnly):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnly):
+class TicketEventAdmin(DeskScoped, ReadOnly):
     list_display = ["ticket", "at", "kind", "actor", "channel", "public"]
     list_filter = ["kind", "channel"]
     list_select_related = ["ticket", "actor"]
@@ -80,24 +81,32 @@ class TicketEventAdmin(ReadOnly):
 
 
 @admin.register(Comment)
-class CommentAdmin(ReadOnly):
+class CommentAdmin(DeskScoped, ReadOnly):
     list_display = ["ticket", "created_at", "author", "internal"]
     list_select_related = ["ticket", "author"]
     show_full_result_count = False
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnly):
+class AttachmentAdmin(DeskScoped, ReadOnly):
     list_display = ["ticket", "name", "size", "content_type", "internal", "created_at"]
     list_select_related = ["ticket"]
     show_full_result_count = False
     exclude = ["file"]  # downloads go through the checked, sandboxed view, not a media URL
 
 
-admin.site.register(TicketLink, ReadOnly)
-admin.site.register(Participant, ReadOnly)
-admin.site.register(TicketTimer, ReadOnly)
-admin.site.register(OutboxItem, ReadOnly)
+class DeskRecords(DeskScoped, ReadOnly):
+    pass
+
+
+class OutboxAdmin(DeskScoped, ReadOnly):
+    desk_path = "event__desk"
+
+
+admin.site.register(TicketLink, DeskRecords)
+admin.site.register(Participant, DeskRecords)
+admin.site.register(TicketTimer, DeskRecords)
+admin.site.register(OutboxItem, OutboxAdmin)
 
 
 class DeploymentForm(forms.ModelForm):
@@ -107,12 +116,12 @@ class DeploymentForm(forms.ModelForm):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(DeskScoped, admin.ModelAdmin):
     """Recording a deployment here moves the tickets waiting for it, as the service does."""
 
     form = DeploymentForm
     list_display = ["organisation", "desk", "environment", "version", "deployed_at"]
-    list_filter = ["environment", "desk"]
+    list_filter = ["environment", ("desk", admin.RelatedOnlyFieldListFilter)]
 
     def get_readonly_fields(self, request, obj=None):
         return (

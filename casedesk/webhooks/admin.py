@@ -1,13 +1,15 @@
 from django.contrib import admin
 
+from casedesk.desks.adminscope import DeskScoped, SuperusersOnly
+
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .services import subscription_update
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(DeskScoped, admin.ModelAdmin):
     list_display = ["url", "desk", "active", "consecutive_failures", "disabled_at", "created_at"]
-    list_filter = ["active", "desk"]
+    list_filter = ["active", ("desk", admin.RelatedOnlyFieldListFilter)]
     # The address and events change through the API, which checks them; here an
     # administrator switches a subscription off or on, or deletes it.
     readonly_fields = [
@@ -44,7 +46,9 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(DeskScoped, admin.ModelAdmin):
+    desk_path = "subscription__desk"
+
     list_display = ["event_type", "subscription", "state", "attempts", "next_attempt_at"]
     list_filter = ["state", "event_type"]
     list_select_related = ["subscription__desk"]
@@ -56,7 +60,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookAttempt)
-class WebhookAttemptAdmin(admin.ModelAdmin):
+class WebhookAttemptAdmin(DeskScoped, admin.ModelAdmin):
+    desk_path = "delivery__subscription__desk"
+
     list_display = ["delivery", "at", "status_code", "error"]
     readonly_fields = [f.name for f in WebhookAttempt._meta.fields]
 
@@ -65,7 +71,7 @@ class WebhookAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(AllowedNetwork)
-class AllowedNetworkAdmin(admin.ModelAdmin):
+class AllowedNetworkAdmin(SuperusersOnly, admin.ModelAdmin):
     """Private or local ranges webhooks may reach. Superusers only: each entry lets desk
     admins point requests into the supplier's own network."""
 

@@ -1,11 +1,16 @@
+"""Organisations and people in the admin, scoped to the desks of whoever looks (they
+live here, not in accounts, because the scope is made of desks)."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import Organisation, User
+from casedesk.accounts.models import Organisation, User
+
+from .adminscope import OrganisationScoped, PeopleScoped
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(OrganisationScoped, admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
@@ -18,7 +23,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class CasedeskUserAdmin(UserAdmin):
+class CasedeskUserAdmin(PeopleScoped, UserAdmin):
     list_display = ["username", "email", "kind", "organisation", "customer_role", "is_active"]
     list_filter = ["kind", "customer_role", "is_active", "is_superuser"]
     list_select_related = ["organisation"]
