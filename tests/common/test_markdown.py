@@ -70,3 +70,14 @@ def test_ordinary_markdown_still_renders():
     assert 'href="https://example.org"' in out and 'rel="noopener noreferrer nofollow"' in out
     assert "<li>one</li>" in out and "<code>code</code>" in out
     assert render("a < b & c") == "<p>a &lt; b &amp; c</p>"
+
+
+def test_mail_shows_links_as_their_words_and_their_address():
+    from casedesk.common.markdown import render_for_mail
+
+    html = render_for_mail(
+        "[Reset your **password**](https://evil.example/r?a=1&b=2) <https://x.example/>"
+    )
+    assert "<a" not in html
+    assert "Reset your <strong>password</strong> (https://evil.example/r?a=1&amp;b=2)" in html
+    assert "https://x.example/" in html and "(https://x.example/)" not in html

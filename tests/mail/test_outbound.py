@@ -169,7 +169,9 @@ def test_header_injection_and_html_in_user_text_are_defused(world, smtp):
     assert mail["Subject"] == "[GEN-1] Hi Bcc: x@evil.example <b>bold</b>"
     html = html_of(mail)
     assert "<script>" not in html and "&lt;b&gt;bold" in html and "<b>bold" not in html
-    assert 'href="https://evil.example/reset"' in html  # a link, shown as one, not a trap
+    # no live link someone else wrote: its words, then where it really goes
+    assert "Reset your password (https://evil.example/reset)" in html
+    assert 'href="https://evil.example' not in html
 
 
 def test_a_mail_that_cannot_be_sent_is_retried_then_shown_to_staff(world, smtp, ticket, clock):

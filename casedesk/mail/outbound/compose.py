@@ -132,7 +132,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             "headline": head,
             "title": f"{ticket.key}: {one_line(ticket.title, 300)}",
             "comment_text": shown.body if shown else "",
-            "comment_html": markdown.render(shown.body) if shown else "",
+            "comment_html": markdown.render_for_mail(shown.body) if shown else "",
             "internal": bool(shown and shown.internal),
             "files": files,
             "status": step.label,
@@ -172,7 +172,7 @@ def adhoc(*, ticket: Ticket, body: str, lang: str = "en") -> Content:
     with translation.override(lang):
         context = {
             "body_text": body,
-            "body_html": markdown.render(body),
+            "body_html": markdown.render_for_mail(body),
             "footer": texts.footer_adhoc(one_line(ticket.desk.name, 120)),
         }
         return Content(
