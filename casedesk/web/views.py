@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -134,24 +134,17 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-def _site() -> tuple[str, bool]:
-    parts = urlsplit(settings.BASE_URL)
-    return parts.netloc, parts.scheme == "https"
-
-
 class PasswordResetView(auth_views.PasswordResetView):
-    """The link in the mail always points at the configured address, never at whatever
-    Host header the request came with."""
+    """Queues the reset mail for the worker (web/reset.py) and always answers the same."""
 
     template_name = "web/password_reset.html"
-    email_template_name = "web/password_reset_email.txt"
-    subject_template_name = "web/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_sent")
 
     def form_valid(self, form):
-        self.domain_override, self.use_https = _site()
-        self.extra_email_context = {"domain": self.domain_override}
-        return super().form_valid(form)
+        from .tasks import password_reset_mail
+
+        password_reset_mail.enqueue(email=form.cleaned_data["email"])
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
