@@ -182,6 +182,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # DATA_UPLOAD_MAX_MEMORY_SIZE), and 64 KB from someone not signed in (logging in, a reset).
 CASEDESK_MAX_REQUEST_BYTES = int(os.environ.get("CASEDESK_MAX_REQUEST_BYTES", 100 * 1024**2))
 CASEDESK_MAX_ANONYMOUS_BYTES = 64 * 1024
+# The reverse proxies in front of Casedesk (addresses or networks, comma-separated): from
+# them, the client's address is read from X-Forwarded-For for the limits per address.
+CASEDESK_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("CASEDESK_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 
 STATIC_URL = "/static/"
 # Static files are served by WhiteNoise straight from the installed package, so the

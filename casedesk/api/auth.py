@@ -14,6 +14,8 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from casedesk.web.client import client_address
+
 from .models import ApiToken
 from .ratelimit import failure_hit, failures_wait, rate_hit
 from .tokens import token_authenticate
@@ -33,12 +35,14 @@ class TokenAuth(HttpBearer):
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
-        address = request.META.get("REMOTE_ADDR", "")[:64]
-        wait = failures_wait(address)
-        if wait is not None:  # guessing: stop checking guesses from there for a while
-            raise Throttled(wait)
         found = token_authenticate(token)
         if found is None:
+            # Guessing is answered with a wait once an address has guessed too often; a
+            # valid token is never refused for what others did from the same address.
+            address = client_address(request)
+            wait = failures_wait(address)
+            if wait is not None:
+                raise Throttled(wait)
             failure_hit(address)
             raise AuthenticationError(401, "this token is unknown, expired or revoked")
         wait = rate_hit(found)

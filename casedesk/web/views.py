@@ -21,6 +21,8 @@ from casedesk.common.errors import NotFound
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
 
 from .access import ticket_or_404
+from .client import client_address
+from .knownbrowser import browser_tag, known_for, login_name, remember
 from .throttle import login_attempt_allowed, login_failed, login_succeeded
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
@@ -107,17 +109,23 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        address = request.META.get("REMOTE_ADDR", "")
+        typed = request.POST.get("username", "")
+        username, address = login_name(typed), client_address(request)
+        known = known_for(request, typed)
+        if known:
+            # a browser that logged in to this account before has its own count, apart
+            # from the guessers', and no address limit (no failure is counted for it)
+            username, address = f"{username}|{browser_tag(request)}", "known-browser"
         if not login_attempt_allowed(username=username, address=address):
             # an unbound form: showing a bound one's errors would check the password
-            form = self.get_form_class()(request, initial={"username": username[:150]})
+            form = self.get_form_class()(request, initial={"username": typed[:150]})
             context = self.get_context_data(form=form, throttled=True)
             return self.render_to_response(context, status=429)
         response = super().post(request, *args, **kwargs)
         if request.user.is_authenticated:
             login_succeeded(username=username)
-        else:
+            remember(request, response, typed)
+        elif not known:
             login_failed(address=address)
         return response
 

@@ -239,8 +239,9 @@ def test_administrators_make_and_revoke_tokens_in_the_admin(world, client):
 
 
 def test_guessing_tokens_from_one_address_is_stopped(world, clock, settings):
-    """T40: bad tokens are counted per address; past the limit the address waits, and its
-    guesses are not even checked. The same answer for every bad token."""
+    """T40: bad tokens are counted per address; past the limit the address's guesses are
+    answered with a wait. The same answer for every bad token; a valid token from that
+    address still works, so a guesser cannot lock out the people who share it."""
     settings.CASEDESK_API_AUTH_FAILURE_LIMIT = 5
     clock.set(clock().replace(second=50))
     good = Api(world.alice, "read")
@@ -252,8 +253,28 @@ def test_guessing_tokens_from_one_address_is_stopped(world, clock, settings):
     assert [a.status_code for a in answers] == [401] * 5 + [429] * 2
     assert len({a.content for a in answers[:5]}) == 1
     assert answers[-1]["Retry-After"] == "10"
-    right_token_from_there = guesser.get("/api/v1/me", headers=good.headers)
-    assert right_token_from_there.status_code == 429
-    assert good.get("me").status_code == 200  # other addresses are not affected
-    clock.advance(seconds=10)
     assert guesser.get("/api/v1/me", headers=good.headers).status_code == 200
+    assert good.get("me").status_code == 200
+    clock.advance(seconds=10)
+    bad = {"Authorization": f"Bearer cdk_{1:012d}_{'y' * 43}"}
+    assert guesser.get("/api/v1/me", headers=bad).status_code == 401  # a new window
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_alone(world, clock, settings):
+    settings.CASEDESK_API_AUTH_FAILURE_LIMIT = 3
+    settings.CASEDESK_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    clock.set(clock().replace(second=5))
+    proxy = Client(REMOTE_ADDR="10.1.2.3")
+    bad = {"Authorization": f"Bearer cdk_{7:012d}_{'x' * 43}"}
+
+    def call(client_ip: str, forged: str = "") -> int:
+        chain = f"{forged}, {client_ip}" if forged else client_ip
+        return proxy.get("/api/v1/me", headers=bad, HTTP_X_FORWARDED_FOR=chain).status_code
+
+    # the guesser writes a different address into the header each time: the proxy's own
+    # entry (the last one) is what counts, so the forgery buys nothing
+    assert [call("203.0.113.9", forged=f"192.0.2.{n}") for n in range(5)] == [401] * 3 + [429] * 2
+    assert call("203.0.113.77") == 401  # another client behind the same proxy
+    # without the setting, the header is not believed: everyone is the proxy
+    settings.CASEDESK_TRUSTED_PROXIES = []
+    assert [call(f"203.0.113.{n}") for n in range(3, 7)] == [401] * 3 + [429]

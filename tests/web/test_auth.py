@@ -333,3 +333,45 @@ def test_one_address_guessing_many_accounts_is_stopped(client, world):
         client.post("/login/", {"username": f"victim{i}", "password": "guess"})
     response = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
     assert response.status_code == 429
+
+
+def test_look_alike_spellings_of_a_name_share_its_guess_count(client, world):
+    """Full-width and mathematical letters log in as the plain name (Django normalises
+    the login form's name), so they count as the plain name too."""
+    full_width = "".join(chr(0xFF21 + ord(c) - ord("A")) for c in "ALICE")
+    bold = "".join(chr(0x1D41A + ord(c) - ord("a")) for c in "alice")
+    spellings = ["alice", full_width, bold, "Alice", " alice "]
+    for n in range(10):
+        client.post("/login/", {"username": spellings[n % len(spellings)], "password": "nope"})
+    for spelling in spellings:
+        answer = client.post("/login/", {"username": spelling, "password": "pw-12345678"})
+        assert answer.status_code == 429, spelling
+
+
+def test_a_browser_that_logged_in_before_is_not_locked_out_by_guessers(client, world, clock):
+    owner = Client()
+    assert (
+        owner.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 302
+    )
+    owner.post("/logout/")
+    for _ in range(12):  # someone else guesses Alice's password
+        client.post("/login/", {"username": "alice", "password": "nope"})
+    for n in range(100):  # and floods the address with random names
+        client.post("/login/", {"username": f"victim{n}", "password": "x"})
+    assert (
+        client.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 429
+    )
+    assert (
+        owner.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 302
+    )
+    owner.post("/logout/")
+    # the known browser is limited too, on its own count
+    for _ in range(10):
+        owner.post("/login/", {"username": "alice", "password": "nope"})
+    assert (
+        owner.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 429
+    )
+    # a cookie forged or copied to another name proves nothing
+    stranger = Client()
+    stranger.cookies["casedesk_known"] = owner.cookies["casedesk_known"].value + "x"
+    assert stranger.post("/login/", {"username": "alice", "password": "x"}).status_code == 429
