@@ -108,5 +108,5 @@ def test_staff_see_in_the_admin_only_the_desks_they_have_a_role_on(client):
     assert "Nordhavn" in organisations and "Brabant" not in organisations  # SDA: nordhavn, gota
     people = client.get("/admin/accounts/user/?q=brabant").content.decode()
     assert "brabant.member" not in people
-    for superusers_only in ("desks/workflowversion", "webhooks/allowednetwork"):
+    for superusers_only in ("desks/workflowversion", "webhooks/allowednetwork", "api/apitoken"):
         assert client.get(f"/admin/{superusers_only}/").status_code == 403

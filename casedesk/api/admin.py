@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 
 from casedesk.common import clock
+from casedesk.desks.adminscope import SuperusersOnly
 
 from .models import ApiToken, FailureWindow, RateWindow
 from .tokens import token_create, token_revoke
@@ -19,7 +20,7 @@ class TokenAddForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(SuperusersOnly, admin.ModelAdmin):
     """Administrators make tokens for anyone and revoke them; the secret is shown once."""
 
     list_display = ["name", "user", "prefix", "scope", "expires_at", "last_used_at", "revoked_at"]
