@@ -12,7 +12,13 @@ from .outbound.send import mail_retry
 
 @admin.register(DeskMail)
 class DeskMailAdmin(admin.ModelAdmin):
-    list_display = ["address", "desk", "unknown_senders", "contact_organisation"]
+    list_display = [
+        "address",
+        "desk",
+        "unknown_senders",
+        "unverified_senders",
+        "contact_organisation",
+    ]
 
 
 @admin.register(MailPreferences)

@@ -163,9 +163,12 @@ def comment_add(
     attachments: list[Upload] | None = None,
     channel: str = "web",
     expected_version: int | None = None,
+    moves_ticket: bool = True,
 ) -> Comment:
     """A public comment, or (staff only) an internal note, with files if any. A customer's
-    comment may move the ticket, when the workflow says so (`customer_commented`)."""
+    comment may move the ticket, when the workflow says so (`customer_commented`).
+    `moves_ticket=False` (mail whose sender is not proven): shown, and nothing else about
+    the ticket changes, no workflow event, no activity time that timers count from."""
     errors: dict[str, str] = {}
     attachments = list(attachments or [])
     body = text_input(errors, "body", body, required=not attachments, limit=MAX_TEXT)
@@ -203,7 +206,7 @@ def comment_add(
             channel=channel,
             now=now,
         )
-        if not internal:
+        if not internal and moves_ticket:
             ticket.last_activity_at = now
             if who.kind == "customer":
                 ticket.awaiting_reply_since = ticket.awaiting_reply_since or now
