@@ -75,6 +75,20 @@ class Sink:
 
 
 @pytest.fixture
+def lmtp(db):
+    """Casedesk's own LMTP receiver on a free port."""
+    from casedesk.mail.inbound.server import controller
+
+    port = free_port()
+    receiver = controller(host="127.0.0.1", port=port, lmtp=True)
+    receiver.start()
+    try:
+        yield port
+    finally:
+        receiver.stop()
+
+
+@pytest.fixture
 def smtp(settings):
     sink = Sink()
     port = free_port()

@@ -33,17 +33,6 @@ needs_dovecot = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def lmtp(db):
-    port = free_port()
-    receiver = controller(host="127.0.0.1", port=port, lmtp=True)
-    receiver.start()
-    try:
-        yield port
-    finally:
-        receiver.stop()
-
-
 def lmtp_send(port: int, raw: bytes, rcpts: list[str], proven: bool = True) -> dict:
     """As the trusted MTA hands a mail on (with its verdict on top, unless `proven=False`)."""
     client = smtplib.LMTP("127.0.0.1", port)

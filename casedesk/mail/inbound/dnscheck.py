@@ -148,7 +148,7 @@ def dns_verdict(raw: bytes, *, from_domain: str, envelope: Envelope) -> DnsVerdi
         record = dmarc_record(from_domain)
         signers = _dkim_passes(raw)
         spf_domain = _spf_pass(envelope, from_domain)
-    except (dns.exception.DNSException, spf.SPFError) as exc:
+    except (dns.exception.DNSException, spf.TempError, spf.PermError) as exc:
         return DnsVerdict("", f"the DNS lookups failed ({type(exc).__name__})")
     for signer in signers:
         if aligned(signer, from_domain, record.get("adkim", "r")):
