@@ -11,7 +11,6 @@ class MailConfig(AppConfig):
         from casedesk.tickets import outbox
 
         from . import checks  # noqa: F401  (registers the system checks)
-
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due
 
