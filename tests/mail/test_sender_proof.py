@@ -276,6 +276,14 @@ def test_mail_intake_without_a_proof_source_is_warned_about(settings):
     settings.CASEDESK_MAIL_DNS_CHECK = False
     found = [m for m in checks.run_checks(include_deployment_checks=True) if m.id == NO_PROOF]
     assert len(found) == 1 and "CASEDESK_MAIL_AUTHSERV_ID" in found[0].hint
+    # and the mail commands say it as they start
+    import io
+
+    from django.core.management import call_command
+
+    err = io.StringIO()
+    call_command("mail", "reprocess", "999999", skip_checks=False, stderr=err, stdout=io.StringIO())
+    assert NO_PROOF in err.getvalue() and "CASEDESK_MAIL_DNS_CHECK" in err.getvalue()
     settings.CASEDESK_MAIL_DNS_CHECK = True
     assert NO_PROOF not in [m.id for m in checks.run_checks()]
     settings.CASEDESK_MAIL_DNS_CHECK, settings.CASEDESK_MAIL_AUTHSERV_ID = False, "mx.test"
