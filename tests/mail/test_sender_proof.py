@@ -298,3 +298,42 @@ def test_the_unverified_mail_policy_is_a_validated_desk_setting_in_the_admin(wor
     browser.force_login(world.admin)
     page = browser.get(f"/admin/mail/deskmail/{desk_mail.pk}/change/").content.decode()
     assert 'name="unverified_senders"' in page and 'value="mark"' in page
+
+
+def test_only_the_lmtp_receiver_takes_xforward(world, desk_mail, zone):
+    """Over SMTP the sender talks to Casedesk itself: it cannot claim another client."""
+    from casedesk.mail.inbound.server import controller
+
+    from .conftest import free_port
+
+    port = free_port()
+    receiver = controller(host="127.0.0.1", port=port, lmtp=False)
+    receiver.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo("mx.a.example")
+            assert not client.has_extn("xforward")
+            assert client.docmd("XFORWARD", f"ADDR={ALICE_MX}")[0] >= 500
+            client.sendmail("bounce@example.org", ["support@gen.example"],
+                            crlf(mail(message_id="<smtp-x@example.org>")))  # fmt: skip
+    finally:
+        receiver.stop()
+    row = InboundMail.objects.get(message_id="<smtp-x@example.org>")
+    assert (row.outcome, row.proven_by, row.envelope["client_ip"]) == ("held", "", "127.0.0.1")
+
+
+def test_xforward_counts_only_before_the_mail_it_describes(world, desk_mail, lmtp, zone):
+    with smtplib.LMTP("127.0.0.1", lmtp) as client:
+        client.ehlo()
+        assert client.docmd("MAIL", "FROM:<bounce@example.org>")[0] == 250
+        assert client.docmd("XFORWARD", f"ADDR={ALICE_MX}")[0] == 501
+        client.rset()
+        assert client.docmd("XFORWARD", f"ADDR={ALICE_MX}")[0] == 250
+        client.sendmail("bounce@example.org", ["support@gen.example"],
+                        crlf(mail(subject="one", message_id="<x1@example.org>")))  # fmt: skip
+        # the next mail on the same connection has no client until XFORWARD says again
+        client.sendmail("bounce@example.org", ["support@gen.example"],
+                        crlf(mail(subject="two", message_id="<x2@example.org>")))  # fmt: skip
+    rows = {m.subject: m for m in InboundMail.objects.all()}
+    assert (rows["one"].outcome, rows["one"].proven_by) == ("created", "spf")
+    assert (rows["two"].outcome, rows["two"].proven_by) == ("held", "")
