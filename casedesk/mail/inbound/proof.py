@@ -34,7 +34,9 @@ _FROM_LINE = re.compile(rb"^from\s*:", re.IGNORECASE | re.MULTILINE)
 class Proof:
     by: str  # "mta", "dkim", "spf", "reply address"; "" when nothing proves the sender
     why: str  # what proved it, or why nothing did
-    failed: bool = False  # the sender's own domain refuses this mail (DMARC fail)
+    # forged on its face: the sender's domain refuses it (DMARC fail), or it has several
+    # From headers; nothing else may prove it
+    failed: bool = False
     token: ReplyToken | None = None
 
 
@@ -75,11 +77,12 @@ def _addressed_to(headers: dict[str, str], envelope: Envelope) -> list[str]:
     return [*envelope.recipients, *(a for _, a in getaddresses(values) if a)]
 
 
-def proof_of(raw: bytes, *, address: str, headers: dict[str, str], results: list[str],
-             desk_address: str, envelope: Envelope) -> Proof:  # fmt: skip
+def domain_proof(raw: bytes, *, address: str, results: list[str], envelope: Envelope) -> Proof:
+    """What the MTA's verdict and our own DNS check say of the From domain. Needs no
+    database, so it runs before a transaction is opened (its lookups can take seconds)."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     if len(_FROM_LINE.findall(head)) != 1:
-        return Proof("", "the mail has more than one From header")
+        return Proof("", "the mail has more than one From header", failed=True)
     from_domain = _domain(address)
     reasons = []
     if settings.CASEDESK_MAIL_AUTHSERV_ID.strip():
@@ -94,10 +97,28 @@ def proof_of(raw: bytes, *, address: str, headers: dict[str, str], results: list
         if found.by:
             return Proof(found.by, found.detail)
         reasons.append(found.detail)
+    return Proof("", "; ".join(reasons) or "no proof source is set up")
+
+
+def proof_of(
+    raw: bytes,
+    *,
+    address: str,
+    headers: dict[str, str],
+    results: list[str],
+    desk_address: str,
+    envelope: Envelope,
+    checked: Proof | None = None,
+) -> Proof:
+    """The proof of the sender: `checked` (domain_proof's answer, made earlier) or a fresh
+    domain_proof, else a reply address with a valid token."""
+    found = checked or domain_proof(raw, address=address, results=results, envelope=envelope)
+    if found.by or found.failed:
+        return found
     if desk_address:
         token = reply_token_read(
             _addressed_to(headers, envelope), desk_address=desk_address, now=clock.now()
         )
         if token is not None:
             return Proof("reply address", "a reply to its notification's address", token=token)
-    return Proof("", "; ".join(reasons) or "no proof source is set up")
+    return found

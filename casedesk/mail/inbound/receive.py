@@ -49,7 +49,7 @@ from .dnscheck import Envelope
 from .identity import contact_for, identify
 from .loops import verdict
 from .parse import Parsed, parse
-from .proof import Proof, proof_of
+from .proof import Proof, domain_proof, proof_of
 from .thread import thread_of
 from .trim import reply_text
 
@@ -185,7 +185,7 @@ def _comment_body(parsed: Parsed, uploads: list[BytesUpload], notes: list[str]) 
     return _text(body, notes)
 
 
-def _proof(row: InboundMail, parsed: Parsed, address: str, thread, sender) -> Proof:
+def _proof(row: InboundMail, parsed: Parsed, address: str, thread, sender, checked) -> Proof:
     config = getattr(row.desk, "mail", None)
     proof = proof_of(
         bytes(row.raw),
@@ -195,6 +195,7 @@ def _proof(row: InboundMail, parsed: Parsed, address: str, thread, sender) -> Pr
         desk_address=config.address if config else "",
         envelope=Envelope(**{k: tuple(v) if k == "recipients" else v
                              for k, v in (row.envelope or {}).items()}),
+        checked=checked,
     )  # fmt: skip
     token = proof.token
     if token is None:
@@ -241,7 +242,9 @@ def _unproven(row: InboundMail, parsed: Parsed, proof: Proof, sender, thread, ba
             "no_reply": True, "reason": f"marked unverified: {proof.why}"}  # fmt: skip
 
 
-def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
+def process(
+    row: InboundMail, parsed: Parsed, *, checks: bool = True, checked: Proof | None = None
+) -> dict:
     """Decide and do what this mail means; returns the fields to set on its row. Raises
     (and so rolls back its savepoint) when a service refuses. `checks=False` is a staff
     member's release: their word stands for the proof, except for mail claiming staff."""
@@ -278,7 +281,7 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
     held = {**base, "outcome": Outcome.HELD, "ticket": thread.ticket}
     if address_problem:
         return {**held, "reason": f"sender: {address_problem}", "no_reply": True}
-    proof = _proof(row, parsed, address, thread, sender)
+    proof = _proof(row, parsed, address, thread, sender, checked)
     base["proven_by"] = held["proven_by"] = proof.by
     if proof.failed:
         return {**held, "reason": f"unverified sender: {proof.why}", "no_reply": True}
@@ -350,14 +353,21 @@ def _apply(row: InboundMail, result: dict) -> None:
     row.notes = [str(n)[:300] for n in result.get("notes", [])][:50]
 
 
-def run(row: InboundMail, parsed: Parsed | None, error: str = "", *, checks: bool = True):
+def run(
+    row: InboundMail,
+    parsed: Parsed | None,
+    error: str = "",
+    *,
+    checks: bool = True,
+    checked: Proof | None = None,
+):
     """Process a stored row in a savepoint; a refusal or a bug holds it with the reason."""
     if parsed is None:
         _apply(row, {"outcome": Outcome.HELD, "reason": f"could not be read: {error}"})
         return
     try:
         with transaction.atomic():
-            result = process(row, parsed, checks=checks)
+            result = process(row, parsed, checks=checks, checked=checked)
             _apply(row, result)
             row.save()
     except DatabaseError:
@@ -402,6 +412,19 @@ def _too_large(raw: bytes, desk, transport: str, now) -> Received:
     return Received(row.outcome, row.reason, row.pk)
 
 
+def _domain_proof(raw: bytes, parsed: Parsed | None, envelope: Envelope | None) -> Proof | None:
+    """The sender check that asks DNS, made before the mail's transaction opens, so no
+    lock waits for its lookups (held mail checked again does them inside)."""
+    if parsed is None:
+        return None
+    try:
+        address = sender_from(parsed.from_header)[0]
+    except AddressError:
+        return None
+    return domain_proof(raw, address=address, results=parsed.authentication_results,
+                        envelope=envelope or Envelope())  # fmt: skip
+
+
 def _envelope_row(envelope: Envelope | None) -> dict:
     if envelope is None:
         return {}
@@ -425,6 +448,7 @@ def mail_receive(raw: bytes, *, desk, transport: str, envelope: Envelope | None 
         parsed, error = None, repr(exc)[:500]
         log.exception("mail for %s could not be read", desk.key_prefix)
     faults.point("after_parse")
+    checked = _domain_proof(raw, parsed, envelope)
     message_id = parsed.message_id if parsed else f"hash:{hashlib.sha256(raw).hexdigest()}"
     from_address = ""
     if parsed is not None:
@@ -452,7 +476,7 @@ def mail_receive(raw: bytes, *, desk, transport: str, envelope: Envelope | None 
         except IntegrityError:
             log.info("mail %s for %s: a second delivery, ignored", message_id, desk.key_prefix)
             return Received("duplicate", duplicate=True)
-        run(row, parsed, error)
+        run(row, parsed, error, checked=checked)
         faults.point("before_commit")
     faults.point("after_commit")
     key = row.ticket.key if row.ticket_id else ""
