@@ -247,9 +247,19 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Larger mails are refused whole, with a reason to the sender.
 CASEDESK_MAIL_MAX_BYTES = int(os.environ.get("CASEDESK_MAIL_MAX_BYTES", 40 * 1024**2))
-# The authserv-id of the receiving MTA's Authentication-Results header; when set, a mail
-# whose SPF/DKIM/DMARC verdict fails there is held as an unverified sender.
+# Who a mail is from is believed only with proof (README "Mail", "Who wrote a mail").
+# 1. The authserv-id of the receiving MTA's Authentication-Results header: its aligned
+#    DMARC, DKIM or SPF pass proves the sender; its DMARC fail holds the mail.
 CASEDESK_MAIL_AUTHSERV_ID = os.environ.get("CASEDESK_MAIL_AUTHSERV_ID", "")
+# 2. Casedesk's own DKIM, SPF and DMARC check through DNS ("off" to turn it off); the
+#    nameserver to ask ("host" or "host:port"; default: the system's resolver) and how
+#    long one lookup may take, in seconds.
+CASEDESK_MAIL_DNS_CHECK = os.environ.get("CASEDESK_MAIL_DNS_CHECK", "on").strip().lower() != "off"
+CASEDESK_MAIL_DNS_SERVER = os.environ.get("CASEDESK_MAIL_DNS_SERVER", "")
+CASEDESK_MAIL_DNS_TIMEOUT = float(os.environ.get("CASEDESK_MAIL_DNS_TIMEOUT", "5"))
+# 3. Replies to a notification's own reply address (desk+token@...): how many days that
+#    address proves its recipient.
+CASEDESK_MAIL_REPLY_DAYS = int(os.environ.get("CASEDESK_MAIL_REPLY_DAYS", "60"))
 # Sending: attempts before a mail counts as failed (shown to staff).
 CASEDESK_MAIL_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_MAIL_MAX_ATTEMPTS", "8"))
 

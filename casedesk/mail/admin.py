@@ -13,7 +13,13 @@ from .outbound.send import mail_retry
 
 @admin.register(DeskMail)
 class DeskMailAdmin(DeskScoped, admin.ModelAdmin):
-    list_display = ["address", "desk", "unknown_senders", "contact_organisation"]
+    list_display = [
+        "address",
+        "desk",
+        "unknown_senders",
+        "unverified_senders",
+        "contact_organisation",
+    ]
 
 
 @admin.register(MailPreferences)

@@ -10,6 +10,7 @@ class MailConfig(AppConfig):
         from casedesk.ops.worker import register_sweep
         from casedesk.tickets import outbox
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due
 

@@ -13,12 +13,17 @@ from casedesk.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 
 class DeskMail(models.Model):
-    """A desk's mail address, and what it does with mail from people it does not know."""
+    """A desk's mail address, and what it does with mail from people it does not know and
+    with mail whose sender is not proven."""
 
     class UnknownSenders(models.TextChoices):
         REJECT = "reject", "Refuse, with a polite reply"
         OPEN = "open", "Open a ticket and a contact"
         HOLD = "hold", "Hold for staff review"
+
+    class UnverifiedSenders(models.TextChoices):
+        HOLD = "hold", "Hold for staff review"
+        MARK = "mark", "Add a customer's reply as a comment marked unverified"
 
     desk = models.OneToOneField(Desk, on_delete=models.CASCADE, related_name="mail")
     address = models.EmailField(unique=True, help_text="Mail to this address reaches the desk")
@@ -37,6 +42,13 @@ class DeskMail(models.Model):
     team_address = models.EmailField(
         blank=True,
         help_text="The support team's own mailbox: told of every new ticket (seed 003)",
+    )
+    unverified_senders = models.CharField(
+        max_length=10,
+        choices=UnverifiedSenders.choices,
+        default=UnverifiedSenders.HOLD,
+        help_text="Mail whose sender nothing proves: it never acts as staff, opens no ticket "
+        "and moves none; held, or (a customer's reply to a ticket) shown marked unverified",
     )
     sender_limit_per_hour = models.PositiveIntegerField(
         default=30, help_text="More mails than this from one sender in an hour are held"
@@ -133,6 +145,11 @@ class InboundMail(models.Model):
     # a mail that must never be answered automatically (auto-replies, lists, bulk)
     no_reply = models.BooleanField(default=False)
     notes = models.JSONField(default=list, blank=True)
+    # what the transport knew (envelope sender and recipients, the MTA's client), so a
+    # held mail is checked again with the same facts
+    envelope = models.JSONField(default=dict, blank=True)
+    # what proved the sender ("mta", "dkim", "spf", "reply address"), "" when nothing did
+    proven_by = models.CharField(max_length=20, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
     raw = models.BinaryField(editable=False)

@@ -158,9 +158,12 @@ def comment_add(
     attachments: list[Upload] | None = None,
     channel: str = "web",
     expected_version: int | None = None,
+    moves_ticket: bool = True,
 ) -> Comment:
     """A public comment, or (staff only) an internal note, with files if any. A customer's
-    comment may move the ticket, when the workflow says so (`customer_commented`)."""
+    comment may move the ticket, when the workflow says so (`customer_commented`).
+    `moves_ticket=False` (mail whose sender is not proven): shown, and nothing else about
+    the ticket changes, no workflow event, no activity time that timers count from."""
     errors: dict[str, str] = {}
     attachments = list(attachments or [])
     body = text_input(errors, "body", body, required=not attachments, limit=MAX_TEXT)
@@ -186,7 +189,7 @@ def comment_add(
         )
         change.record("note" if internal else "comment", public=not internal, comment=comment.pk)
         store_attachments(change, attachments, comment=comment, internal=internal)
-        if not internal:
+        if not internal and moves_ticket:
             ticket.last_activity_at = now
             if change.who.kind == "customer":
                 ticket.awaiting_reply_since = ticket.awaiting_reply_since or now
@@ -270,7 +273,6 @@ def ticket_transition(
             change.assign_customer(customer_assignee.pk)
         change.move(transition, given, comment_id=comment_row.pk if comment_row else None)
     return change.ticket
-    return ticket
 
 
 # -- fields ------------------------------------------------------------------------------

@@ -26,7 +26,10 @@ def test_a_new_ticket_is_confirmed_to_its_reporter_with_threading_headers(world,
     run_once()
     (mail,) = sent_to(smtp, world.alice)
     assert mail["Subject"] == "[GEN-1] Printer on fire"
-    assert mail["Reply-To"] == "support@gen.example"
+    # her own reply address for this ticket (reply_address.py), on the desk's address
+    reply_to = mail["Reply-To"].addresses[0].addr_spec
+    assert reply_to.startswith(f"support+r{t.pk}-{world.alice.pk}-")
+    assert reply_to.endswith("@gen.example")
     assert mail["From"].addresses[0].addr_spec == "support@gen.example"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["X-Auto-Response-Suppress"] == "All"

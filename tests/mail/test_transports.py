@@ -24,7 +24,7 @@ from casedesk.tickets.models import Comment, Ticket
 
 from . import dovecot
 from .conftest import free_port
-from .helpers import corpus, mail
+from .helpers import corpus, mail, vouched
 
 EXE = str(Path(sys.executable).with_name("casedesk"))
 needs_dovecot = pytest.mark.skipif(
@@ -33,21 +33,11 @@ needs_dovecot = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def lmtp(db):
-    port = free_port()
-    receiver = controller(host="127.0.0.1", port=port, lmtp=True)
-    receiver.start()
-    try:
-        yield port
-    finally:
-        receiver.stop()
-
-
-def lmtp_send(port: int, raw: bytes, rcpts: list[str]) -> dict:
+def lmtp_send(port: int, raw: bytes, rcpts: list[str], proven: bool = True) -> dict:
+    """As the trusted MTA hands a mail on (with its verdict on top, unless `proven=False`)."""
     client = smtplib.LMTP("127.0.0.1", port)
     try:
-        return client.sendmail("sender@example.org", rcpts, raw)
+        return client.sendmail("sender@example.org", rcpts, vouched(raw) if proven else raw)
     finally:
         client.quit()
 
@@ -128,11 +118,11 @@ def test_a_30_mb_mail_is_stored_and_a_60_mb_mail_refused_with_a_reason(world, de
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="scan.pdf")
     raw = msg.as_bytes()
     assert 28 * 1024**2 < len(raw) < 31 * 1024**2
-    result = receive.mail_receive(raw, desk=world.desk, transport="test")
+    result = receive.mail_receive(vouched(raw), desk=world.desk, transport="test")
     assert result.outcome == "created"
     assert Attachment.objects.get().size == len(pdf)
     huge = raw + base64.encodebytes(os.urandom(24 * 1024**2))
-    result = receive.mail_receive(huge.replace(b"<30mb@", b"<60mb@"), desk=world.desk,
+    result = receive.mail_receive(vouched(huge.replace(b"<30mb@", b"<60mb@")), desk=world.desk,
                                   transport="test")  # fmt: skip
     assert result.outcome == "rejected" and "larger than 40 MB" in result.reason
     run_once()
@@ -160,10 +150,12 @@ def test_hostile_mime_ends_in_one_state_and_the_next_mail_goes_on(world, desk_ma
         + b"Subject: inner\r\n\r\nhi",
     }
     for name, raw in cases.items():
-        result = receive.mail_receive(raw, desk=world.desk, transport="test")
+        result = receive.mail_receive(vouched(raw), desk=world.desk, transport="test")
         assert result.outcome in ("created", "held"), name
     assert InboundMail.objects.count() == len(cases)
-    after = receive.mail_receive(mail(message_id="<after@x.ex>"), desk=world.desk, transport="t")
+    after = receive.mail_receive(
+        vouched(mail(message_id="<after@x.ex>")), desk=world.desk, transport="t"
+    )
     assert after.outcome == "created"
 
 
@@ -177,7 +169,7 @@ def test_a_poison_mail_is_held_with_its_error_and_reprocessed_after_a_fix(
 
     monkeypatch.setattr(receive, "comment_add", broken)
     monkeypatch.setattr(receive, "ticket_create", broken)
-    result = receive.mail_receive(mail(message_id="<poison@x.ex>"), desk=world.desk,
+    result = receive.mail_receive(vouched(mail(message_id="<poison@x.ex>")), desk=world.desk,
                                   transport="t")  # fmt: skip
     assert result.outcome == "held" and "could not be processed" in result.reason
     assert not Ticket.objects.exists()
@@ -190,10 +182,10 @@ def test_import_a_maildir_and_an_mbox_twice_stores_each_mail_once(world, desk_ma
     names = ["plain_new.eml", "alternative.eml", "html_only.eml"]
     box = mailbox.Maildir(tmp_path / "Maildir", create=True)
     for name in names:
-        box.add(corpus(name))
+        box.add(vouched(corpus(name)))
     mbox = mailbox.mbox(tmp_path / "in.mbox", create=True)
     for name in names:
-        mbox.add(corpus(name).replace(b"Message-ID: <", b"Message-ID: <mbox-", 1))
+        mbox.add(vouched(corpus(name).replace(b"Message-ID: <", b"Message-ID: <mbox-", 1)))
     mbox.flush()
     assert mail_import(tmp_path / "Maildir", desk=world.desk) == {"created": 3}
     assert mail_import(tmp_path / "Maildir", desk=world.desk) == {"duplicate": 3}
@@ -266,14 +258,14 @@ def imap_server(tmp_path):
 
 @needs_dovecot
 def test_imap_polling_takes_mail_in_and_flags_it_after_the_commit(world, desk_mail, imap_server):
-    imap_server.append(corpus("plain_new.eml"), corpus("html_only.eml"))
+    imap_server.append(vouched(corpus("plain_new.eml")), vouched(corpus("html_only.eml")))
     box = imap.Mailbox.from_url(imap_server.url(), dovecot.PASSWORD)
     assert imap.imap_poll(box, desk=world.desk, cafile=imap_server.cafile) == 2
     assert Ticket.objects.count() == 2
     assert all("\\Seen" in f for f in imap_server.flags())
     assert imap.imap_poll(box, desk=world.desk, cafile=imap_server.cafile) == 0
     # a database failure leaves the mailbox as it was
-    imap_server.append(corpus("alternative.eml"))
+    imap_server.append(vouched(corpus("alternative.eml")))
     from django.db import DatabaseError
 
     def down(*args, **kwargs):
@@ -310,6 +302,8 @@ def _subprocess_env(tmp_path, fault: str = "") -> dict:
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CASEDESK_DATA_DIR": str(tmp_path),
         "CASEDESK_SECRET_KEY": settings.SECRET_KEY,
+        "CASEDESK_MAIL_AUTHSERV_ID": settings.CASEDESK_MAIL_AUTHSERV_ID,
+        "CASEDESK_MAIL_DNS_CHECK": "off",
     }
     env.pop("CASEDESK_MAIL_FAULT", None)
     if fault:
@@ -330,7 +324,7 @@ def test_a_poller_killed_anywhere_loses_nothing_and_duplicates_nothing(
     world, desk_mail, imap_server, tmp_path, fault
 ):
     names = ["plain_new.eml", "alternative.eml", "html_only.eml", "inline_image.eml"]
-    imap_server.append(*(corpus(n) for n in names))
+    imap_server.append(*(vouched(corpus(n)) for n in names))
     command = [EXE, "mail", "poll", "--once", "--desk", "GEN", "--url", imap_server.url(),
                "--cafile", imap_server.cafile]  # fmt: skip
     secret = tmp_path / "imap-password"
@@ -365,7 +359,7 @@ def test_an_import_killed_anywhere_can_simply_be_run_again(world, desk_mail, tmp
     box = mailbox.Maildir(tmp_path / "Maildir", create=True)
     names = ["plain_new.eml", "alternative.eml", "html_only.eml", "winmail.eml", "bulk.eml"]
     for name in names:
-        box.add(corpus(name))
+        box.add(vouched(corpus(name)))
     command = [EXE, "mail", "import", "--desk", "GEN", str(tmp_path / "Maildir")]
     crashed = subprocess.run(command, env=_subprocess_env(tmp_path, fault), capture_output=True,
                              timeout=120)  # fmt: skip

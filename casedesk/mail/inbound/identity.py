@@ -4,14 +4,9 @@ Strangers become contacts only where the desk's policy says so."""
 
 from __future__ import annotations
 
-import re
-
-from django.conf import settings
 from django.db.models import Q
 
 from casedesk.accounts.models import User
-
-_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 
 
 def identify(address: str, desk) -> tuple[User | None, bool]:
@@ -29,27 +24,6 @@ def identify(address: str, desk) -> tuple[User | None, bool]:
     if len(people) > 1:
         return None, True
     return (people[0] if people else None), False
-
-
-def unverified(results: list[str]) -> str:
-    """Why the receiving MTA's verdict does not vouch for the From address ("" if it does,
-    or if no MTA to trust is configured)."""
-    ours = settings.CASEDESK_MAIL_AUTHSERV_ID.strip().lower()
-    if not ours:
-        return ""
-    mine = [r for r in results if r.split(";", 1)[0].strip().lower() == ours]
-    if not mine:
-        return "no Authentication-Results from our mail server"
-    verdicts: dict[str, str] = {}
-    for method, result in _RESULT.findall(mine[0]):
-        verdicts.setdefault(method.lower(), result.lower())
-    if verdicts.get("dmarc") == "fail":
-        return "DMARC failed"
-    if verdicts.get("dmarc") == "pass":
-        return ""
-    if "pass" not in (verdicts.get("spf"), verdicts.get("dkim")):
-        return "neither SPF nor DKIM passed"
-    return ""
 
 
 def contact_for(address: str, name: str, organisation) -> User:

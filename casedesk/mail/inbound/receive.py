@@ -8,11 +8,14 @@ before that leaves nothing behind and the mail is delivered again.
 
 What becomes of a mail, in order: our own mail coming back is dropped; machine-made mail
 (auto-replies, bounces, bulk) is recorded and linked to its ticket, never answered; an
-unreadable or ambiguous sender, a failed SPF/DKIM/DMARC verdict or too many mails from
-one sender in an hour is held for staff; a known person's reply lands on the ticket it
-answers, if they may see it; anything else from a known customer opens a ticket in their
-organisation; strangers meet the desk's policy. A mail that breaks the code is held with
-the error, never lost, and the next mail goes on.
+unreadable or ambiguous sender, a sender's domain that refuses the mail (DMARC fail) or
+too many mails from one sender in an hour is held for staff; a sender nothing proves
+(proof.py) meets the desk's policy for unverified mail: held, or a customer's reply shown
+on its ticket marked unverified, moving nothing; never as staff, never a new ticket. A
+known person's proven reply lands on the ticket it answers, if they may see it; anything
+else from a proven customer opens a ticket in their organisation; strangers meet the
+desk's policy. A mail that breaks the code is held with the error, never lost, and the
+next mail goes on.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import CasedeskError
 from casedesk.common.files import FileRefused, clean_name, kind_of
@@ -39,9 +45,11 @@ from ..outbound import compose
 from ..outbound.send import loop_marker
 from ..threading import is_ours, new_message_id
 from . import faults
-from .identity import contact_for, identify, unverified
+from .dnscheck import Envelope
+from .identity import contact_for, identify
 from .loops import verdict
 from .parse import Parsed, parse
+from .proof import Proof, domain_proof, proof_of
 from .thread import thread_of
 from .trim import reply_text
 
@@ -168,9 +176,78 @@ def _add_files(actor, ticket, uploads: list[BytesUpload]) -> None:
         )
 
 
-def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
+def _comment_body(parsed: Parsed, uploads: list[BytesUpload], notes: list[str]) -> str:
+    body, trimmed = reply_text(parsed.text)
+    if trimmed:
+        notes.append("quoted text and signature were cut (the original is kept)")
+    if not body and not uploads:
+        body = parsed.text.strip() or "(empty mail)"
+    return _text(body, notes)
+
+
+def _proof(row: InboundMail, parsed: Parsed, address: str, thread, sender, checked) -> Proof:
+    config = getattr(row.desk, "mail", None)
+    proof = proof_of(
+        bytes(row.raw),
+        address=address,
+        headers=parsed.headers,
+        results=parsed.authentication_results,
+        desk_address=config.address if config else "",
+        envelope=Envelope(**{k: tuple(v) if k == "recipients" else v
+                             for k, v in (row.envelope or {}).items()}),
+        checked=checked,
+    )  # fmt: skip
+    token = proof.token
+    if token is None:
+        return proof
+    if sender is None or sender.pk != token.user_id:
+        return Proof("", "its reply address was given to someone else")
+    if thread.ticket is None or thread.ticket.pk != token.ticket_id:
+        return Proof("", "its reply address is for another ticket")
+    return proof
+
+
+def _claims_staff(sender, address: str) -> bool:
+    if sender is not None:
+        return sender.is_supplier_staff
+    return User.objects.filter(email__iexact=address, kind="staff").exists()
+
+
+def _unproven(row: InboundMail, parsed: Parsed, proof: Proof, sender, thread, base, held):
+    """A mail nothing proves the sender of: held, or (when the desk says so) a known
+    customer's reply shown on its ticket, marked, moving nothing."""
+    held = {**held, "no_reply": True, "reason": f"unverified sender: {proof.why}"}
+    config = getattr(row.desk, "mail", None)
+    policy = config.unverified_senders if config else DeskMail.UnverifiedSenders.HOLD
+    if _claims_staff(sender, row.from_address):
+        return {**held, "reason": f"unverified sender that claims to be staff: {proof.why}"}
+    if policy != DeskMail.UnverifiedSenders.MARK or sender is None or thread.ticket is None:
+        return held
+    notes = base["notes"]
+    uploads = _uploads(parsed, notes)
+    lang = thread.ticket.workflow.workflow.languages[0]
+    with translation.override(lang if lang in compose.LANGUAGES else "en"):
+        mark = _("Unverified sender: this came by mail from %(address)s, and nothing proves "
+                 "that they sent it.") % {"address": row.from_address}  # fmt: skip
+    comment = comment_add(
+        actor=sender,
+        ticket=thread.ticket,
+        body=f"⚠ {mark}\n\n{_comment_body(parsed, uploads, notes)}",
+        attachments=uploads[:BATCH],
+        channel="mail",
+        moves_ticket=False,
+    )
+    _add_files(sender, thread.ticket, uploads[BATCH:])
+    return {**base, "outcome": Outcome.COMMENTED, "ticket": thread.ticket, "comment": comment,
+            "no_reply": True, "reason": f"marked unverified: {proof.why}"}  # fmt: skip
+
+
+def process(
+    row: InboundMail, parsed: Parsed, *, checks: bool = True, checked: Proof | None = None
+) -> dict:
     """Decide and do what this mail means; returns the fields to set on its row. Raises
-    (and so rolls back its savepoint) when a service refuses."""
+    (and so rolls back its savepoint) when a service refuses. `checks=False` is a staff
+    member's release: their word stands for the proof, except for mail claiming staff."""
     desk = row.desk
     notes = list(parsed.notes)
     try:
@@ -204,10 +281,11 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
     held = {**base, "outcome": Outcome.HELD, "ticket": thread.ticket}
     if address_problem:
         return {**held, "reason": f"sender: {address_problem}", "no_reply": True}
+    proof = _proof(row, parsed, address, thread, sender, checked)
+    base["proven_by"] = held["proven_by"] = proof.by
+    if proof.failed:
+        return {**held, "reason": f"unverified sender: {proof.why}", "no_reply": True}
     if checks:
-        problem = unverified(parsed.authentication_results)
-        if problem:
-            return {**held, "reason": f"unverified sender: {problem}", "no_reply": True}
         limit = getattr(getattr(desk, "mail", None), "sender_limit_per_hour", 30)
         recent = InboundMail.objects.filter(
             desk=desk, from_address=address, received_at__gte=row.received_at - timedelta(hours=1)
@@ -217,6 +295,10 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
             return {**held, "reason": f"more than {limit} mails in an hour from this sender"}
     if ambiguous:
         return {**held, "reason": "several people have this address"}
+    if not proof.by and (checks or _claims_staff(sender, address)):
+        return _unproven(row, parsed, proof, sender, thread, base, held)
+    if not proof.by:
+        notes.append(f"released by staff without proof of the sender ({proof.why})")
     if sender is None:
         config = getattr(desk, "mail", None)
         policy = config.unknown_senders if config else DeskMail.UnknownSenders.HOLD
@@ -236,15 +318,10 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
         notes.append(f"it names {thread.claimed.key}, which the sender may not see")
     uploads = _uploads(parsed, notes)
     if thread.ticket is not None:
-        body, trimmed = reply_text(parsed.text)
-        if trimmed:
-            notes.append("quoted text and signature were cut (the original is kept)")
-        if not body and not uploads:
-            body = parsed.text.strip() or "(empty mail)"
         comment = comment_add(
             actor=sender,
             ticket=thread.ticket,
-            body=_text(body, notes),
+            body=_comment_body(parsed, uploads, notes),
             attachments=uploads[:BATCH],
             channel="mail",
         )
@@ -272,17 +349,25 @@ def _apply(row: InboundMail, result: dict) -> None:
     row.comment = result.get("comment")
     row.sender = result.get("sender")
     row.no_reply = result.get("no_reply", False)
+    row.proven_by = result.get("proven_by", "")
     row.notes = [str(n)[:300] for n in result.get("notes", [])][:50]
 
 
-def run(row: InboundMail, parsed: Parsed | None, error: str = "", *, checks: bool = True):
+def run(
+    row: InboundMail,
+    parsed: Parsed | None,
+    error: str = "",
+    *,
+    checks: bool = True,
+    checked: Proof | None = None,
+):
     """Process a stored row in a savepoint; a refusal or a bug holds it with the reason."""
     if parsed is None:
         _apply(row, {"outcome": Outcome.HELD, "reason": f"could not be read: {error}"})
         return
     try:
         with transaction.atomic():
-            result = process(row, parsed, checks=checks)
+            result = process(row, parsed, checks=checks, checked=checked)
             _apply(row, result)
             row.save()
     except DatabaseError:
@@ -327,7 +412,31 @@ def _too_large(raw: bytes, desk, transport: str, now) -> Received:
     return Received(row.outcome, row.reason, row.pk)
 
 
-def mail_receive(raw: bytes, *, desk, transport: str) -> Received:
+def _domain_proof(raw: bytes, parsed: Parsed | None, envelope: Envelope | None) -> Proof | None:
+    """The sender check that asks DNS, made before the mail's transaction opens, so no
+    lock waits for its lookups (held mail checked again does them inside)."""
+    if parsed is None:
+        return None
+    try:
+        address = sender_from(parsed.from_header)[0]
+    except AddressError:
+        return None
+    return domain_proof(raw, address=address, results=parsed.authentication_results,
+                        envelope=envelope or Envelope())  # fmt: skip
+
+
+def _envelope_row(envelope: Envelope | None) -> dict:
+    if envelope is None:
+        return {}
+    return {
+        "mail_from": envelope.mail_from[:320],
+        "recipients": [r[:320] for r in envelope.recipients[:20]],
+        "client_ip": envelope.client_ip[:64],
+        "helo": envelope.helo[:255],
+    }
+
+
+def mail_receive(raw: bytes, *, desk, transport: str, envelope: Envelope | None = None) -> Received:
     """Store and process one mail for `desk`; returns after the commit."""
     now = clock.now()
     if len(raw) > settings.CASEDESK_MAIL_MAX_BYTES:
@@ -339,6 +448,7 @@ def mail_receive(raw: bytes, *, desk, transport: str) -> Received:
         parsed, error = None, repr(exc)[:500]
         log.exception("mail for %s could not be read", desk.key_prefix)
     faults.point("after_parse")
+    checked = _domain_proof(raw, parsed, envelope)
     message_id = parsed.message_id if parsed else f"hash:{hashlib.sha256(raw).hexdigest()}"
     from_address = ""
     if parsed is not None:
@@ -361,11 +471,12 @@ def mail_receive(raw: bytes, *, desk, transport: str) -> Received:
                     size=len(raw),
                     sha256=hashlib.sha256(raw).hexdigest(),
                     raw=raw,
+                    envelope=_envelope_row(envelope),
                 )
         except IntegrityError:
             log.info("mail %s for %s: a second delivery, ignored", message_id, desk.key_prefix)
             return Received("duplicate", duplicate=True)
-        run(row, parsed, error)
+        run(row, parsed, error, checked=checked)
         faults.point("before_commit")
     faults.point("after_commit")
     key = row.ticket.key if row.ticket_id else ""

@@ -1,13 +1,20 @@
 """The LMTP (or SMTP) receiver: an MTA hands mail over a socket, and hears `250` for a
 recipient only once that mail is committed. A database that is down, or anything else
 that goes wrong, answers `451` so the MTA keeps the mail and tries again; an unknown
-recipient is `550`; a mail over the size limit is `552` before it is even read."""
+recipient is `550`; a mail over the size limit is `552` before it is even read.
+
+The envelope goes along for the sender check (proof.py): MAIL FROM, the recipients, and
+the client that handed the mail to the MTA, which Postfix tells over LMTP with XFORWARD
+(`lmtp_send_xforward_command = yes`). Only the LMTP receiver takes XFORWARD, as it takes
+Authentication-Results: it must be reachable by the MTA alone. Over SMTP the client is
+the connecting peer."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +24,7 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
+from .dnscheck import Envelope
 from .receive import desk_for_address, mail_receive
 
 log = logging.getLogger("casedesk.mail")
@@ -54,6 +62,22 @@ class Handler:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, lambda: _in_thread(fn, *args, **kwargs))
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.lmtp:
+            responses.insert(-1, "250-XFORWARD NAME ADDR PROTO HELO SOURCE")
+        return responses
+
+    def envelope_of(self, session, envelope) -> Envelope:
+        forwarded = getattr(session, "xforward", {})
+        peer = session.peer[0] if isinstance(session.peer, tuple) else ""
+        return Envelope(
+            mail_from=envelope.mail_from or "",
+            recipients=tuple(envelope.rcpt_tos),
+            client_ip=forwarded.get("addr", "") if self.lmtp else peer,
+            helo=forwarded.get("helo", "") if self.lmtp else (session.host_name or ""),
+        )
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         try:
             desk = await self._run(desk_for_address, address)
@@ -70,12 +94,16 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or b""
+        facts = self.envelope_of(session, envelope)
+        session.xforward = {}  # the MTA sends it again before each mail
         done: dict[int, str] = {}
         for desk in getattr(envelope, "desks", []):
             if desk.pk in done:
                 continue
             try:
-                result = await self._run(mail_receive, raw, desk=desk, transport="lmtp")
+                result = await self._run(
+                    mail_receive, raw, desk=desk, transport="lmtp", envelope=facts
+                )
                 done[desk.pk] = f"250 2.0.0 Stored ({result.outcome})"
             except DatabaseError:
                 log.error("mail: the database is unavailable; asking the MTA to retry")
@@ -96,6 +124,27 @@ LINE_LIMIT = 1024**2
 
 class _LMTP(LMTP):
     line_length_limit = LINE_LIMIT
+
+    async def smtp_XFORWARD(self, arg: str) -> None:
+        """Postfix's XFORWARD: who the MTA got the coming mail from (NAME=, ADDR=, HELO=)."""
+        if not arg or self.envelope.mail_from is not None:
+            await self.push("501 5.5.4 Syntax: XFORWARD attribute=value ... before MAIL")
+            return
+        forwarded = dict(getattr(self.session, "xforward", {}))
+        for item in arg.split():
+            key, _, value = item.partition("=")
+            value = xtext_decode(value)
+            if value.upper() not in ("[UNAVAILABLE]", "[TEMPUNAVAIL]"):
+                forwarded[key.lower()] = value[:255]
+        if forwarded.get("addr", "").lower().startswith("ipv6:"):
+            forwarded["addr"] = forwarded["addr"][5:]
+        self.session.xforward = forwarded
+        await self.push("250 2.0.0 Ok")
+
+
+def xtext_decode(value: str) -> str:
+    """RFC 1891 xtext: `+XX` is the byte XX."""
+    return re.sub(r"\+([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), value)
 
 
 class _SMTP(SMTP):

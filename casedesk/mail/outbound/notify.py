@@ -2,7 +2,8 @@
 
 Runs inside the outbox's transaction (casedesk.tickets.outbox), so the rows exist exactly
 when the entry was handed over; a key per (entry, person) makes a second run a no-op.
-The worker's send step (send.py) then delivers them.
+The worker's send step (send.py) then delivers them. Each person's `Reply-To` is their
+own reply address for the ticket (reply_address.py), so their answer proves its sender.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from casedesk.common import clock
 
 from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
+from ..reply_address import reply_address_for
 from . import compose
 from .recipients import PREFERENCE, Target, comment_of, targets_for
 from .threading_headers import thread_headers
@@ -136,7 +138,12 @@ def notify_events(events) -> None:
                 to=[target.user.email],
                 language=lang,
                 from_address=sender,
-                reply_to=reply_to,
+                # a reply there proves it comes from this person, about this ticket
+                reply_to=reply_address_for(
+                    address=reply_to, ticket_id=ticket.pk, user_id=target.user.pk, now=clock.now()
+                )
+                if reply_to
+                else "",
                 subject=content.subject,
                 body_text=content.text,
                 body_html=content.html,

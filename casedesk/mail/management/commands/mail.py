@@ -49,6 +49,9 @@ class Command(BaseCommand):
         deliver = sub.add_parser("deliver", help="one mail on standard input (an MTA pipe)")
         deliver.add_argument("--desk", help="key prefix; else the recipient decides")
         deliver.add_argument("--recipient", help="the envelope recipient")
+        deliver.add_argument("--sender", default="", help="the envelope sender (for SPF)")
+        deliver.add_argument("--client", default="", help="the MTA's client address (for SPF)")
+        deliver.add_argument("--helo", default="", help="the MTA's client's HELO name")
         again = sub.add_parser("reprocess", help="run held mail through ingestion again")
         again.add_argument("ids", nargs="+", type=int)
 
@@ -99,7 +102,8 @@ class Command(BaseCommand):
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no mail"
         self.stdout.write(f"imported: {summary}")
 
-    def do_deliver(self, *, desk, recipient, **_):
+    def do_deliver(self, *, desk, recipient, sender, client, helo, **_):
+        from casedesk.mail.inbound.dnscheck import Envelope
         from casedesk.mail.inbound.receive import desk_for_address, mail_receive
 
         raw = sys.stdin.buffer.read()
@@ -108,7 +112,13 @@ class Command(BaseCommand):
             if target is None:
                 self.stderr.write("no desk for this recipient")
                 sys.exit(EX_NOUSER)
-            result = mail_receive(raw, desk=target, transport="pipe")
+            envelope = Envelope(
+                mail_from=sender,
+                recipients=(recipient,) if recipient else (),
+                client_ip=client,
+                helo=helo,
+            )
+            result = mail_receive(raw, desk=target, transport="pipe", envelope=envelope)
         except DatabaseError as exc:
             self.stderr.write(f"database unavailable; the MTA should retry: {exc}")
             sys.exit(EX_TEMPFAIL)
