@@ -226,19 +226,6 @@ def ticket_transition(
         user=actor, ticket_id=ticket.pk, expected_version=expected_version, channel=channel
     ) as change:
         ticket, now = change.ticket, change.now
-        authorise_given(
-            actor,
-            ticket.desk,
-            {
-                name
-                for name, value in (
-                    ("assignee", assignee),
-                    ("customer_assignee", customer_assignee),
-                    ("comment_internal", comment_internal),
-                )
-                if value
-            },
-        )
         fields = dict(fields or {})
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = "not a staff member of this desk"
@@ -272,6 +259,21 @@ def ticket_transition(
         if customer_assignee is not None:
             change.assign_customer(customer_assignee.pk)
         change.move(transition, given, comment_id=comment_row.pk if comment_row else None)
+        # after the workflow's own refusal, so a move nobody may make says so first;
+        # the transaction takes back what was set if this refuses
+        authorise_given(
+            actor,
+            ticket.desk,
+            {
+                name
+                for name, value in (
+                    ("assignee", assignee),
+                    ("customer_assignee", customer_assignee),
+                    ("comment_internal", comment_internal),
+                )
+                if value
+            },
+        )
     return change.ticket
 
 
