@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -108,7 +109,7 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError):
         cause = exc.__cause__
-        if isinstance(cause, RequestDataTooBig | TooManyFieldsSent):
+        if isinstance(cause, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
             return error_response(api, request, 413, "the request body is too large")
         if isinstance(cause, UnsupportedMediaType):
             return error_response(api, request, 415, str(cause))
@@ -127,6 +128,18 @@ def install(api) -> None:
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: Exception):
         return error_response(api, request, 413, "the request body is too large")
+
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_files(request: HttpRequest, exc: Exception):
+        return error_response(
+            api, request, 413, f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at once"
+        )
+
+    @api.exception_handler(TooManyFieldsSent)
+    def too_many_fields(request: HttpRequest, exc: Exception):
+        return error_response(
+            api, request, 413, f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields"
+        )
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception):

@@ -164,3 +164,16 @@ def test_a_tampered_cursor_is_refused(agent, ticket):
     assert page["next_cursor"] is None
     response = agent.get("tickets?cursor=W10:forged:sig")
     assert response.status_code == 422 and "cursor" in response.json()["errors"]
+
+
+def test_too_many_files_or_form_fields_are_413_not_a_server_error(agent, ticket):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [SimpleUploadedFile(f"f{i}.txt", b"x", "text/plain") for i in range(25)]
+    url = f"/api/v1/tickets/{ticket.key}/attachments"
+    answer = agent.client.post(url, {"files": files}, headers=agent.headers)
+    assert answer.status_code == 413 and answer.json()["code"] == "too_large"
+    fields = {f"k{i}": "v" for i in range(1200)}
+    answer = agent.client.post(url, fields, headers=agent.headers)
+    assert answer.status_code == 413 and answer.json()["code"] == "too_large"
+    assert ticket.attachments.count() == 0

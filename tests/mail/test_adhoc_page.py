@@ -62,3 +62,23 @@ def test_nobody_else_reaches_the_mail_form(client, world, desk_mail, ticket):
         client.force_login(who)
         assert client.post(f"/agent/t/{ticket.key}/mail/", data).status_code == 404
     assert not OutboundMail.objects.filter(kind="adhoc").exists()
+
+
+def test_a_file_id_too_large_for_the_database_is_a_clear_refusal(world, desk_mail, ticket):
+    import pytest
+
+    from casedesk.common.errors import InvalidInput
+    from casedesk.mail.outbound.adhoc import ticket_mail_send
+
+    for ids in ([10**30], ["99999999999999999999"], [-1], ["x"]):
+        with pytest.raises(InvalidInput) as refused:
+            ticket_mail_send(
+                actor=world.agent,
+                ticket=ticket,
+                to=["someone@example.net"],
+                subject="files",
+                body="see attached",
+                attachment_ids=ids,
+            )
+        assert "attachment_ids" in refused.value.errors
+    assert not OutboundMail.objects.exists()
