@@ -24,3 +24,8 @@ def state(ticket: Ticket) -> tuple:
         Attachment.objects.filter(ticket=t).count(),
         Participant.objects.filter(ticket=t).count(),
     )
+
+
+def version(ticket: Ticket) -> int:
+    """The ticket's version now, as a form drawn from it would carry."""
+    return Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from casedesk.common.errors import CasedeskError, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
+from casedesk.web.forms import version_of
 
 MAX_KEYS = 100
 
@@ -28,20 +29,30 @@ def _one(request: HttpRequest, key: str, op: str) -> Outcome:
         ticket = selectors.ticket_get_for_actor(user=user, key=key)
     except NotFound:
         return Outcome(key, False, _("No such ticket on your desks."))
+    # each row of the queue carries the version it showed, so a ticket changed since is
+    # refused (StaleTicket) rather than changed blindly
+    if op not in ("assign_me", "unassign") and not (
+        op == "transition" and request.POST.get("transition")
+    ):
+        return Outcome(key, False, _("Choose what to do."))
     try:
+        version = version_of(request, f"version:{key}")
         if op == "assign_me":
-            services.ticket_assign(actor=user, ticket=ticket, assignee=user)
+            services.ticket_assign(
+                actor=user, ticket=ticket, assignee=user, expected_version=version
+            )
         elif op == "unassign":
-            services.ticket_assign(actor=user, ticket=ticket, assignee=None)
-        elif op == "transition" and request.POST.get("transition"):
+            services.ticket_assign(
+                actor=user, ticket=ticket, assignee=None, expected_version=version
+            )
+        else:
             services.ticket_transition(
                 actor=user,
                 ticket=ticket,
                 transition=request.POST.get("transition", ""),
                 comment=request.POST.get("comment", ""),
+                expected_version=version,
             )
-        else:
-            return Outcome(key, False, _("Choose what to do."))
     except NotFound:
         return Outcome(key, False, _("No such ticket on your desks."))
     except CasedeskError as exc:

@@ -8,7 +8,7 @@ import re
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, VersionRequired
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,15})"?\s*$')
@@ -27,11 +27,14 @@ def lang_of(request: HttpRequest) -> str:
     return "en"
 
 
-def expected_version(request: HttpRequest, body_version: int | None) -> int | None:
+def expected_version(request: HttpRequest, body_version: int | None) -> int:
     """The version the caller based the change on: the If-Match header (an ETag of a read)
-    or the body's `version`; the two must agree when both are given."""
+    or the body's `version`; the two must agree when both are given, and one is needed
+    (428 without either)."""
     header = request.headers.get("If-Match")
     if header is None:
+        if body_version is None:
+            raise VersionRequired
         return body_version
     match = _ETAG.match(header)
     if match is None:

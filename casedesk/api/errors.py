@@ -43,11 +43,12 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    428: "version_required",
     429: "rate_limited",
     500: "server_error",
 }
 # Every operation documents these; each comes in the `Error` shape.
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 428, 429)
 
 
 class UnsupportedMediaType(Exception):

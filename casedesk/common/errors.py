@@ -54,6 +54,18 @@ class StaleTicket(CasedeskError):
         )
 
 
+class VersionRequired(CasedeskError):
+    """A person's change must say which version of the ticket it was based on."""
+
+    code = "version_required"
+    status = 428
+
+    def __init__(self) -> None:
+        super().__init__(
+            "say which version of the ticket this change is based on (reload it and try again)"
+        )
+
+
 class InvalidInput(CasedeskError):
     """Bad input; `errors` maps each field to what is wrong with it."""
 

@@ -15,6 +15,7 @@ from casedesk.common.errors import (
     NotFound,
     StaleTicket,
     TransitionRefused,
+    VersionRequired,
 )
 
 
@@ -93,4 +94,13 @@ def problem_of(exc: CasedeskError) -> Problem:
         return Problem(403, _("You may not take this step on this ticket."))
     if isinstance(exc, Forbidden):
         return Problem(403, _("You do not have permission to do that."))
+    if isinstance(exc, VersionRequired):
+        return Problem(
+            428,
+            _(
+                "This form did not say which version of the ticket it was made from. Reload "
+                "the page and try again."
+            ),
+            stale=True,
+        )
     return Problem(exc.status, exc.message)

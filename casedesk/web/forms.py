@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from casedesk.common.errors import VersionRequired
+
 FIELD = "field:"
 
 
-def version_of(request: HttpRequest) -> int | None:
-    """The ticket version the form was drawn from (for StaleTicket); None if absent."""
-    value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+def version_of(request: HttpRequest, name: str = "version") -> int:
+    """The ticket version the form was drawn from (for StaleTicket). Every change a person
+    makes names one: a form without it, or with anything but a version, is refused."""
+    value = request.POST.get(name, "")
+    if not (value.isdigit() and 0 < int(value) < 2**31):
+        raise VersionRequired
+    return int(value)
 
 
 def fields_of(request: HttpRequest) -> dict[str, str]:

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from casedesk.desks.models import Team
 from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket, TicketLink
+from tests.helpers import fresh, version
 from tests.pages import body
 
 
@@ -68,7 +69,9 @@ def test_outsider_staff_see_nothing(client, world, ticket):
     theirs = client.get(f"/agent/t/{ticket.key}/")
     assert missing.status_code == theirs.status_code == 404
     assert body(missing) == body(theirs)
-    response = client.post(f"/agent/t/{ticket.key}/reply/", {"body": "x"})
+    response = client.post(
+        f"/agent/t/{ticket.key}/reply/", {"version": version(ticket), "body": "x"}
+    )
     assert response.status_code == 404
     assert client.get(f"/agent/desks/{world.desk.pk}/workflow/").status_code == 404
     assert not Comment.objects.exists()
@@ -104,7 +107,9 @@ def test_reply_and_note(agent, world, ticket):
         ("Public words", False),
         ("Secret words", True),
     ]
-    response = agent.post(f"/agent/t/{ticket.key}/reply/", {"body": "", "internal": "0"})
+    response = agent.post(
+        f"/agent/t/{ticket.key}/reply/", {"version": version(ticket), "body": "", "internal": "0"}
+    )
     assert response.status_code == 422
 
 
@@ -141,18 +146,33 @@ def test_stale_change_is_explained_and_keeps_the_text(agent, world, ticket):
 def test_assign_contact_route_edit(agent, world, ticket):
     team = Team.objects.get(desk=world.desk, slug="support")
     assert (
-        agent.post(f"/agent/t/{ticket.key}/assign/", {"assignee": world.lead.pk}).status_code == 302
-    )
-    assert (
         agent.post(
-            f"/agent/t/{ticket.key}/contact/", {"customer_assignee": world.anna.pk}
+            f"/agent/t/{ticket.key}/assign/",
+            {"version": version(ticket), "assignee": world.lead.pk},
         ).status_code
         == 302
     )
-    assert agent.post(f"/agent/t/{ticket.key}/route/", {"team": team.pk}).status_code == 302
+    assert (
+        agent.post(
+            f"/agent/t/{ticket.key}/contact/",
+            {"version": version(ticket), "customer_assignee": world.anna.pk},
+        ).status_code
+        == 302
+    )
+    assert (
+        agent.post(
+            f"/agent/t/{ticket.key}/route/", {"version": version(ticket), "team": team.pk}
+        ).status_code
+        == 302
+    )
     response = agent.post(
         f"/agent/t/{ticket.key}/edit/",
-        {"title": "Better title", "priority": "high", "type": "question"},
+        {
+            "version": version(ticket),
+            "title": "Better title",
+            "priority": "high",
+            "type": "question",
+        },
     )
     assert response.status_code == 302
     ticket.refresh_from_db()
@@ -163,7 +183,10 @@ def test_assign_contact_route_edit(agent, world, ticket):
     )
     assert (ticket.title, ticket.priority, ticket.type) == ("Better title", "high", "question")
     # a person of another organisation cannot be the contact
-    response = agent.post(f"/agent/t/{ticket.key}/contact/", {"customer_assignee": world.bob.pk})
+    response = agent.post(
+        f"/agent/t/{ticket.key}/contact/",
+        {"version": version(ticket), "customer_assignee": world.bob.pk},
+    )
     assert response.status_code == 422
     ticket.refresh_from_db()
     assert ticket.customer_assignee == world.anna
@@ -184,7 +207,9 @@ def test_mark_duplicate(agent, world, ticket):
     page = agent.get(f"/agent/t/{ticket.key}/").content.decode()
     assert dup.key in page
     other = services.ticket_create(actor=world.alice, desk=world.other_desk, title="Elsewhere")
-    response = agent.post(f"/agent/t/{ticket.key}/duplicate/", {"original": other.key})
+    response = agent.post(
+        f"/agent/t/{ticket.key}/duplicate/", {"version": version(ticket), "original": other.key}
+    )
     assert response.status_code == 422
     assert other.key not in TicketLink.objects.values_list("target__key", flat=True)
 
@@ -222,8 +247,14 @@ def test_register_for_a_customer_who_phoned(agent, world):
 def test_bulk_assign_and_transition_report_each_ticket(agent, world, ticket):
     other = services.ticket_create(actor=world.bob, desk=world.desk, title="B")
     foreign = services.ticket_create(actor=world.alice, desk=world.other_desk, title="F")
+
+    def rows(*tickets):  # what the queue page posts: each ticket with the version it showed
+        return {f"version:{t.key}": version(t) for t in tickets}
+
     response = agent.post(
-        "/agent/bulk/", {"keys": [ticket.key, other.key, foreign.key], "op": "assign_me"}
+        "/agent/bulk/",
+        {"keys": [ticket.key, other.key, foreign.key], "op": "assign_me"}
+        | rows(ticket, other, foreign),
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -231,17 +262,31 @@ def test_bulk_assign_and_transition_report_each_ticket(agent, world, ticket):
     assert Ticket.objects.filter(assignee=world.agent).count() == 2
     response = agent.post(
         "/agent/bulk/",
-        {"keys": [ticket.key, other.key], "op": "transition", "transition": "resolve"},
+        {"keys": [ticket.key, other.key], "op": "transition", "transition": "resolve"}
+        | rows(ticket, other),
     )
     assert "Please fill this in." in response.content.decode()
     response = agent.post("/agent/bulk/", {"keys": [ticket.key], "op": "transition"})
     assert "Choose what to do." in response.content.decode()
+    shown = rows(ticket, other)
+    services.comment_add(actor=world.bob, ticket=other, body="meanwhile", expected_version=None)
     response = agent.post(
         "/agent/bulk/",
-        {"keys": [ticket.key], "op": "transition", "transition": "resolve", "comment": "done"},
+        {
+            "keys": [ticket.key, other.key],
+            "op": "transition",
+            "transition": "resolve",
+            "comment": "done",
+        }
+        | shown,
     )
+    assert "someone else changed" in response.content.decode().lower()
     ticket.refresh_from_db()
-    assert ticket.status == "resolved"
+    other.refresh_from_db()
+    assert (ticket.status, other.status) == ("resolved", "new")  # the changed one is left
+    no_version = agent.post("/agent/bulk/", {"keys": [other.key], "op": "unassign"})
+    assert "Reload the page" in no_version.content.decode()
+    assert fresh(other).assignee == world.agent
 
 
 @pytest.mark.parametrize("preset", ["default", "tms", "assu", "twovalue", "sda", "servisni_list"])

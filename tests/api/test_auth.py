@@ -12,6 +12,7 @@ from casedesk.api.tokens import token_authenticate, token_create, token_revoke
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound
 from casedesk.desks.models import StaffMembership
 from casedesk.tickets.models import Ticket
+from tests.helpers import version
 
 from .conftest import Api
 
@@ -67,7 +68,7 @@ def test_a_role_removed_stops_the_token_at_the_next_request(world, ticket):
 
 def test_a_read_token_cannot_write(world, ticket):
     api = Api(world.alice, "read")
-    refused = api.post(f"tickets/{ticket.key}/comments", {"body": "hi"})
+    refused = api.post(f"tickets/{ticket.key}/comments", {"version": version(ticket), "body": "hi"})
     assert refused.status_code == 403 and "only read" in refused.json()["message"]
     assert ticket.comments.count() == 0
 
@@ -99,7 +100,7 @@ def test_sessions_need_the_csrf_token_for_changes(world, ticket):
     browser.force_login(world.alice)
     assert browser.get(f"/api/v1/tickets/{ticket.key}").status_code == 200
     url = f"/api/v1/tickets/{ticket.key}/comments"
-    body = '{"body": "hi"}'
+    body = '{"body": "hi", "version": 1}'
     without = browser.post(url, body, content_type="application/json")
     assert without.status_code == 403 and "CSRF" in without.json()["message"]
     wrong = browser.post(

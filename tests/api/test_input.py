@@ -9,6 +9,7 @@ import pytest
 from django.db.models import Sum
 
 from casedesk.tickets.models import Comment, Ticket, TicketEvent
+from tests.helpers import version
 
 from .conftest import Api
 
@@ -73,7 +74,9 @@ def test_bad_bodies_are_refused_clearly_and_change_nothing(agent, ticket, case):
 
 
 def test_unknown_fields_are_named(agent, ticket):
-    response = agent.patch(f"tickets/{ticket.key}", {"status": "closed", "org": 2})
+    response = agent.patch(
+        f"tickets/{ticket.key}", {"version": version(ticket), "status": "closed", "org": 2}
+    )
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"status", "org"}
 
@@ -85,7 +88,9 @@ def test_mass_assignment_is_refused(world, ticket, field):
     """T13, T75: workflow state and ownership change only through their services."""
     before = state()
     for who in ("alice", "agent"):
-        response = Api(getattr(world, who)).patch(f"tickets/{ticket.key}", {field: "x"})
+        response = Api(getattr(world, who)).patch(
+            f"tickets/{ticket.key}", {"version": version(ticket), field: "x"}
+        )
         assert response.status_code == 422 and field in response.json()["errors"]
     response = Api(world.alice).post(
         "tickets", {"desk": world.desk.pk, "title": "x", field: world.bob.pk}
@@ -129,7 +134,7 @@ def test_methods_and_addresses_that_do_not_exist(agent, ticket):
         assert response.json()["code"] == "method_not_allowed"
     override = agent.client.post(
         f"/api/v1/tickets/{ticket.key}/comments",
-        data='{"body": "x"}',
+        data=json.dumps({"body": "x", "version": version(ticket)}),
         content_type="application/json",
         headers={**agent.headers, "X-HTTP-Method-Override": "DELETE"},
     )

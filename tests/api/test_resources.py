@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from casedesk.accounts.models import Organisation, User
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
+from tests.helpers import version
 
 from .conftest import Api
 
@@ -23,10 +24,16 @@ def upload(api: Api, key: str, *files, internal=False):
 
 def test_comments_notes_and_files(world, ticket):
     alice, agent = Api(world.alice), Api(world.agent)
-    made = alice.post(f"tickets/{ticket.key}/comments", {"body": "It **still** smokes <script>"})
+    made = alice.post(
+        f"tickets/{ticket.key}/comments",
+        {"version": version(ticket), "body": "It **still** smokes <script>"},
+    )
     assert made.status_code == 201 and made["ETag"] == '"2"'
     assert made.json()["body_html"] == "<p>It <strong>still</strong> smokes </p>"
-    agent.post(f"tickets/{ticket.key}/comments", {"body": "CANARY-note", "internal": True})
+    agent.post(
+        f"tickets/{ticket.key}/comments",
+        {"version": version(ticket), "body": "CANARY-note", "internal": True},
+    )
     assert len(agent.get(f"tickets/{ticket.key}/comments").json()) == 2
     seen = alice.get(f"tickets/{ticket.key}/comments").json()
     assert [c["body"] for c in seen] == ["It **still** smokes <script>"]
@@ -60,7 +67,10 @@ def test_links_duplicates_followers_and_history(world, ticket, clock):
     assert alice.post(f"tickets/{ticket.key}/links", {"other": other.key}).status_code == 403
     unknown = agent.post(f"tickets/{ticket.key}/links", {"other": "GEN-404"})
     assert unknown.status_code == 422 and unknown.json()["errors"] == {"other": "no such ticket"}
-    dup = agent.post(f"tickets/{other.key}/duplicate", {"original": ticket.key, "comment": "same"})
+    dup = agent.post(
+        f"tickets/{other.key}/duplicate",
+        {"version": version(other), "original": ticket.key, "comment": "same"},
+    )
     assert dup.status_code == 200 and dup.json()["category"] == "closed"
     kinds = {(x["kind"], x["direction"]) for x in alice.get(f"tickets/{other.key}/links").json()}
     assert ("duplicate_of", "outgoing") in kinds
@@ -233,8 +243,9 @@ def test_indirect_references_to_foreign_tickets_read_like_missing_ones(world, ti
     elsewhere = services.ticket_create(actor=world.alice, desk=world.other_desk, title="CANARY")
     agent = Api(world.agent)
     for path, field in (("links", "other"), ("duplicate", "original")):
-        foreign = agent.post(f"tickets/{ticket.key}/{path}", {field: elsewhere.key})
-        missing = agent.post(f"tickets/{ticket.key}/{path}", {field: "OTH-999"})
+        extra = {"version": version(ticket)} if path == "duplicate" else {}
+        foreign = agent.post(f"tickets/{ticket.key}/{path}", {**extra, field: elsewhere.key})
+        missing = agent.post(f"tickets/{ticket.key}/{path}", {**extra, field: "OTH-999"})
         assert foreign.status_code == missing.status_code == 422
         assert (
             foreign.json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from casedesk.tickets import services
 from casedesk.tickets.models import Ticket, TicketEvent
+from tests.helpers import version
 
 
 def test_a_customer_opens_and_reads_a_ticket_with_their_next_step(world, as_user):
@@ -60,9 +61,13 @@ def test_transitions_list_what_the_caller_may_do_and_refusals_say_why(world, as_
     offered = agent.get(f"tickets/{ticket.key}/transitions").json()
     resolve = next(a for a in offered["actions"] if a["key"] == "resolve")
     assert resolve["needs"] == ["comment"] and resolve["prompt"] == "Describe the solution"
-    refused = alice.post(f"tickets/{ticket.key}/transitions", {"transition": "resolve"})
+    refused = alice.post(
+        f"tickets/{ticket.key}/transitions", {"version": version(ticket), "transition": "resolve"}
+    )
     assert refused.status_code == 403 and refused.json()["reason"] == "role"
-    missing = agent.post(f"tickets/{ticket.key}/transitions", {"transition": "resolve"})
+    missing = agent.post(
+        f"tickets/{ticket.key}/transitions", {"version": version(ticket), "transition": "resolve"}
+    )
     assert missing.status_code == 422 and missing.json()["missing"] == ["comment"]
     before = TicketEvent.objects.count()
     done = agent.post(

@@ -9,6 +9,7 @@ from casedesk.tickets import services
 from casedesk.tickets.models import Ticket, TicketEvent
 from casedesk.workflow.spec import CUSTOMER_ROLES, expand_roles
 from tests.conftest import make_desk
+from tests.helpers import version
 
 from .conftest import Api
 
@@ -57,9 +58,13 @@ def test_refusals_say_why_in_machine_terms(world, ticket):
         (agent, {"transition": "ask_customer"}, 422, "requirement"),
     ]
     for caller, body, status, reason in cases:
-        response = caller.post(f"tickets/{ticket.key}/transitions", body)
+        response = caller.post(
+            f"tickets/{ticket.key}/transitions", {**body, "version": version(ticket)}
+        )
         assert (response.status_code, response.json()["reason"]) == (status, reason), body
-    missing = agent.post(f"tickets/{ticket.key}/transitions", {"transition": "start"})
+    missing = agent.post(
+        f"tickets/{ticket.key}/transitions", {"version": version(ticket), "transition": "start"}
+    )
     assert missing.json()["missing"] == ["assignee"]
     assert snapshot(ticket)[2] == 1
 
@@ -68,11 +73,19 @@ def test_customers_cannot_write_internal_notes_or_staff_changes(world, ticket):
     """T14: a customer's token may write, but not what only staff may."""
     alice = Api(world.alice)
     before = snapshot(ticket)
-    note = alice.post(f"tickets/{ticket.key}/comments", {"body": "x", "internal": True})
+    note = alice.post(
+        f"tickets/{ticket.key}/comments",
+        {"version": version(ticket), "body": "x", "internal": True},
+    )
     assert note.status_code == 403
     internal = alice.post(
         f"tickets/{ticket.key}/transitions",
-        {"transition": "cancel", "comment": "x", "comment_internal": True},
+        {
+            "version": version(ticket),
+            "transition": "cancel",
+            "comment": "x",
+            "comment_internal": True,
+        },
     )
     assert internal.status_code == 403
     for path, body in (
@@ -83,10 +96,14 @@ def test_customers_cannot_write_internal_notes_or_staff_changes(world, ticket):
     ):
         method = alice.patch if not path else alice.put
         # (a customer does not see staff as people: "no such person" comes first)
-        assert method(f"tickets/{ticket.key}{path}", body).status_code in (403, 422), path
+        answer = method(f"tickets/{ticket.key}{path}", {**body, "version": version(ticket)})
+        assert answer.status_code in (403, 422), path
     assert snapshot(ticket) == before
     ada = Api(world.ada)
-    named = ada.put(f"tickets/{ticket.key}/customer-assignee", {"person": world.amir.pk})
+    named = ada.put(
+        f"tickets/{ticket.key}/customer-assignee",
+        {"version": version(ticket), "person": world.amir.pk},
+    )
     assert named.status_code == 200 and named.json()["customer_assignee"]["id"] == world.amir.pk
 
 
@@ -94,7 +111,9 @@ def test_a_stale_transition_is_a_409_and_moves_nothing(world, ticket):
     """T16: the agent read version 1; meanwhile the customer commented."""
     agent = Api(world.agent)
     etag = agent.get(f"tickets/{ticket.key}")["ETag"]
-    Api(world.alice).post(f"tickets/{ticket.key}/comments", {"body": "any news?"})
+    Api(world.alice).post(
+        f"tickets/{ticket.key}/comments", {"version": version(ticket), "body": "any news?"}
+    )
     stale = agent.post(
         f"tickets/{ticket.key}/transitions",
         {"transition": "resolve", "comment": "done"},
@@ -119,6 +138,28 @@ def test_a_stale_transition_is_a_409_and_moves_nothing(world, ticket):
 def test_a_transition_of_another_workflow_is_unknown_here(world, ticket):
     """T17: keys of another desk's workflow mean nothing on this ticket."""
     response = Api(world.agent).post(
-        f"tickets/{ticket.key}/transitions", {"transition": "send_for_approval"}
+        f"tickets/{ticket.key}/transitions",
+        {"version": version(ticket), "transition": "send_for_approval"},
     )
     assert response.status_code == 422 and response.json()["reason"] == "unknown_transition"
+
+
+def test_every_change_names_the_version_it_was_based_on(world, ticket):
+    """Without If-Match or `version` a change is refused with 428; a version that is not
+    one is refused as input; another organisation's ticket is still only 'not found'."""
+    agent, bob = Api(world.agent), Api(world.bob)
+    before = snapshot(ticket)
+    changes = [
+        ("post", "/transitions", {"transition": "start", "assignee": world.agent.pk}),
+        ("post", "/comments", {"body": "x"}),
+        ("patch", "", {"priority": "high"}),
+        ("put", "/assignee", {"person": world.agent.pk}),
+    ]
+    for method, path, body in changes:
+        call = getattr(agent, method)
+        answer = call(f"tickets/{ticket.key}{path}", body)
+        assert answer.status_code == 428 and answer.json()["code"] == "version_required", path
+        for bad in (-1, 0, "abc", 1.5):
+            assert call(f"tickets/{ticket.key}{path}", {**body, "version": bad}).status_code == 422
+        assert getattr(bob, method)(f"tickets/{ticket.key}{path}", body).status_code == 404
+    assert snapshot(ticket) == before

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket
+from tests.helpers import version
 from tests.pages import body
 
 
@@ -153,7 +154,10 @@ def test_reopen_asks_for_the_reason_and_keeps_it_when_stale(alice, world, ticket
 
 
 def test_forbidden_transition_is_refused(alice, world, ticket):
-    response = alice.post(f"/portal/t/{ticket.key}/act/resolve/", {"comment": "I resolve it"})
+    response = alice.post(
+        f"/portal/t/{ticket.key}/act/resolve/",
+        {"version": version(ticket), "comment": "I resolve it"},
+    )
     assert response.status_code == 403
     ticket.refresh_from_db()
     assert ticket.status == "new"
@@ -162,7 +166,8 @@ def test_forbidden_transition_is_refused(alice, world, ticket):
 def test_comment_with_file(alice, world, ticket):
     upload = SimpleUploadedFile("shot.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png")
     response = alice.post(
-        f"/portal/t/{ticket.key}/comment/", {"body": "See **this**", "attachments": [upload]}
+        f"/portal/t/{ticket.key}/comment/",
+        {"version": version(ticket), "body": "See **this**", "attachments": [upload]},
     )
     assert response.status_code == 302
     comment = Comment.objects.get()
@@ -206,7 +211,9 @@ def test_status_guide(alice, world):
 
 def test_text_over_the_limit_is_refused_and_kept(alice, world, ticket):
     long = "x" * 100_001
-    response = alice.post(f"/portal/t/{ticket.key}/comment/", {"body": long})
+    response = alice.post(
+        f"/portal/t/{ticket.key}/comment/", {"version": version(ticket), "body": long}
+    )
     assert response.status_code == 422
     assert "too long" in response.content.decode()
     assert not ticket.comments.exists()
@@ -228,3 +235,14 @@ def test_with_sharing_off_members_see_only_their_own(client, world):
     client.force_login(world.ada)
     assert alices.key in client.get("/portal/?state=any").content.decode()
     assert client.get(f"/portal/t/{alices.key}/").status_code == 200
+
+
+def test_a_form_without_the_ticket_version_changes_nothing(client, world, ticket):
+    from tests.helpers import state
+
+    client.force_login(world.alice)
+    before = state(ticket)
+    for sent in ({}, {"version": "abc"}, {"version": "-1"}):
+        page = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "hello", **sent})
+        assert page.status_code == 428 and b"Reload the page" in page.content
+    assert state(ticket) == before

@@ -12,6 +12,7 @@ from casedesk.accounts.models import Organisation, User
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
 from casedesk.tickets.models import Attachment, Ticket
+from tests.helpers import version
 from tests.pages import body
 
 PAYLOADS = [
@@ -156,12 +157,16 @@ def test_uploads_of_refused_types_through_both_forms(client, world, ticket, name
     client.force_login(world.alice)
     upload = SimpleUploadedFile(name, b"<html><script>alert(1)</script></html>")
     response = client.post(
-        f"/portal/t/{ticket.key}/comment/", {"body": "x", "attachments": [upload]}
+        f"/portal/t/{ticket.key}/comment/",
+        {"version": version(ticket), "body": "x", "attachments": [upload]},
     )
     assert response.status_code == 422
     client.force_login(world.agent)
     upload = SimpleUploadedFile(name, b"<html><script>alert(1)</script></html>")
-    response = client.post(f"/agent/t/{ticket.key}/reply/", {"body": "x", "attachments": [upload]})
+    response = client.post(
+        f"/agent/t/{ticket.key}/reply/",
+        {"version": version(ticket), "body": "x", "attachments": [upload]},
+    )
     assert response.status_code == 422
     assert not Attachment.objects.exists()
 
@@ -171,9 +176,15 @@ def test_size_cap_one_byte_over(client, world, ticket, settings):
     client.force_login(world.alice)
     ok = SimpleUploadedFile("ok.txt", b"a" * 1024)
     over = SimpleUploadedFile("big.txt", b"a" * 1025)
-    response = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "x", "attachments": [over]})
+    response = client.post(
+        f"/portal/t/{ticket.key}/comment/",
+        {"version": version(ticket), "body": "x", "attachments": [over]},
+    )
     assert response.status_code == 422 and b"larger than the limit" in response.content
-    response = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "x", "attachments": [ok]})
+    response = client.post(
+        f"/portal/t/{ticket.key}/comment/",
+        {"version": version(ticket), "body": "x", "attachments": [ok]},
+    )
     assert response.status_code == 302
     assert Attachment.objects.count() == 1
 
