@@ -3,6 +3,8 @@ where the workflow and the permissions are checked and history is written."""
 
 from django.contrib import admin
 
+from casedesk.jobs.admin import HeldAdmin
+
 from .models import (
     Attachment,
     Comment,
@@ -92,5 +94,28 @@ class AttachmentAdmin(ReadOnly):
 
 admin.site.register(TicketLink, ReadOnly)
 admin.site.register(Participant, ReadOnly)
-admin.site.register(TicketTimer, ReadOnly)
-admin.site.register(OutboxItem, ReadOnly)
+
+
+@admin.register(TicketTimer)
+class TicketTimerAdmin(HeldAdmin, ReadOnly):
+    """A timer whose firing kept failing is held here; retried, it fires on the next round."""
+
+    list_display = ["ticket", "timer", "due_at", "attempts", "held_at"]
+    list_select_related = ["ticket"]
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(HeldAdmin, ReadOnly):
+    """History entries a consumer could not take; retried, they go on the next round."""
+
+    list_display = [
+        "id",
+        "consumer",
+        "event",
+        "next_attempt_at",
+        "attempts",
+        "held_at",
+        "last_error",
+    ]
+    list_filter = ["consumer"]
+    list_select_related = ["event"]
