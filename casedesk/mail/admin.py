@@ -4,6 +4,7 @@ mail are records, changed only through their services (actions below)."""
 from django.contrib import admin, messages
 
 from casedesk.common.errors import CasedeskError
+from casedesk.jobs.admin import HeldAdmin
 
 from .inbound.review import inbound_discard, inbound_reprocess
 from .models import DeskMail, InboundMail, MailPreferences, OutboundMail
@@ -54,11 +55,12 @@ class InboundMailAdmin(Records):
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(Records):
+class OutboundMailAdmin(HeldAdmin, Records):
     list_display = ["created_at", "desk", "kind", "address", "subject", "status", "attempts"]
     list_filter = ["status", "kind", "desk"]
     search_fields = ["address", "subject", "message_id"]
     actions = ["retry"]
+    held_actions = ("discard_held",)  # sending again is `retry`, checked per desk
 
     @admin.action(description="Send the selected failed mail again")
     def retry(self, request, queryset):

@@ -7,7 +7,7 @@ class MailConfig(AppConfig):
     verbose_name = "Mail"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_sweep
+        from casedesk.jobs.sweeps import register_sweep
         from casedesk.tickets import outbox
 
         from .outbound.notify import KINDS, notify_events

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from casedesk.jobs.admin import HeldAdmin
+
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .services import subscription_update
 
@@ -44,7 +46,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(HeldAdmin, admin.ModelAdmin):
     list_display = ["event_type", "subscription", "state", "attempts", "next_attempt_at"]
     list_filter = ["state", "event_type"]
     list_select_related = ["subscription__desk"]
