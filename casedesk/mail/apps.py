@@ -10,8 +10,9 @@ class MailConfig(AppConfig):
         from casedesk.jobs.sweeps import register_sweep
         from casedesk.tickets import outbox
 
+        from .access import CONSUMER
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due
 
-        outbox.register("mail", KINDS, notify_events)
+        outbox.register(CONSUMER, KINDS, notify_events)
         register_sweep("mail", mail_send_due)

@@ -19,10 +19,18 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 
 from casedesk.common import clock
-from casedesk.jobs.queue import Queue, job_failed, job_retry, jobs_claim, queue_register
+from casedesk.jobs.queue import (
+    Queue,
+    job_discard,
+    job_failed,
+    job_retry,
+    jobs_claim,
+    queue_register,
+)
+from casedesk.tickets import outbox
 from casedesk.tickets.permissions import authorise
 
-from ..access import outbound_for_staff
+from ..access import notification_for_staff, outbound_for_staff
 from ..models import DeskMail, OutboundMail
 from ..threading import domain
 from .compose import preferences_url
@@ -163,3 +171,17 @@ def mail_retry(*, actor, mail: OutboundMail) -> OutboundMail:
         job_retry(queue=QUEUE, ids=[row.pk])
         row.refresh_from_db()
     return row
+
+
+def notification_retry(*, actor, item_id: int) -> None:
+    """Staff try a held notification entry again (after fixing what broke it)."""
+    item = notification_for_staff(user=actor, item_id=item_id)
+    authorise(actor, "mail.review", item.event.ticket.desk)
+    job_retry(queue=outbox.QUEUE, ids=[item.pk])
+
+
+def notification_discard(*, actor, item_id: int) -> None:
+    """Staff give up a held notification entry: that change sends no mail."""
+    item = notification_for_staff(user=actor, item_id=item_id)
+    authorise(actor, "mail.review", item.event.ticket.desk)
+    job_discard(queue=outbox.QUEUE, ids=[item.pk])
