@@ -94,8 +94,8 @@ def grow(desk: Desk, org: Organisation, user: User, size: int) -> None:
         FROM {rows}"""
     insert_timers = f"""
         INSERT INTO tickets_tickettimer (ticket_id, desk_id, timer, transition, due_at,
-            ticket_version)
-        SELECT id, desk_id, 'quiet_close', 'auto_close', {due}, 1
+            ticket_version, attempts, last_error)
+        SELECT id, desk_id, 'quiet_close', 'auto_close', {due}, 1, 0, ''
         FROM tickets_ticket WHERE desk_id = %(desk)s AND number BETWEEN %(start)s AND %(end)s"""
     step = 50_000
     with connection.cursor() as cursor:

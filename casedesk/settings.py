@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "casedesk.accounts",
+    "casedesk.jobs",
     "casedesk.desks",
     "casedesk.tickets",
     "casedesk.web",
@@ -270,6 +271,10 @@ CASEDESK_API_AUTH_FAILURE_LIMIT = 20
 # Webhooks: attempts per delivery, and failed attempts in a row before a subscription is
 # switched off.
 CASEDESK_WEBHOOK_MAX_ATTEMPTS = 8
+# Tries at handing one history entry to a consumer (mail, webhooks) before it is held.
+CASEDESK_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_OUTBOX_MAX_ATTEMPTS", "8"))
+# Tries at firing a due ticket timer whose firing fails before it is held.
+CASEDESK_TIMER_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_TIMER_MAX_ATTEMPTS", "8"))
 CASEDESK_WEBHOOK_DISABLE_AFTER = 20
 
 LOGGING = {

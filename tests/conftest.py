@@ -64,6 +64,24 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _connections_kept_in_the_test_transaction(monkeypatch):
+    """The worker runs django-tasks' `db_worker`, which closes obsolete connections between
+    tasks, as a request does; inside a test's transaction a connection looks obsolete
+    (autocommit is off), so, as Django's test client does for requests, it is kept."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    original = BaseDatabaseWrapper.close_if_unusable_or_obsolete
+
+    def close_unless_in_a_transaction(self):
+        if not self.in_atomic_block:
+            original(self)
+
+    monkeypatch.setattr(
+        BaseDatabaseWrapper, "close_if_unusable_or_obsolete", close_unless_in_a_transaction
+    )
+
+
+@pytest.fixture(autouse=True)
 def _app_consumers_off():
     """The apps' outbox consumers (webhooks, later mail) stay off unless a test asks for
     them with `app_consumers`, so the other tests' counts of worker work stay their own."""

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from casedesk.common import clock
 from casedesk.desks.adminscope import SuperusersOnly
 
-from .models import ApiToken, FailureWindow, RateWindow
+from .models import ApiToken
 from .tokens import token_create, token_revoke
 
 
@@ -86,21 +86,3 @@ class ApiTokenAdmin(SuperusersOnly, admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             token_revoke(actor=request.user, token_id=token.pk)
-
-
-@admin.register(RateWindow)
-class RateWindowAdmin(admin.ModelAdmin):
-    list_display = ["token", "start", "count"]
-    readonly_fields = ["token", "start", "count"]
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(FailureWindow)
-class FailureWindowAdmin(admin.ModelAdmin):
-    list_display = ["address", "start", "count"]
-    readonly_fields = ["address", "start", "count"]
-
-    def has_add_permission(self, request):
-        return False

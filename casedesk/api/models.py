@@ -46,39 +46,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user}"
-
-
-class RateWindow(models.Model):
-    """How many requests a token made in one minute. A database row rather than a cache
-    entry, so every web process of an installation counts against the same limit."""
-
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
-    start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-start", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["token", "start"], name="one_window_per_minute")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.count} requests at {self.start:%H:%M} by token {self.token_id}"
-
-
-class FailureWindow(models.Model):
-    """How many requests from one address brought a bad token in one minute; past a limit,
-    that address is told to wait instead of having its guesses checked."""
-
-    address = models.CharField(max_length=64)
-    start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-start", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["address", "start"], name="one_failure_window")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.count} bad tokens at {self.start:%H:%M} from {self.address}"

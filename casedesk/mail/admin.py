@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 
 from casedesk.common.errors import CasedeskError
 from casedesk.desks.adminscope import DeskScoped, SuperusersOnly
+from casedesk.jobs.admin import HeldAdmin
 
 from .inbound.review import inbound_discard, inbound_reprocess
 from .models import DeskMail, InboundMail, MailPreferences, OutboundMail
@@ -61,11 +62,12 @@ class InboundMailAdmin(DeskScoped, Records):
 
 
 @admin.register(OutboundMail)
-class OutboundMailAdmin(DeskScoped, Records):
+class OutboundMailAdmin(DeskScoped, HeldAdmin, Records):
     list_display = ["created_at", "desk", "kind", "address", "subject", "status", "attempts"]
     list_filter = ["status", "kind", ("desk", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["address", "subject", "message_id"]
     actions = ["retry"]
+    held_actions = ("discard_held",)  # sending again is `retry`, checked per desk
 
     @admin.action(description="Send the selected failed mail again")
     def retry(self, request, queryset):

@@ -7,12 +7,13 @@ class MailConfig(AppConfig):
     verbose_name = "Mail"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_sweep
+        from casedesk.jobs.sweeps import register_sweep
         from casedesk.tickets import outbox
 
         from . import checks  # noqa: F401  (registers the system checks)
+        from .access import CONSUMER
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due
 
-        outbox.register("mail", KINDS, notify_events)
+        outbox.register(CONSUMER, KINDS, notify_events)
         register_sweep("mail", mail_send_due)

@@ -9,6 +9,7 @@ from django.db import models, transaction
 
 from casedesk.accounts.models import Organisation
 from casedesk.desks.models import Desk
+from casedesk.jobs.models import Job
 from casedesk.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 
@@ -173,11 +174,11 @@ class InboundMail(models.Model):
         return f"{self.outcome}: {self.subject[:60]} from {self.from_address}"
 
 
-class OutboundMail(models.Model):
+class OutboundMail(Job):
     """A mail Casedesk sends (a notification, a reply, a staff member's mail), kept as sent.
 
-    The worker sends pending rows with retries and backoff; after the last attempt a row
-    is `failed` and shown to staff, never dropped.
+    The worker sends pending rows with retries and backoff (a durable job); after the last
+    attempt a row is `failed` and held, shown to staff, never dropped.
     """
 
     class Status(models.TextChoices):
@@ -218,9 +219,7 @@ class OutboundMail(models.Model):
     automatic = models.BooleanField(default=True)
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

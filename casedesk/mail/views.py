@@ -13,9 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from casedesk.common.errors import CasedeskError, NotFound
 
-from .access import desks_reviewed_by, mail_problems_for, outbound_for_staff
+from .access import (
+    desks_reviewed_by,
+    mail_problems_for,
+    outbound_for_staff,
+)
 from .inbound.review import inbound_discard, inbound_release
-from .outbound.send import mail_retry
+from .outbound.send import mail_retry, notification_discard, notification_retry
 from .preferences import CHOICES, preferences_for, preferences_set
 
 LABELS = {
@@ -49,8 +53,9 @@ def _staff_only(request: HttpRequest) -> None:
 def problems(request: HttpRequest) -> HttpResponse:
     """Held received mail and mail that could not be sent, for the desks one works on."""
     _staff_only(request)
-    held, failed = mail_problems_for(user=request.user)
-    return render(request, "mail/problems.html", {"held": held, "failed": failed, "nav": "mail"})
+    held, failed, notifications = mail_problems_for(user=request.user)
+    context = {"held": held, "failed": failed, "notifications": notifications, "nav": "mail"}
+    return render(request, "mail/problems.html", context)
 
 
 @login_required
@@ -67,6 +72,10 @@ def problem_act(request: HttpRequest, kind: str, mail_id: int, action: str) -> H
         elif (kind, action) == ("outbound", "retry"):
             mail_retry(actor=request.user, mail=outbound_for_staff(user=request.user,
                                                                    mail_id=mail_id))  # fmt: skip
+        elif (kind, action) == ("notification", "retry"):
+            notification_retry(actor=request.user, item_id=mail_id)
+        elif (kind, action) == ("notification", "discard"):
+            notification_discard(actor=request.user, item_id=mail_id)
         else:
             raise Http404("no such action")
         messages.success(request, _g("Done."))

@@ -3,6 +3,7 @@ app and run the worker in the same process (the embedded default)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -26,26 +27,29 @@ def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
         width = max(len(username) for username, _, _ in credentials)
         for username, role, password in credentials:
             print(f"  {username:<{width}}  {role:<40} {password}")
-    stop = threading.Event()
-    if worker:
-        thread = threading.Thread(
-            target=run_forever, kwargs={"stop": stop}, name="worker", daemon=True
-        )
-        thread.start()
     print(f"\nCasedesk is running at http://{host}:{port}/  (admin: /admin/)  Stop with Ctrl+C.")
     print(f"Data directory: {settings.DATA_DIR}", flush=True)
-    try:
-        waitress_serve(
-            application,
-            host=host,
-            port=port,
-            threads=8,
-            ident="Casedesk",
-            # refused by its Content-Length before a byte of the body is read
-            max_request_body_size=settings.CASEDESK_MAX_REQUEST_BYTES,
-        )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
+    options = {
+        "host": host,
+        "port": port,
+        "threads": 8,
+        "ident": "Casedesk",
+        # refused by its Content-Length before a byte of the body is read
+        "max_request_body_size": settings.CASEDESK_MAX_REQUEST_BYTES,
+    }
+    if not worker:
+        with contextlib.suppress(KeyboardInterrupt):
+            waitress_serve(application, **options)
+        return 0
+    # The web server in a thread, the worker on the main thread: django-tasks' worker
+    # takes the signals, which only the main thread may.
+    web = threading.Thread(
+        target=waitress_serve,
+        args=(application,),
+        kwargs=options,
+        name="web",
+        daemon=True,
+    )
+    web.start()
+    run_forever()
     return 0

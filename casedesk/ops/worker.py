@@ -1,5 +1,10 @@
-"""The background worker: fires due timers and runs queued tasks (django-tasks, database
-backend). Any number may run at once, on any number of machines."""
+"""The background worker: fires due timers, runs queued tasks (django-tasks, database
+backend) and the apps' sweeps. Any number may run at once, on any number of machines.
+
+Queued tasks are run by django-tasks' own worker through its public interface, the
+`db_worker` management command in batch mode (everything ready now, then return), so this
+worker and separate `db_worker` processes share one queue by the backend's own rules.
+"""
 
 from __future__ import annotations
 
@@ -9,67 +14,51 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import close_old_connections, connection
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction
+from django_tasks.signals import task_finished
 
+from casedesk.jobs.sweeps import run_sweeps
 from casedesk.tickets.outbox import deliver_all
 from casedesk.tickets.timers import timers_fire_due, timers_warn_due
 
 log = logging.getLogger("casedesk.worker")
 
-# Work that apps find due by their own data (webhook retries, say), looked for every round.
-Sweep = Callable[[], int]
-SWEEPS: dict[str, Sweep] = {}
+SIGNALS = [s for s in ("SIGINT", "SIGTERM", "SIGQUIT") if hasattr(signal, s)]
 
 
-def register_sweep(name: str, sweep: Sweep) -> None:
-    """Call once per process (an AppConfig.ready): `sweep()` runs every worker round and
-    returns how much it did; it must be safe with several workers running at once."""
-    SWEEPS[name] = sweep
+def run_ready_tasks() -> int:
+    """Run the tasks that are ready now; returns how many ran.
 
-
-def run_sweeps() -> int:
-    done = 0
-    for name, sweep in list(SWEEPS.items()):
-        try:
-            done += sweep()
-        except Exception:  # one app's failure must not stop the others
-            log.exception("sweep %s failed", name)
-    return done
-
-
-def run_ready_tasks(limit: int = 1000) -> int:
-    """Run the tasks that are ready now (at most `limit`); returns how many ran.
-
-    Claims each task the way django-tasks-db's own worker does (a locked row, SKIP LOCKED
-    on PostgreSQL), so this worker and `db_worker` processes can share one queue.
+    `db_worker` installs its own signal handlers (a first Ctrl+C lets the running task
+    finish); ours are put back afterwards. It must run on the main thread, outside any
+    transaction (it checks its database connection between tasks).
     """
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"[:64],
-        excluded_queue_names=[],
-    )
-    ran = 0
-    while ran < limit:
-        with exclusive_transaction(DBTaskResult.objects.db):
-            task_result = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
-            if task_result is not None:
-                task_result.claim(worker.worker_id)
-        if task_result is None:
-            return ran
-        worker.run_task(task_result)
-        ran += 1
-    return ran
+    ran: list[object] = []
+
+    def count(sender, task_result, **kwargs) -> None:
+        ran.append(task_result.id)
+
+    saved = {name: signal.getsignal(getattr(signal, name)) for name in SIGNALS}
+    task_finished.connect(count, weak=False)
+    try:
+        call_command(
+            "db_worker",
+            batch=True,
+            queue_name="*",
+            interval=0,
+            startup_delay=False,
+            reload=False,
+            worker_id=f"{socket.gethostname()}-{os.getpid()}"[:64],
+            verbosity=0,
+        )
+    finally:
+        task_finished.disconnect(count)
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+    return len(ran)
 
 
 def work_round() -> tuple[int, int]:
@@ -98,11 +87,11 @@ def run_once(max_rounds: int = 20) -> tuple[int, int]:
 
 
 def run_forever(interval: float | None = None, stop: threading.Event | None = None) -> None:
+    """Rounds until `stop` is set or the process is told to stop; on the main thread."""
     interval = settings.CASEDESK_WORKER_INTERVAL if interval is None else interval
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     log.info("worker started; looking for due work every %.1f s", interval)
     while not stop.is_set():
         started = time.monotonic()

@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from casedesk.desks.adminscope import DeskScoped
 from casedesk.desks.models import Deployment
+from casedesk.jobs.admin import HeldAdmin
 
 from .models import (
     Attachment,
@@ -99,14 +100,34 @@ class DeskRecords(DeskScoped, ReadOnly):
     pass
 
 
-class OutboxAdmin(DeskScoped, ReadOnly):
-    desk_path = "event__desk"
-
-
 admin.site.register(TicketLink, DeskRecords)
 admin.site.register(Participant, DeskRecords)
-admin.site.register(TicketTimer, DeskRecords)
-admin.site.register(OutboxItem, OutboxAdmin)
+
+
+@admin.register(TicketTimer)
+class TicketTimerAdmin(DeskScoped, HeldAdmin, ReadOnly):
+    """A timer whose firing kept failing is held here; retried, it fires on the next round."""
+
+    list_display = ["ticket", "timer", "due_at", "attempts", "held_at"]
+    list_select_related = ["ticket"]
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(DeskScoped, HeldAdmin, ReadOnly):
+    """History entries a consumer could not take; retried, they go on the next round."""
+
+    list_display = [
+        "id",
+        "consumer",
+        "event",
+        "next_attempt_at",
+        "attempts",
+        "held_at",
+        "last_error",
+    ]
+    list_filter = ["consumer"]
+    list_select_related = ["event"]
+    desk_path = "event__desk"
 
 
 class DeploymentForm(forms.ModelForm):

@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_sweep
+        from casedesk.jobs.sweeps import register_sweep
 
         from .attachments import attachment_orphans_remove
 

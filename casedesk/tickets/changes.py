@@ -274,6 +274,7 @@ def reset_timer(ticket: Ticket) -> None:
     row = TicketTimer.objects.filter(ticket=ticket).first() or TicketTimer(ticket=ticket)
     if (row.timer, row.due_at) != (due.timer.key, due.due_at):
         row.warned_at = None  # a new timer or due time deserves its own warning
+        row.attempts, row.held_at = 0, None  # and its own tries
     row.desk_id = ticket.desk_id
     row.timer, row.transition = due.timer.key, due.timer.transition
     row.due_at, row.warn_at = due.due_at, due.warn_at

@@ -12,6 +12,7 @@ from django.db.models import Exists, Q
 
 from casedesk.accounts.models import Organisation
 from casedesk.desks.models import Desk, StaffMembership, Team, WorkflowVersion
+from casedesk.jobs.models import Job
 
 CHANNELS = [
     ("web", "Web"),
@@ -260,21 +261,23 @@ class TicketEvent(AppendOnly):
         return f"{self.kind} on {self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class OutboxItem(models.Model):
+class OutboxItem(Job):
     """A history entry a consumer (mail, webhooks) has yet to react to; see outbox.py."""
 
     event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
     consumer = models.CharField(max_length=40)
+    # Due from the entry's own time; pushed on by a lease or a failed try; none when held.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["consumer", "id"], name="outbox_pending")]
+        indexes = [models.Index(fields=["consumer", "next_attempt_at"], name="outbox_due")]
 
     def __str__(self) -> str:
         return f"{self.consumer}: event {self.event_id}"
 
 
-class TicketTimer(models.Model):
+class TicketTimer(Job):
     """The next automatic move of a ticket. One row per ticket at most; set again on every
     change to the ticket, so the due time always matches the ticket's current state.
     """

@@ -5,10 +5,13 @@ service writes such an entry, an OutboxItem for that consumer is written in the 
 transaction, so the reaction exists exactly when the change committed: nothing is sent for
 a change that rolled back, and nothing is lost when the process dies after the commit.
 
-The worker hands pending items to their consumer in id order, a batch per transaction,
-claiming them with SKIP LOCKED on PostgreSQL so several workers share the work. A handler
-that raises leaves its batch for the next round (and it is logged); handlers make their
-own effects idempotent (an outbound mail row per event and recipient, say).
+Items are durable jobs (casedesk.jobs.queue): the worker claims a consumer's due items in
+id order and hands them over a batch per transaction. When a batch fails, each of its items
+is tried alone, so one entry the handler cannot take (a desk with a mistyped time zone, say)
+holds up nobody else: it is retried on the jobs' schedule and then held where staff see it
+(the admin, and for mail the staff's mail problems page), while every other entry goes
+through. Handlers make their own effects idempotent (an outbound mail row per event and
+recipient, say), because a claimed batch may be handed over again after a crash.
 """
 
 from __future__ import annotations
@@ -16,14 +19,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+
+from casedesk.common import clock
+from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
 
 from .models import OutboxItem, TicketEvent
 
 log = logging.getLogger("casedesk.outbox")
 
 Handler = Callable[[list[TicketEvent]], None]
+
+QUEUE = queue_register(
+    Queue(
+        name="outbox",
+        model=OutboxItem,
+        max_attempts=lambda: settings.CASEDESK_OUTBOX_MAX_ATTEMPTS,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +61,7 @@ def register(name: str, kinds: set[str], handler: Handler) -> None:
 def enqueue(event: TicketEvent) -> None:
     """Called by `changes.record` inside the change's transaction."""
     items = [
-        OutboxItem(event=event, consumer=c.name)
+        OutboxItem(event=event, consumer=c.name, next_attempt_at=event.at)
         for c in CONSUMERS.values()
         if event.kind in c.kinds
     ]
@@ -52,40 +69,63 @@ def enqueue(event: TicketEvent) -> None:
         OutboxItem.objects.bulk_create(items)
 
 
+def _hand(consumer: Consumer, items: list[OutboxItem]) -> None:
+    with transaction.atomic():
+        events = list(
+            TicketEvent.objects.filter(pk__in=[i.event_id for i in items])
+            .select_related("ticket", "actor")
+            .order_by("id")
+        )
+        consumer.handler(events)
+        OutboxItem.objects.filter(pk__in=[i.pk for i in items]).delete()
+
+
 def deliver(name: str, *, batch: int = 100) -> int:
-    """Hand one batch of pending entries to consumer `name`; returns how many."""
+    """Hand one batch of due entries to consumer `name`; returns how many it took."""
+    return _deliver(name, batch)[1]
+
+
+def _deliver(name: str, batch: int) -> tuple[int, int]:
+    """(entries claimed, entries taken by the handler)."""
     consumer = CONSUMERS[name]
+    now = clock.now()
+    ids = jobs_claim(QUEUE, now=now, batch=batch, where=Q(consumer=name))
+    if not ids:
+        return 0, 0
+    items = list(OutboxItem.objects.filter(pk__in=ids).order_by("id"))
     try:
-        with transaction.atomic():
-            items = list(
-                OutboxItem.objects.filter(consumer=name)
-                .select_for_update(skip_locked=True)
-                .order_by("id")[:batch]
-            )
-            if not items:
-                return 0
-            events = list(
-                TicketEvent.objects.filter(pk__in=[i.event_id for i in items])
-                .select_related("ticket", "actor")
-                .order_by("id")
-            )
-            consumer.handler(events)
-            OutboxItem.objects.filter(pk__in=[i.pk for i in items]).delete()
-            return len(items)
-    except Exception:
-        log.exception("outbox consumer %s failed; its batch stays for the next round", name)
-        return 0
+        _hand(consumer, items)
+        return len(items), len(items)
+    except Exception as exc:
+        if len(items) == 1:
+            _failed(consumer, items[0], exc, now)
+            return 1, 0
+        log.warning("outbox consumer %s failed on a batch; trying its entries one by one", name)
+    taken = 0
+    for item in items:
+        try:
+            _hand(consumer, [item])
+            taken += 1
+        except Exception as exc:
+            _failed(consumer, item, exc, now)
+    return len(items), taken
+
+
+def _failed(consumer: Consumer, item: OutboxItem, exc: Exception, now: datetime) -> None:
+    log.exception("outbox consumer %s failed on history entry %s", consumer.name, item.event_id)
+    job_failed(QUEUE, item, error=f"{type(exc).__name__}: {exc}", now=now)
 
 
 def deliver_all(*, limit: int = 10_000) -> int:
-    """Everything pending for every consumer (up to `limit` entries per consumer)."""
+    """Everything due for every consumer (up to `limit` entries claimed per consumer);
+    returns how many entries the consumers took."""
     total = 0
     for name in list(CONSUMERS):
-        done = 0
-        while done < limit:
-            n = deliver(name)
+        claimed = 0
+        while claimed < limit:
+            n, taken = _deliver(name, 100)
             if not n:
                 break
-            done += n
-        total += done
+            claimed += n
+            total += taken
     return total

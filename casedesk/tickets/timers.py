@@ -4,23 +4,26 @@ Each ticket has at most one TicketTimer row: its next automatic move, set again 
 same transaction as every change to the ticket. Finding due work reads only the due rows
 through the `due_at` index, so a sweep costs what is due, not what exists.
 
-Several workers may sweep at once. A worker takes the ticket's row lock with SKIP LOCKED
-(PostgreSQL), so two workers never act on one ticket together, then re-reads the timer
-under that lock and fires only if it is still due and was set for the ticket's current
-version. Firing replaces the row, so a timer fires at most once.
+Timers are durable jobs (casedesk.jobs.queue) done under a row lock: several workers may
+sweep at once; a worker takes the ticket's row lock with SKIP LOCKED (PostgreSQL), so two
+workers never act on one ticket together, then re-reads the timer under that lock and fires
+only if it is still due and was set for the ticket's current version. Firing replaces the
+row, so a timer fires at most once. A firing that fails (not a refusal by the workflow,
+an error) is counted and tried again on the jobs' schedule, then held for staff, without
+holding up the timers due after it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q
 
 from casedesk.common import clock
 from casedesk.common.errors import TransitionRefused
+from casedesk.jobs.queue import Queue, jobs_run_due, queue_register, row_claim
 from casedesk.workflow import SYSTEM_ACTOR
 
 from .changes import TicketChange, record_event, reset_timer
@@ -29,32 +32,31 @@ from .models import Ticket, TicketTimer
 log = logging.getLogger("casedesk.timers")
 
 
+QUEUE = queue_register(
+    Queue(
+        name="timers",
+        model=TicketTimer,
+        due="due_at",
+        ready=Q(held_at__isnull=True),
+        hold_clears_due=False,
+        max_attempts=lambda: settings.CASEDESK_TIMER_MAX_ATTEMPTS,
+    )
+)
+# The same rows, seen by their warning time.
+WARNINGS = Queue(
+    name="timer warnings",
+    model=TicketTimer,
+    due="warn_at",
+    ready=Q(held_at__isnull=True, warned_at__isnull=True),
+    hold_clears_due=False,
+    max_attempts=lambda: settings.CASEDESK_TIMER_MAX_ATTEMPTS,
+)
+
+
 def _claim(ticket_id: int) -> Ticket | None:
     """Lock the ticket for this transaction, or None when another worker or a person
-    holds it (SKIP LOCKED); the next sweep looks again."""
-    return (
-        Ticket.objects.select_related("workflow", "team")
-        .select_for_update(skip_locked=True, of=("self",))
-        .filter(pk=ticket_id)
-        .first()
-    )
-
-
-def _sweep(due: Callable[[], QuerySet], act: Callable[[int], bool], batch: int) -> int:
-    """Act on every ticket `due` lists, a batch at a time, each in its own transaction;
-    a ticket `act` passes over is not tried again in this sweep."""
-    done = 0
-    passed: set[int] = set()
-    while True:
-        ids = list(due().exclude(ticket_id__in=passed).values_list("ticket_id", flat=True)[:batch])
-        if not ids:
-            return done
-        for ticket_id in ids:
-            with transaction.atomic():
-                if act(ticket_id):
-                    done += 1
-                    continue
-            passed.add(ticket_id)
+    holds it; the next sweep looks again."""
+    return row_claim(Ticket.objects.select_related("workflow", "team").filter(pk=ticket_id))
 
 
 def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
@@ -82,9 +84,7 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
         change.finish()
         return True
 
-    return _sweep(
-        lambda: TicketTimer.objects.filter(due_at__lte=now).order_by("due_at"), fire, batch
-    )
+    return jobs_run_due(QUEUE, fire, now=now, batch=batch)
 
 
 def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
@@ -119,9 +119,4 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
         timer.save(update_fields=["warned_at"])
         return True
 
-    def due() -> QuerySet:
-        return TicketTimer.objects.filter(
-            warn_at__lte=now, warned_at__isnull=True, due_at__gt=now
-        ).order_by("warn_at")
-
-    return _sweep(due, warn, batch)
+    return jobs_run_due(WARNINGS, warn, now=now, batch=batch, where=Q(due_at__gt=now))

@@ -1,20 +1,17 @@
 """Password guessing is limited per account name and per address.
 
-An attempt on an account name is counted *before* the password is checked, under a row
-lock, so a hundred parallel guesses still get at most USER_LIMIT evaluations per window,
-and the answer to a refused attempt is the same whether the account exists or not. An
-address is limited on its failed attempts only, so an office behind one address can
-still log in all morning. A successful login clears the account's counter."""
+Both are counted in fixed fifteen-minute windows by the one rate-limit counter
+(casedesk.jobs.windows). An attempt on an account name is counted *before* the password
+is checked, atomically, so a hundred parallel guesses still get at most USER_LIMIT
+evaluations per window, and the answer to a refused attempt is the same whether the
+account exists or not. An address is limited on its failed attempts only, so an office
+behind one address can still log in all morning. A successful login clears the account's counter."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
-
-from casedesk.common import clock
-
-from .models import LoginThrottle
+from casedesk.jobs.windows import window_clear, window_count, window_hit
 
 WINDOW = timedelta(minutes=15)
 USER_LIMIT = 10
@@ -22,38 +19,23 @@ ADDRESS_LIMIT = 100
 
 
 def _user_key(username: str) -> str:
-    return f"user:{username.strip().lower()[:150]}"
+    return f"login:user:{username.strip().lower()[:150]}"
 
 
 def _address_key(address: str) -> str:
-    return f"ip:{address[:45]}"
-
-
-def _count(key: str, now) -> int:
-    """Add one to `key`'s counter in the current window; the new count."""
-    with transaction.atomic():
-        row, _ = LoginThrottle.objects.select_for_update().get_or_create(
-            key=key, defaults={"window_start": now}
-        )
-        if now - row.window_start >= WINDOW:
-            row.attempts, row.window_start = 0, now
-        row.attempts += 1
-        row.save(update_fields=["attempts", "window_start"])
-        return row.attempts
+    return f"login:ip:{address[:45]}"
 
 
 def login_attempt_allowed(*, username: str, address: str) -> bool:
     """Count one attempt on the account name; False when it or the address is over."""
-    now = clock.now()
-    if _count(_user_key(username), now) > USER_LIMIT:
+    if window_hit(key=_user_key(username), window=WINDOW).count > USER_LIMIT:
         return False
-    row = LoginThrottle.objects.filter(key=_address_key(address)).first()
-    return not (row and now - row.window_start < WINDOW and row.attempts >= ADDRESS_LIMIT)
+    return window_count(key=_address_key(address), window=WINDOW).count < ADDRESS_LIMIT
 
 
 def login_failed(*, address: str) -> None:
-    _count(_address_key(address), clock.now())
+    window_hit(key=_address_key(address), window=WINDOW)
 
 
 def login_succeeded(*, username: str) -> None:
-    LoginThrottle.objects.filter(key=_user_key(username)).delete()
+    window_clear(key=_user_key(username))

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from casedesk.desks.adminscope import DeskScoped, SuperusersOnly
+from casedesk.jobs.admin import HeldAdmin
 
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from .services import subscription_update
@@ -46,7 +47,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(DeskScoped, admin.ModelAdmin):
+class WebhookDeliveryAdmin(DeskScoped, HeldAdmin, admin.ModelAdmin):
     desk_path = "subscription__desk"
 
     list_display = ["event_type", "subscription", "state", "attempts", "next_attempt_at"]

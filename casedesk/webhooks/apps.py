@@ -7,7 +7,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from casedesk.ops.worker import register_sweep
+        from casedesk.jobs.sweeps import register_sweep
         from casedesk.tickets import outbox
 
         from .events import KINDS, deliveries_prepare

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from casedesk.desks.models import Desk
+from casedesk.jobs.models import Job
 from casedesk.tickets.models import TicketEvent
 
 EVENT_TYPES = [
@@ -72,7 +73,7 @@ class AllowedNetwork(models.Model):
             raise ValidationError({"network": str(exc)}) from None
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(Job):
     """One event for one subscription. Made once per (subscription, history entry, type),
     so preparing the same entry twice sends nothing twice."""
 
@@ -90,7 +91,6 @@ class WebhookDelivery(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

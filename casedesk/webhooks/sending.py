@@ -1,9 +1,11 @@
 """Sending deliveries: the worker's sweep hands due ones to tasks; a task makes one attempt.
 
-A delivery due now (by the injected clock, like timers) is claimed by one worker with SKIP
-LOCKED and queued as a background task. An attempt signs the payload, posts it through
-`net.post`, and records what happened. A failure waits longer each time (BACKOFF) and
-gives up after CASEDESK_WEBHOOK_MAX_ATTEMPTS; a subscription whose attempts fail
+Deliveries are durable jobs (casedesk.jobs.queue). A delivery due now (by the injected
+clock, like timers) is claimed by one worker with SKIP LOCKED, for a lease, and queued as a
+background task; a task that never runs leaves the lease to run out, and the delivery is
+queued again. An attempt signs the payload, posts it through `net.post`, and records what
+happened. A failure waits on the jobs' schedule and is held (`failed`, for staff to retry
+or discard) after CASEDESK_WEBHOOK_MAX_ATTEMPTS; a subscription whose attempts fail
 CASEDESK_WEBHOOK_DISABLE_AFTER times in a row is switched off, with the reason, until an
 admin switches it on again.
 """
@@ -19,17 +21,32 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from casedesk.common import clock
+from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
 
 from . import net
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("casedesk.webhooks")
 
-BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720)]
-STALE = timedelta(minutes=15)  # a queued delivery whose task never ran is queued again
+LEASE = timedelta(minutes=15)  # a queued delivery whose task never ran is queued again
+QUEUE = queue_register(
+    Queue(
+        name="webhooks",
+        model=WebhookDelivery,
+        # (queued ones are due again only when their lease ran out)
+        ready=Q(
+            state__in=[WebhookDelivery.State.PENDING, WebhookDelivery.State.QUEUED],
+            subscription__active=True,
+        ),
+        claimed={"state": WebhookDelivery.State.QUEUED},
+        held={"state": WebhookDelivery.State.FAILED},
+        retried={"state": WebhookDelivery.State.PENDING},
+        max_attempts=lambda: settings.CASEDESK_WEBHOOK_MAX_ATTEMPTS,
+    )
+)
 USER_AGENT = "Casedesk-Webhooks/1"
 
 
@@ -51,29 +68,10 @@ def deliveries_queue_due(*, batch: int = 200) -> int:
 
     now = clock.now()
     with transaction.atomic():
-        due = list(
-            WebhookDelivery.objects.filter(
-                state=WebhookDelivery.State.PENDING,
-                next_attempt_at__lte=now,
-                subscription__active=True,
-            )
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:batch]
-        )
-        stale = list(
-            WebhookDelivery.objects.filter(
-                state=WebhookDelivery.State.QUEUED, queued_at__lt=now - STALE
-            )
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", flat=True)[:batch]
-        )
-        ids = due + stale
+        ids = jobs_claim(QUEUE, now=now, batch=batch, lease=LEASE)
         if not ids:
             return 0
-        WebhookDelivery.objects.filter(pk__in=ids).update(
-            state=WebhookDelivery.State.QUEUED, queued_at=now
-        )
+        WebhookDelivery.objects.filter(pk__in=ids).update(queued_at=now)
         for pk in ids:
             webhook_send.enqueue(delivery_id=pk)
     return len(ids)
@@ -101,7 +99,10 @@ def delivery_attempt(delivery_id: int) -> bool:
     sub = delivery.subscription
     if not sub.active:  # switched off after it was queued: it waits, uncounted
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            state=WebhookDelivery.State.PENDING, queued_at=None
+            state=WebhookDelivery.State.PENDING,
+            queued_at=None,
+            attempts=F("attempts") - 1,
+            next_attempt_at=clock.now(),
         )
         return False
     now = clock.now()
@@ -141,32 +142,24 @@ def _record(delivery: WebhookDelivery, now, answer: net.Answer | None, error: st
             duration_ms=answer.duration_ms if answer else 0,
             response_excerpt=answer.excerpt if answer else "",
         )
-        delivery.attempts += 1
         subs = WebhookSubscription.objects.filter(pk=delivery.subscription_id)
+        delivery.queued_at = None
         if ok:
             delivery.state = WebhookDelivery.State.DELIVERED
             delivery.delivered_at = now
             delivery.next_attempt_at = None
+            delivery.save(update_fields=["state", "delivered_at", "next_attempt_at", "queued_at"])
             subs.update(consecutive_failures=0)
-        else:
-            if delivery.attempts >= settings.CASEDESK_WEBHOOK_MAX_ATTEMPTS:
-                delivery.state = WebhookDelivery.State.FAILED
-                delivery.next_attempt_at = None
-            else:
-                delivery.state = WebhookDelivery.State.PENDING
-                delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
-            subs.update(consecutive_failures=F("consecutive_failures") + 1)
-            limit = settings.CASEDESK_WEBHOOK_DISABLE_AFTER
-            switched = subs.filter(active=True, consecutive_failures__gte=limit).update(
-                active=False,
-                disabled_at=now,
-                disabled_reason=f"{limit} failed attempts in a row; the last: {error}"[:300],
-            )
-            if switched:
-                log.warning(
-                    "webhook subscription %s switched off: %s", delivery.subscription_id, error
-                )
-        delivery.queued_at = None
-        delivery.save(
-            update_fields=["attempts", "state", "delivered_at", "next_attempt_at", "queued_at"]
+            return
+        delivery.state = WebhookDelivery.State.PENDING
+        delivery.save(update_fields=["state", "queued_at"])
+        job_failed(QUEUE, delivery, error=error, now=now)
+        subs.update(consecutive_failures=F("consecutive_failures") + 1)
+        limit = settings.CASEDESK_WEBHOOK_DISABLE_AFTER
+        switched = subs.filter(active=True, consecutive_failures__gte=limit).update(
+            active=False,
+            disabled_at=now,
+            disabled_reason=f"{limit} failed attempts in a row; the last: {error}"[:300],
         )
+        if switched:
+            log.warning("webhook subscription %s switched off: %s", delivery.subscription_id, error)

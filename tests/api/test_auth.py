@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from casedesk.api.models import ApiToken, RateWindow
+from casedesk.api.models import ApiToken
+from casedesk.api.ratelimit import token_key
 from casedesk.api.tokens import token_authenticate, token_create, token_revoke
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound
 from casedesk.desks.models import StaffMembership
+from casedesk.jobs.models import WindowCount
 from casedesk.tickets.models import Ticket
 from tests.helpers import version
 
@@ -132,7 +134,7 @@ def test_the_rate_limit_answers_429_with_retry_after(world, clock, settings):
     assert api.get("me").status_code == 200
     token = ApiToken.objects.get(user=world.alice)
     assert token.last_used_at == clock()
-    assert RateWindow.objects.filter(token=token).count() == 2
+    assert WindowCount.objects.filter(key=token_key(token)).count() == 2
 
 
 @pytest.mark.postgres

@@ -187,9 +187,9 @@ def test_a_mail_that_cannot_be_sent_is_retried_then_shown_to_staff(world, smtp, 
         run_once()
     row.refresh_from_db()
     assert row.status == "failed" and row.attempts == 8
-    _, failed = mail_problems_for(user=world.agent)
+    _, failed, _ = mail_problems_for(user=world.agent)
     assert failed == [row]
-    assert mail_problems_for(user=world.outsider) == ([], [])  # another desk's staff
+    assert mail_problems_for(user=world.outsider) == ([], [], [])  # another desk's staff
     # fixed server, staff send it again
     smtp.refuse = ""
     from casedesk.mail.outbound.send import mail_retry

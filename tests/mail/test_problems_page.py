@@ -27,8 +27,9 @@ def problems(world, desk_mail, smtp):
 def test_staff_see_held_and_failed_mail_of_their_desks(client, world, problems,
                                                        django_assert_max_num_queries):  # fmt: skip
     client.force_login(world.agent)
-    # session, user, the desks (for the gate and for the scope), held, failed, and more
-    with django_assert_max_num_queries(7):
+    # session, user, the desks (for the gate and for the scope), held, failed, held
+    # notifications, and more
+    with django_assert_max_num_queries(8):
         page = client.get("/mail/problems/")
     assert page.status_code == 200
     assert b"canary-held" in page.content and b"CANARY-failed" in page.content

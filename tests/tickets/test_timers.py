@@ -199,3 +199,44 @@ def test_no_warning_once_the_timer_is_due(world, ticket, clock):
     assert timers_warn_due() == 0
     run_once()
     assert not TicketEvent.objects.filter(ticket=t, kind="timer_warning").exists()
+
+
+def test_a_timer_whose_firing_fails_is_retried_then_held_and_others_still_fire(
+    world, clock, settings, monkeypatch
+):
+    """A firing that raises (not a refusal: an error) rolls back, is counted and waits on
+    the jobs' schedule, then is held for staff; the timers due after it fire meanwhile."""
+    from casedesk.jobs.queue import job_retry, retry_delay
+    from casedesk.tickets import timers
+
+    settings.CASEDESK_TIMER_MAX_ATTEMPTS = 2
+    first = resolved(world, services.ticket_create(actor=world.alice, desk=world.desk, title="a"))
+    clock.advance(minutes=1)
+    second = resolved(world, services.ticket_create(actor=world.alice, desk=world.desk, title="b"))
+    real_move = timers.TicketChange.move
+
+    def move(change, *args, **kwargs):
+        if change.ticket.pk == first.pk:
+            raise ValueError("unknown time zone")
+        return real_move(change, *args, **kwargs)
+
+    monkeypatch.setattr(timers.TicketChange, "move", move)
+    clock.advance(days=8)
+    assert timers_fire_due() == 1
+    second.refresh_from_db()
+    assert second.status == "closed"
+    timer = TicketTimer.objects.get(ticket=first)
+    assert timer.attempts == 1 and "unknown time zone" in timer.last_error
+    assert timer.due_at == clock() + retry_delay(1) and timer.held_at is None
+    assert not TicketEvent.objects.filter(ticket=first, actor_kind="system").exists()
+    clock.advance(minutes=1)
+    assert timers_fire_due() == 0
+    timer.refresh_from_db()
+    assert timer.attempts == 2 and timer.held_at == clock()
+    clock.advance(days=30)
+    assert timers_fire_due() == 0  # held: passed over, not tried
+    monkeypatch.setattr(timers.TicketChange, "move", real_move)
+    assert job_retry(queue=timers.QUEUE, ids=[first.pk]) == 1
+    assert timers_fire_due() == 1
+    first.refresh_from_db()
+    assert first.status == "closed"

@@ -161,10 +161,10 @@ def _bounced(raw: bytes, desk) -> list[OutboundMail]:
     rows = list(OutboundMail.objects.filter(message_id__in=ids, desk=desk).select_related("ticket"))
     status = _DSN_STATUS.search(raw)
     if status and status.group(1) == b"5":
-        for row in rows:
-            row.status = OutboundMail.Status.FAILED
+        for row in rows:  # held like a mail that could not be sent, so staff may send it again
+            row.status, row.held_at = OutboundMail.Status.FAILED, clock.now()
             row.last_error = f"bounced: {status.group(0).decode('ascii', 'replace')}"
-            row.save(update_fields=["status", "last_error", "address"])
+            row.save(update_fields=["status", "last_error", "held_at", "address"])
             log.warning("mail %s to %s bounced", row.pk, row.to)
     return rows
 

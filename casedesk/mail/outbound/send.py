@@ -1,35 +1,54 @@
-"""Sending: the worker's mail step. Claims due rows for a while (a lease), sends them
-outside any transaction, and records the result: sent, or another try later with a
-growing pause, or after the last try `failed`, which staff see. A mail the server
-refused for good (5xx) fails at once. A worker that dies mid-way leaves the lease to run
-out, and the mail is sent again under the same Message-ID, so receivers can tell.
+"""Sending: the worker's mail step. Outbound mail rows are durable jobs
+(casedesk.jobs.queue): due rows are claimed for a while (a lease), sent outside any
+transaction, and the result recorded: sent, or another try later on the jobs' schedule,
+or after the last try `failed` and held, which staff see. A mail the server refused for
+good (5xx) fails at once. A worker that dies mid-way leaves the lease to run out, and the
+mail is sent again under the same Message-ID, so receivers can tell.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import parseaddr
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from casedesk.common import clock
+from casedesk.jobs.queue import (
+    Queue,
+    job_discard,
+    job_failed,
+    job_retry,
+    jobs_claim,
+    queue_register,
+)
+from casedesk.tickets import outbox
 from casedesk.tickets.permissions import authorise
 
-from ..access import outbound_for_staff
+from ..access import notification_for_staff, outbound_for_staff
 from ..models import DeskMail, OutboundMail
 from ..threading import domain
 from .compose import preferences_url
 
 log = logging.getLogger("casedesk.mail")
 
-BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)  # seconds before try 2, 3...
-LEASE = timedelta(minutes=10)
+QUEUE = queue_register(
+    Queue(
+        name="mail",
+        model=OutboundMail,
+        ready=Q(status=OutboundMail.Status.PENDING),
+        null_is_due=True,  # rows are written in many places; new ones are due at once
+        held={"status": OutboundMail.Status.FAILED},
+        retried={"status": OutboundMail.Status.PENDING},
+        discarded={"status": OutboundMail.Status.SKIPPED, "last_error": "discarded by staff"},
+        max_attempts=lambda: settings.CASEDESK_MAIL_MAX_ATTEMPTS,
+    )
+)
 
 
 def loop_marker() -> str:
@@ -98,40 +117,20 @@ def _own_addresses(rows: list[OutboundMail]) -> set[str]:
     return set(DeskMail.objects.filter(address__in=wanted).values_list("address", flat=True))
 
 
-def _claim(now: datetime, batch: int) -> list[int]:
-    with transaction.atomic():
-        ids = list(
-            OutboundMail.objects.filter(status=OutboundMail.Status.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("id")
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[:batch]
-        )
-        OutboundMail.objects.filter(pk__in=ids).update(
-            next_attempt_at=now + LEASE, attempts=F("attempts") + 1
-        )
-    return ids
-
-
 def _record(row: OutboundMail, now: datetime, exc: Exception | None) -> None:
     if exc is None:
         row.status, row.sent_at, row.last_error = OutboundMail.Status.SENT, now, ""
+        row.next_attempt_at = None
+        row.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at", "address"])
     else:
-        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if _permanent(exc) or row.attempts >= settings.CASEDESK_MAIL_MAX_ATTEMPTS:
-            row.status = OutboundMail.Status.FAILED
-            log.error("mail %s to %s failed for good: %s", row.pk, row.to, row.last_error)
-        else:
-            pause = BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]
-            row.next_attempt_at = now + timedelta(seconds=pause)
-            log.warning("mail %s to %s: try %d failed (%s)", row.pk, row.to, row.attempts, exc)
-    row.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at", "address"])
+        error = f"{type(exc).__name__}: {exc}"
+        job_failed(QUEUE, row, error=error, now=now, permanent=_permanent(exc))
 
 
 def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     """Send what is due now; returns how many rows were handled (sent or not)."""
     now = now or clock.now()
-    ids = _claim(now, batch)
+    ids = jobs_claim(QUEUE, now=now, batch=batch)
     if not ids:
         return 0
     rows = list(
@@ -149,7 +148,8 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
         for row in rows:
             if own & {parseaddr(a)[1].lower() for a in [*row.to, *(row.cc or [])]}:
                 row.status, row.last_error = OutboundMail.Status.SKIPPED, "an address of a desk"
-                row.save(update_fields=["status", "last_error", "address"])
+                row.next_attempt_at = None
+                row.save(update_fields=["status", "last_error", "next_attempt_at", "address"])
                 continue
             try:
                 smtp.send_messages([message_of(row)])
@@ -168,8 +168,20 @@ def mail_retry(*, actor, mail: OutboundMail) -> OutboundMail:
     row = outbound_for_staff(user=actor, mail_id=mail.pk)
     authorise(actor, "mail.review", row.desk)
     if row.status == OutboundMail.Status.FAILED:
-        OutboundMail.objects.filter(pk=row.pk).update(
-            status=OutboundMail.Status.PENDING, attempts=0, next_attempt_at=None
-        )
+        job_retry(queue=QUEUE, ids=[row.pk])
         row.refresh_from_db()
     return row
+
+
+def notification_retry(*, actor, item_id: int) -> None:
+    """Staff try a held notification entry again (after fixing what broke it)."""
+    item = notification_for_staff(user=actor, item_id=item_id)
+    authorise(actor, "mail.review", item.event.ticket.desk)
+    job_retry(queue=outbox.QUEUE, ids=[item.pk])
+
+
+def notification_discard(*, actor, item_id: int) -> None:
+    """Staff give up a held notification entry: that change sends no mail."""
+    item = notification_for_staff(user=actor, item_id=item_id)
+    authorise(actor, "mail.review", item.event.ticket.desk)
+    job_discard(queue=outbox.QUEUE, ids=[item.pk])
