@@ -39,3 +39,16 @@ def login_failed(*, address: str) -> None:
 
 def login_succeeded(*, username: str) -> None:
     window_clear(key=_user_key(username))
+
+
+RESET_WINDOW = timedelta(hours=1)
+RESET_PER_ACCOUNT = 3
+RESET_PER_ADDRESS = 20
+
+
+def reset_allowed(*, email: str, address: str) -> bool:
+    """Password reset mail: at most three an hour to one address and twenty an hour asked
+    for from one client, so the page cannot be used to flood someone's inbox."""
+    to_account = window_hit(key=f"reset:mail:{email[:200]}", window=RESET_WINDOW).count
+    from_client = window_hit(key=f"reset:ip:{address[:45]}", window=RESET_WINDOW).count
+    return to_account <= RESET_PER_ACCOUNT and from_client <= RESET_PER_ADDRESS

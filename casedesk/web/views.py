@@ -23,7 +23,7 @@ from casedesk.tickets.attachments import attachment_get_for_actor, attachment_re
 from .access import ticket_or_404
 from .client import client_address
 from .knownbrowser import browser_tag, known_for, login_name, remember
-from .throttle import login_attempt_allowed, login_failed, login_succeeded
+from .throttle import login_attempt_allowed, login_failed, login_succeeded, reset_allowed
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
@@ -151,7 +151,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         from .tasks import password_reset_mail
 
-        password_reset_mail.enqueue(email=form.cleaned_data["email"])
+        email = form.cleaned_data["email"].strip().casefold()
+        if reset_allowed(email=email, address=client_address(self.request)):
+            password_reset_mail.enqueue(email=email)
+        # the same answer when the limit is reached, so it tells nothing about the address
         return HttpResponseRedirect(self.get_success_url())
 
 

@@ -375,3 +375,23 @@ def test_a_browser_that_logged_in_before_is_not_locked_out_by_guessers(client, w
     stranger = Client()
     stranger.cookies["casedesk_known"] = owner.cookies["casedesk_known"].value + "x"
     assert stranger.post("/login/", {"username": "alice", "password": "x"}).status_code == 429
+
+
+def test_password_reset_is_limited_per_address_and_per_client(client, world, clock):
+    for _ in range(15):
+        answer = client.post("/password/reset/", {"email": "alice@example.org"})
+        assert answer.status_code == 302 and answer["Location"] == "/password/reset/sent/"
+    run_once()
+    assert len(mail.outbox) == 3  # three an hour to one mailbox, the same answer after
+    for n in range(30):
+        client.post("/password/reset/", {"email": f"someone{n}@example.org"})
+    from casedesk.jobs.models import WindowCount
+
+    assert WindowCount.objects.get(key="reset:ip:127.0.0.1").count == 45
+    client.post("/password/reset/", {"email": "amir@example.org"})  # a real one, too late
+    run_once()
+    assert len(mail.outbox) == 3
+    clock.advance(hours=1)
+    client.post("/password/reset/", {"email": "alice@example.org"})
+    run_once()
+    assert len(mail.outbox) == 4
