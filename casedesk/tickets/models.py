@@ -27,7 +27,7 @@ CHANNELS = [
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         """The tickets `user` may see; every read for a person goes through here."""
-        if user is None or not user.is_authenticated or not user.is_active:
+        if user is None or not user.is_authenticated or not user.is_active or user.pk is None:
             return self.none()
         if user.is_superuser:
             return self
