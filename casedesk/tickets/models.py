@@ -220,25 +220,53 @@ class Participant(models.Model):
         return f"{self.user_id} on {self.ticket_id}"
 
 
+class AppendOnlyError(ValueError):
+    """A write that would change or remove a row of an append-only table. It is a bug in
+    the caller, not a person's mistake, so it carries no sentence for people."""
+
+    code = "append_only"
+
+    def __init__(self, model: str, operation: str):
+        super().__init__(f"{model} rows are append-only: {operation} refused")
+        self.model = model
+        self.operation = operation
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes that would change or remove rows are refused; `bulk_update` and
+    `update_or_create` on an existing row end here or in `save()` too."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(self.model.__name__, "update")
+
+    def delete(self):
+        raise AppendOnlyError(self.model.__name__, "delete")
+
+
 class AppendOnly(models.Model):
-    """Rows that are written once and never changed or removed."""
+    """Rows that are written once and never changed or removed. On PostgreSQL a trigger
+    refuses UPDATE and DELETE on the table as well (migration 0006), so raw SQL and other
+    clients cannot do it either. The ticket a row belongs to is PROTECTed by it."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only")
+            raise AppendOnlyError(type(self).__name__, "save of a stored row")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only")
+        raise AppendOnlyError(type(self).__name__, "delete")
 
 
 class TicketEvent(AppendOnly):
-    """One change to a ticket: who, when, what, through which channel."""
+    """One change to a ticket: who, when, what, through which channel. A ticket with
+    history cannot be deleted: its history would go with it."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     actor = models.ForeignKey(
