@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+
+from casedesk.common.settings_checks import language_choices
 
 from .models import Organisation, User
 
@@ -16,6 +19,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["widget"] = forms.Select(choices=language_choices())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(User)
 class CasedeskUserAdmin(UserAdmin):
@@ -30,3 +38,8 @@ class CasedeskUserAdmin(UserAdmin):
         *UserAdmin.add_fieldsets,
         ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["widget"] = forms.Select(choices=language_choices(blank=True))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
+from casedesk.common.settings_checks import check_on_save, validate_language
+
 CUSTOMER_ROLES = [
     ("member", "Member"),
     ("approver", "Approver"),
@@ -19,7 +21,7 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    language = models.CharField(max_length=8, default="en")
+    language = models.CharField(max_length=8, default="en", validators=[validate_language])
     members_see_all_tickets = models.BooleanField(
         default=True,
         help_text="Members see every ticket of the organisation, not only their own.",
@@ -35,6 +37,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("language",), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class CasedeskUserManager(UserManager):
@@ -55,7 +61,9 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     customer_role = models.CharField(max_length=12, choices=CUSTOMER_ROLES, blank=True)
-    language = models.CharField(max_length=8, blank=True, help_text="Preferred language")
+    language = models.CharField(
+        max_length=8, blank=True, validators=[validate_language], help_text="Preferred language"
+    )
 
     objects = CasedeskUserManager()
 
@@ -71,6 +79,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("kind", "customer_role", "language"), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     @property
     def is_customer(self) -> bool:

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from casedesk.common.settings_checks import time_zone_choices
 from casedesk.tickets.releases import release_record
 from casedesk.workflow import WorkflowError, load_text
 
@@ -71,8 +72,16 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "desk"]
 
 
+class DeskForm(forms.ModelForm):
+    class Meta:
+        model = Desk
+        fields = ["name", "slug", "key_prefix", "workflow", "time_zone", "organisations"]
+        widgets = {"time_zone": forms.Select(choices=time_zone_choices)}
+
+
 @admin.register(Desk)
 class DeskAdmin(admin.ModelAdmin):
+    form = DeskForm
     list_display = ["name", "key_prefix", "workflow", "time_zone"]
     search_fields = ["name", "key_prefix"]
     filter_horizontal = ["organisations"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from casedesk.accounts.models import Organisation
+from casedesk.common.settings_checks import check_on_save
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
@@ -51,6 +52,10 @@ class DeskMail(models.Model):
 
     def save(self, *args, **kwargs):
         self.address = self.address.strip().lower()
+        self.team_address = self.team_address.strip()
+        check_on_save(
+            self, ("address", "team_address", "unknown_senders"), kwargs.get("update_fields")
+        )
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
