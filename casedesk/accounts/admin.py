@@ -31,11 +31,11 @@ class CasedeskUserAdmin(UserAdmin):
     list_filter = ["kind", "customer_role", "is_active", "is_superuser"]
     list_select_related = ["organisation"]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
     )
     add_fieldsets = (
-        *UserAdmin.add_fieldsets,
+        *(UserAdmin.add_fieldsets or ()),
         ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -65,7 +67,7 @@ class User(AbstractUser):
         max_length=8, blank=True, validators=[validate_language], help_text="Preferred language"
     )
 
-    objects = CasedeskUserManager()
+    objects: ClassVar[CasedeskUserManager] = CasedeskUserManager()
 
     class Meta:
         ordering = ["username", "id"]

@@ -76,7 +76,7 @@ class DeskForm(forms.ModelForm):
     class Meta:
         model = Desk
         fields = ["name", "slug", "key_prefix", "workflow", "time_zone", "organisations"]
-        widgets = {"time_zone": forms.Select(choices=time_zone_choices)}
+        widgets = {"time_zone": forms.Select(choices=time_zone_choices())}
 
 
 @admin.register(Desk)

@@ -106,6 +106,10 @@ class Ticket(models.Model):
 
     objects = TicketQuerySet.as_manager()
 
+    # Set by the reads that annotate or look it up (lists, webhook payloads), so that
+    # `workflow_of` needs no query; absent on other tickets (it is read with getattr).
+    workflow_checksum: str
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         constraints = [

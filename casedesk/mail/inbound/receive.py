@@ -29,7 +29,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from casedesk.common import clock
 from casedesk.common.errors import CasedeskError
 from casedesk.common.files import FileRefused, clean_name, kind_of
-from casedesk.tickets.attachments import BytesUpload, attachment_add
+from casedesk.tickets.attachments import BytesUpload, Upload, attachment_add
 from casedesk.tickets.inputs import MAX_TEXT, MAX_TITLE
 from casedesk.tickets.services import comment_add, ticket_create
 
@@ -70,9 +70,9 @@ def desk_for_address(address: str):
     return found.desk if found else None
 
 
-def _uploads(parsed: Parsed, notes: list[str]) -> list[BytesUpload]:
+def _uploads(parsed: Parsed, notes: list[str]) -> list[Upload]:
     limit = settings.CASEDESK_MAX_ATTACHMENT_BYTES
-    kept: list[BytesUpload] = []
+    kept: list[Upload] = []
     for part in parsed.parts:
         name = clean_name(part.name)
         if len(kept) >= MAX_FILES:
@@ -161,7 +161,7 @@ def _bounced(raw: bytes, desk) -> list[OutboundMail]:
     return rows
 
 
-def _add_files(actor, ticket, uploads: list[BytesUpload]) -> None:
+def _add_files(actor, ticket, uploads: list[Upload]) -> None:
     for start in range(0, len(uploads), BATCH):
         attachment_add(
             actor=actor, ticket=ticket, uploads=uploads[start : start + BATCH], channel="mail"
@@ -220,14 +220,18 @@ def process(row: InboundMail, parsed: Parsed, *, checks: bool = True) -> dict:
     if sender is None:
         config = getattr(desk, "mail", None)
         policy = config.unknown_senders if config else DeskMail.UnknownSenders.HOLD
-        if thread.adhoc:
+        if thread.adhoc and thread.claimed is not None:
             key = thread.claimed.key
             return {**held, "ticket": thread.claimed, "reason": f"a reply to a mail from {key}"}
         if policy == DeskMail.UnknownSenders.REJECT:
             row.no_reply = no_reply
             _refuse(row, "unknown", address)
             return {**base, "outcome": Outcome.REJECTED, "reason": "unknown sender"}
-        if policy != DeskMail.UnknownSenders.OPEN or config.contact_organisation is None:
+        if (
+            policy != DeskMail.UnknownSenders.OPEN
+            or config is None
+            or config.contact_organisation is None
+        ):
             return {**held, "reason": "unknown sender"}
         sender = contact_for(address, name, config.contact_organisation)
         base["sender"] = sender
@@ -368,6 +372,6 @@ def mail_receive(raw: bytes, *, desk, transport: str) -> Received:
         run(row, parsed, error)
         faults.point("before_commit")
     faults.point("after_commit")
-    key = row.ticket.key if row.ticket_id else ""
+    key = row.ticket.key if row.ticket is not None else ""
     log.info("mail %s for %s: %s %s", row.pk, desk.key_prefix, row.outcome, key)
     return Received(row.outcome, row.reason, row.pk, key)
