@@ -136,3 +136,53 @@ def test_the_admin_shows_an_unknown_language_on_its_field(world, client):
     assert Organisation.objects.get(pk=world.org_a.pk).language == "nl"
     person = _admin_form(User, world.alice, {"language": "xx"}, world.admin)
     assert "language" in person.errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_values_stored_before_the_checks_are_set_to_the_defaults_they_acted_as():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("accounts", "0001_initial"), ("desks", "0001_initial")]
+    after = [("accounts", "0002_validated_settings"), ("desks", "0002_validated_settings")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        org = old.get_model("accounts", "Organisation").objects.create(
+            name="Old", slug="old", language="en-gb"
+        )
+        kept = old.get_model("accounts", "Organisation").objects.create(
+            name="Kept", slug="kept", language="da"
+        )
+        person = old.get_model("accounts", "User").objects.create(
+            username="old",
+            kind="customer",
+            organisation=org,
+            customer_role="member",
+            language="klingon",
+        )
+        version = old.get_model("desks", "WorkflowVersion").objects.create(
+            slug="x", version=1, checksum="0" * 64, source="", origin=""
+        )
+        desks = old.get_model("desks", "Desk").objects
+        typo = desks.create(
+            name="T", slug="t", key_prefix="TT", workflow=version, time_zone="Europe/Copenhaggen"
+        )
+        good = desks.create(
+            name="G", slug="g", key_prefix="GG", workflow=version, time_zone="Europe/Prague"
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps
+        languages = dict(
+            new.get_model("accounts", "Organisation").objects.values_list("pk", "language")
+        )
+        assert languages == {org.pk: "en", kept.pk: "da"}
+        assert new.get_model("accounts", "User").objects.get(pk=person.pk).language == ""
+        zones = dict(new.get_model("desks", "Desk").objects.values_list("pk", "time_zone"))
+        assert zones == {typo.pk: "UTC", good.pk: "Europe/Prague"}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -4,6 +4,18 @@ import casedesk.common.settings_checks
 from django.db import migrations, models
 
 
+def unknown_languages_to_defaults(apps, schema_editor):
+    """Saves now refuse a language Casedesk does not speak; rows stored before with one
+    read in the default language already, so they get the value that says so."""
+    codes = casedesk.common.settings_checks.language_codes()
+    apps.get_model("accounts", "Organisation").objects.exclude(language__in=codes).update(
+        language="en"
+    )
+    apps.get_model("accounts", "User").objects.exclude(language__in=("", *codes)).update(
+        language=""
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,4 +33,5 @@ class Migration(migrations.Migration):
             name='language',
             field=models.CharField(blank=True, help_text='Preferred language', max_length=8, validators=[casedesk.common.settings_checks.validate_language]),
         ),
+        migrations.RunPython(unknown_languages_to_defaults, migrations.RunPython.noop),
     ]

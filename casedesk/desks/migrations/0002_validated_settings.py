@@ -4,6 +4,16 @@ import casedesk.common.settings_checks
 from django.db import migrations, models
 
 
+def unknown_time_zones_to_utc(apps, schema_editor):
+    """Saves now refuse a name that is not a time zone; desks stored before with one were
+    shown in UTC already (and stopped mail), so they get UTC."""
+    names = casedesk.common.settings_checks.time_zone_names()
+    desks = apps.get_model("desks", "Desk").objects.all()
+    for pk, zone in desks.values_list("pk", "time_zone"):
+        if zone not in names:
+            desks.filter(pk=pk).update(time_zone="UTC")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -16,4 +26,5 @@ class Migration(migrations.Migration):
             name='time_zone',
             field=models.CharField(default='UTC', help_text='An IANA time zone name, such as Europe/Copenhagen', max_length=64, validators=[casedesk.common.settings_checks.validate_time_zone]),
         ),
+        migrations.RunPython(unknown_time_zones_to_utc, migrations.RunPython.noop),
     ]
