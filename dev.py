@@ -12,7 +12,8 @@ one is reachable: CASEDESK_TEST_POSTGRES_URL, or DATABASE_URL if it is a postgre
 postgres://postgres@127.0.0.1:5432/postgres. Without one, the PostgreSQL pass is skipped
 with a message; CASEDESK_REQUIRE_POSTGRES=1 (set by CI) makes that a failure.
 
-`lint` (used by CI) runs ruff, the import contracts and the workflow checks.
+`lint` (used by CI) runs ruff, mypy (settings in pyproject.toml), the import contracts
+and the workflow checks.
 `messages` updates the translation catalogues of the pages and compiles them.
 """
 
@@ -103,6 +104,7 @@ def lint() -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "mypy")],
         [str(BIN / "lint-imports")],
         [str(BIN / "casedesk"), "workflows", "check"],
     ]

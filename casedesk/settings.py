@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import dj_database_url
@@ -118,12 +119,12 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         config.setdefault("TEST", {})["NAME"] = os.environ.get("CASEDESK_TEST_DATABASE")
-        return config
+        return dict(config)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "casedesk.sqlite3",

@@ -24,13 +24,15 @@ _skipped: list[str] = []
 def pytest_collection_modifyitems(config, items):
     if POSTGRES:
         return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL (row locks, SKIP LOCKED); runs in the PostgreSQL pass of "
-        "`python3 dev.py test` (set DATABASE_URL=postgres://... to run it alone)"
+    where = (
+        "runs in the PostgreSQL pass of `python3 dev.py test` "
+        "(set DATABASE_URL=postgres://... to run it alone)"
     )
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = marker.kwargs.get("reason", "needs PostgreSQL (row locks, SKIP LOCKED)")
+            item.add_marker(pytest.mark.skip(reason=f"{why}; {where}"))
 
 
 def pytest_runtest_logreport(report):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from casedesk.common.settings_checks import check_on_save, validate_language
 
 CUSTOMER_ROLES = [
     ("member", "Member"),
@@ -26,7 +30,7 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    language = models.CharField(max_length=8, default="en")
+    language = models.CharField(max_length=8, default="en", validators=[validate_language])
     members_see_all_tickets = models.BooleanField(
         default=True,
         help_text="Members see every ticket of the organisation, not only their own.",
@@ -57,6 +61,10 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("language",), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.holds_strangers and self.members_see_all_tickets:
             raise ValidationError({"members_see_all_tickets": STRANGERS_SHARE})
@@ -80,9 +88,11 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     customer_role = models.CharField(max_length=12, choices=CUSTOMER_ROLES, blank=True)
-    language = models.CharField(max_length=8, blank=True, help_text="Preferred language")
+    language = models.CharField(
+        max_length=8, blank=True, validators=[validate_language], help_text="Preferred language"
+    )
 
-    objects = CasedeskUserManager()
+    objects: ClassVar[CasedeskUserManager] = CasedeskUserManager()
 
     class Meta:
         ordering = ["username", "id"]
@@ -96,6 +106,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("kind", "customer_role", "language"), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     @property
     def is_customer(self) -> bool:

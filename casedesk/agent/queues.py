@@ -26,9 +26,10 @@ STATES = ("open", "closed", "any")
 
 def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
     q = request.GET
-    queue = q.get("queue") if q.get("queue") in QUEUES else "mine"
-    state = q.get("state") if q.get("state") in STATES else "open"
-    sort = q.get("sort") if q.get("sort") in lists.SORTS else "-updated"
+    queue, state, sort = q.get("queue", ""), q.get("state", ""), q.get("sort", "")
+    queue = queue if queue in QUEUES else "mine"
+    state = state if state in STATES else "open"
+    sort = sort if sort in lists.SORTS else "-updated"
     desk_ids = {d.pk for d in desks}
     desk = int(q["desk"]) if q.get("desk", "").isdigit() and int(q["desk"]) in desk_ids else None
     status = q.get("status", "")[:60] if desk else ""

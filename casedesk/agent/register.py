@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed
+from casedesk.web.forms import fields_of, typed, uploads_of
 from casedesk.web.ticketpage import language
 
 CHANNELS = ("phone", "mail")
@@ -65,7 +65,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             type=request.POST.get("type") or None,
             priority=request.POST.get("priority") or None,
             fields=fields_of(request),
-            attachments=request.FILES.getlist("attachments"),
+            attachments=uploads_of(request),
             channel=channel if channel in CHANNELS else "phone",
         )
     except CasedeskError as exc:

@@ -8,6 +8,8 @@ refused, because addresses end up in logs and browser histories.
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
@@ -42,15 +44,14 @@ class TokenAuth(HttpBearer):
             address = client_address(request)
             wait = failures_wait(address)
             if wait is not None:
-                raise Throttled(wait)
+                raise Throttled(math.ceil(wait))
             failure_hit(address)
             raise AuthenticationError(401, "this token is unknown, expired or revoked")
         wait = rate_hit(found)
         if wait is not None:
-            raise Throttled(wait)
+            raise Throttled(math.ceil(wait))
         if request.method not in SAFE and found.scope != ApiToken.Scope.WRITE:
             raise AuthorizationError(403, "this token may only read")
-        request.api_token = found
         request.user = found.user  # so every read and write sees the token's owner
         return found.user
 

@@ -87,7 +87,7 @@ def install(api) -> None:
             code=exc.code,
             errors=detail.get("errors") or {},
             reason=detail.get("reason"),
-            missing=list(detail.get("missing") or []),
+            missing=list(missing) if isinstance(missing := detail.get("missing"), list) else [],
             current_version=detail.get("current"),
         )
 

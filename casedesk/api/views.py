@@ -54,7 +54,8 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
                 )
                 form = TokenForm()
             except CasedeskError as exc:
-                for field, message in exc.detail.get("errors", {}).items():
+                errors = exc.detail.get("errors")
+                for field, message in (errors if isinstance(errors, dict) else {}).items():
                     form.add_error(field if field in form.fields else None, message)
         if secret is None:
             status = 400

@@ -74,10 +74,10 @@ def render_for_mail(text: str) -> str:
     """As `render`, but with no live links: each reads as its text and its address, so a
     mail from the desk never carries a link someone else wrote behind friendly words."""
 
-    def plain(match: re.Match) -> str:
+    def plain(match: re.Match[str]) -> str:
         address, label = match.group(1), match.group(2)
         if label.strip() == address:
             return address
         return f"{label} ({address})" if address else label
 
-    return _LINK.sub(plain, render(text))
+    return str(_LINK.sub(plain, render(text)))

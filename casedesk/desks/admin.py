@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from casedesk.common.settings_checks import time_zone_choices
 from casedesk.workflow import WorkflowError, load_text
 
 from . import peopleadmin  # noqa: F401 (registers organisations and people)
@@ -72,10 +73,17 @@ class StaffMembershipAdmin(DeskScoped, admin.ModelAdmin):
     list_select_related = ["user", "desk"]
 
 
+class DeskForm(forms.ModelForm):
+    class Meta:
+        model = Desk
+        fields = ["name", "slug", "key_prefix", "workflow", "time_zone", "organisations"]
+        widgets = {"time_zone": forms.Select(choices=time_zone_choices())}
+
+
 @admin.register(Desk)
 class DeskAdmin(DeskScoped, admin.ModelAdmin):
     desk_path = "pk"
-
+    form = DeskForm
     list_display = ["name", "key_prefix", "workflow", "time_zone"]
     search_fields = ["name", "key_prefix"]
     filter_horizontal = ["organisations"]

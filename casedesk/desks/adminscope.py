@@ -24,7 +24,7 @@ class DeskScoped:
     desk_path: str | None = "desk"
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request)  # type: ignore[misc]
+        rows = super().get_queryset(request)
         if request.user.is_superuser:
             return rows
         return rows.filter(**{f"{self.desk_path}__in": desk_ids_of(request.user)})
@@ -35,7 +35,7 @@ class DeskScoped:
                 kwargs["queryset"] = Desk.objects.filter(pk__in=desk_ids_of(request.user))
             elif db_field.related_model is Organisation:
                 kwargs["queryset"] = organisations_of(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def organisations_of(user) -> QuerySet:
@@ -49,7 +49,7 @@ class OrganisationScoped(DeskScoped):
     desk_path = None
 
     def get_queryset(self, request):
-        rows = super(DeskScoped, self).get_queryset(request)  # type: ignore[misc]
+        rows = super(DeskScoped, self).get_queryset(request)
         if request.user.is_superuser:
             return rows
         return rows.filter(pk__in=organisations_of(request.user).values("pk"))
@@ -61,7 +61,7 @@ class PeopleScoped(DeskScoped):
     desk_path = None
 
     def get_queryset(self, request):
-        rows = super(DeskScoped, self).get_queryset(request)  # type: ignore[misc]
+        rows = super(DeskScoped, self).get_queryset(request)
         user = request.user
         if user.is_superuser:
             return rows
@@ -80,10 +80,10 @@ class SuperusersOnly:
         return request.user.is_superuser
 
     def has_add_permission(self, request, *args):
-        return request.user.is_superuser and super().has_add_permission(request, *args)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return request.user.is_superuser and super().has_delete_permission(request, obj)

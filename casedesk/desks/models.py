@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from casedesk.accounts.models import STAFF_ROLES, Organisation
+from casedesk.common.settings_checks import check_on_save, validate_time_zone
 from casedesk.workflow import Workflow, load_text
 
 # Versions are immutable and named by their checksum, so a compiled workflow can be kept
@@ -62,7 +63,12 @@ class Desk(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     key_prefix = models.CharField(max_length=10, unique=True, validators=[key_prefix_validator])
     workflow = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="desks")
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="An IANA time zone name, such as Europe/Copenhagen",
+    )
     # The number the next ticket gets; taken under a row lock, so keys are gapless.
     next_number = models.PositiveBigIntegerField(default=1, editable=False)
     organisations = models.ManyToManyField(Organisation, related_name="desks", blank=True)
@@ -73,6 +79,10 @@ class Desk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix})"
+
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("key_prefix", "time_zone"), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class Team(models.Model):
@@ -106,6 +116,10 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} on {self.desk.key_prefix}"
+
+    def save(self, *args, **kwargs):
+        check_on_save(self, ("role",), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class Deployment(models.Model):

@@ -1,10 +1,12 @@
 """Organisations and people in the admin, scoped to the desks of whoever looks (they
 live here, not in accounts, because the scope is made of desks)."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from casedesk.accounts.models import Organisation, User
+from casedesk.common.settings_checks import language_choices
 
 from .adminscope import OrganisationScoped, PeopleScoped
 
@@ -21,6 +23,11 @@ class OrganisationAdmin(OrganisationScoped, admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["widget"] = forms.Select(choices=language_choices())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(User)
 class CasedeskUserAdmin(PeopleScoped, UserAdmin):
@@ -28,10 +35,15 @@ class CasedeskUserAdmin(PeopleScoped, UserAdmin):
     list_filter = ["kind", "customer_role", "is_active", "is_superuser"]
     list_select_related = ["organisation"]
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
     )
     add_fieldsets = (
-        *UserAdmin.add_fieldsets,
+        *(UserAdmin.add_fieldsets or ()),
         ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "language":
+            kwargs["widget"] = forms.Select(choices=language_choices(blank=True))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)

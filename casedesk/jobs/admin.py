@@ -26,7 +26,7 @@ class HeldAdmin(admin.ModelAdmin):
     for the model's change permission itself rather than the page's."""
 
     held_fields = ("attempts", "held_at", "last_error")
-    held_actions = ("retry_held", "discard_held")
+    held_actions: tuple[str, ...] = ("retry_held", "discard_held")
 
     def get_list_filter(self, request):
         return [HeldFilter, *super().get_list_filter(request)]
@@ -53,21 +53,19 @@ class HeldAdmin(admin.ModelAdmin):
             messages.SUCCESS if n else messages.WARNING,
         )
 
+    @admin.action(description="Try the held rows again")
     def retry_held(self, request, queryset):
         if not self.has_retry_permission(request):
             raise PermissionError
         n = job_retry(queue=queue_of(self.model), ids=queryset.values_list("pk", flat=True))
         self._done(request, n, "will be tried again")
 
-    retry_held.short_description = "Try the held rows again"
-
+    @admin.action(description="Discard the held rows")
     def discard_held(self, request, queryset):
         if not self.has_retry_permission(request):
             raise PermissionError
         n = job_discard(queue=queue_of(self.model), ids=queryset.values_list("pk", flat=True))
         self._done(request, n, "discarded")
-
-    discard_held.short_description = "Discard the held rows"
 
 
 @admin.register(WindowCount)

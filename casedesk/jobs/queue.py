@@ -158,7 +158,9 @@ def jobs_run_due(
             except Exception as exc:
                 log.exception("%s %s failed", queue.name, pk)
                 with transaction.atomic():
-                    row = queue.model._default_manager.select_for_update().filter(pk=pk).first()
+                    row: Any = (
+                        queue.model._default_manager.select_for_update().filter(pk=pk).first()
+                    )
                     if row is not None:
                         row.attempts += 1
                         row.save(update_fields=["attempts"])
@@ -167,7 +169,7 @@ def jobs_run_due(
 
 
 def job_failed(
-    queue: Queue, row: models.Model, *, error: str, now: datetime, permanent: bool = False
+    queue: Queue, row: Any, *, error: str, now: datetime, permanent: bool = False
 ) -> bool:
     """Record a failed try on a claimed `row` (its `attempts` already count this try):
     the next try waits on the schedule, or the row is held. True when it was held."""

@@ -77,7 +77,11 @@ def _notifications(user, desks: list[int] | bool | None = False) -> QuerySet:
     not."""
     rows = OutboxItem.objects.filter(consumer=CONSUMER, held_at__isnull=False)
     desks = desks_reviewed_by(user) if desks is False else desks
-    return rows if desks is None else rows.filter(event__ticket__desk_id__in=desks)
+    if desks is None:
+        return rows
+    if isinstance(desks, bool):  # only False means "work it out", and that was done
+        return rows.none()
+    return rows.filter(event__ticket__desk_id__in=desks)
 
 
 def notification_for_staff(*, user, item_id) -> OutboxItem:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from email import policy
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.utils import getaddresses
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -46,6 +46,8 @@ def sender_from(raw_header: str | None) -> tuple[str, str]:
     old = [(n, a) for n, a in getaddresses([raw_header]) if n or a]
     try:
         header = _REGISTRY("from", raw_header)
+        if not isinstance(header, AddressHeader):
+            raise AddressError("the sender header is malformed")
         new = [(a.display_name, a.addr_spec) for a in header.addresses]
         defects = list(header.defects)
     except Exception:  # the modern parser gives up on some inputs; then it is malformed

@@ -67,7 +67,7 @@ class OutboundMailAdmin(DeskScoped, HeldAdmin, Records):
     list_filter = ["status", "kind", ("desk", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["address", "subject", "message_id"]
     actions = ["retry"]
-    held_actions = ("discard_held",)  # sending again is `retry`, checked per desk
+    held_actions: tuple[str, ...] = ("discard_held",)  # sending again is `retry`, checked per desk
 
     @admin.action(description="Send the selected failed mail again")
     def retry(self, request, queryset):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from casedesk.accounts.models import Organisation
+from casedesk.common.settings_checks import check_on_save
 from casedesk.desks.models import Desk
 from casedesk.jobs.models import Job
 from casedesk.tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -64,6 +65,10 @@ class DeskMail(models.Model):
 
     def save(self, *args, **kwargs):
         self.address = self.address.strip().lower()
+        self.team_address = self.team_address.strip()
+        check_on_save(
+            self, ("address", "team_address", "unknown_senders"), kwargs.get("update_fields")
+        )
         with transaction.atomic():
             super().save(*args, **kwargs)
             if self.unknown_senders == self.UnknownSenders.OPEN and self.contact_organisation_id:

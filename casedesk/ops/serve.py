@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -29,7 +30,7 @@ def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
             print(f"  {username:<{width}}  {role:<40} {password}")
     print(f"\nCasedesk is running at http://{host}:{port}/  (admin: /admin/)  Stop with Ctrl+C.")
     print(f"Data directory: {settings.DATA_DIR}", flush=True)
-    options = {
+    options: dict[str, Any] = {
         "host": host,
         "port": port,
         "threads": 8,

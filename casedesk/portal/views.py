@@ -17,7 +17,7 @@ from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.forms import fields_of, typed, uploads_of, version_of
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
@@ -31,9 +31,11 @@ customer_required = only_for("customer")
 def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
     q = request.GET
     scope = q.get("scope") if q.get("scope") in ("mine", "all") else "all"
-    state = q.get("state") if q.get("state") in ("open", "closed", "any") else "open"
+    state = q.get("state", "")
+    state = state if state in ("open", "closed", "any") else "open"
     waiting = q.get("waiting") == "1"
-    sort = q.get("sort") if q.get("sort") in lists.SORTS else "-updated"
+    sort = q.get("sort", "")
+    sort = sort if sort in lists.SORTS else "-updated"
     text = q.get("q", "")[:200]
     filters = TicketFilters(
         reporter="me" if scope == "mine" else None,
@@ -104,7 +106,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             type=request.POST.get("type") or None,
             priority=request.POST.get("priority") or None,
             fields=fields_of(request),
-            attachments=request.FILES.getlist("attachments"),
+            attachments=uploads_of(request),
             channel="web",
         )
     except CasedeskError as exc:
@@ -153,7 +155,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
             actor=request.user,
             ticket=ticket,
             body=request.POST.get("body", ""),
-            attachments=request.FILES.getlist("attachments"),
+            attachments=uploads_of(request),
             expected_version=version_of(request),
             channel="web",
         )

@@ -30,9 +30,11 @@ SNIFF = 2048
 
 
 class Upload(Protocol):
-    """What a file must offer: a name, and its bytes in chunks (Django's UploadedFile does)."""
+    """What a file must offer: a name (Django's UploadedFile may have none), and its bytes
+    in chunks."""
 
-    name: str
+    @property
+    def name(self) -> str | None: ...
 
     def chunks(self) -> Iterable[bytes]: ...
 

@@ -50,7 +50,7 @@ def snapshot(ticket: Ticket) -> Snapshot:
         reporter_id=ticket.reporter_id,
         assignee_id=ticket.assignee_id,
         customer_assignee_id=ticket.customer_assignee_id,
-        team=ticket.team.slug if ticket.team_id else "",
+        team=ticket.team.slug if ticket.team is not None else "",
         flags=frozenset(ticket.flags),
         entered_at=ticket.status_entered_at,
         last_activity_at=ticket.last_activity_at,

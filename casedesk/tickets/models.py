@@ -28,7 +28,7 @@ CHANNELS = [
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         """The tickets `user` may see; every read for a person goes through here."""
-        if user is None or not user.is_authenticated or not user.is_active:
+        if user is None or not user.is_authenticated or not user.is_active or user.pk is None:
             return self.none()
         if user.is_superuser:
             return self
@@ -106,6 +106,10 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
+
+    # Set by the reads that annotate or look it up (lists, webhook payloads), so that
+    # `workflow_of` needs no query; absent on other tickets (it is read with getattr).
+    workflow_checksum: str
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -221,25 +225,53 @@ class Participant(models.Model):
         return f"{self.user_id} on {self.ticket_id}"
 
 
+class AppendOnlyError(ValueError):
+    """A write that would change or remove a row of an append-only table. It is a bug in
+    the caller, not a person's mistake, so it carries no sentence for people."""
+
+    code = "append_only"
+
+    def __init__(self, model: str, operation: str):
+        super().__init__(f"{model} rows are append-only: {operation} refused")
+        self.model = model
+        self.operation = operation
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes that would change or remove rows are refused; `bulk_update` and
+    `update_or_create` on an existing row end here or in `save()` too."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(self.model.__name__, "update")
+
+    def delete(self):
+        raise AppendOnlyError(self.model.__name__, "delete")
+
+
 class AppendOnly(models.Model):
-    """Rows that are written once and never changed or removed."""
+    """Rows that are written once and never changed or removed. On PostgreSQL a trigger
+    refuses UPDATE and DELETE on the table as well (migration 0006), so raw SQL and other
+    clients cannot do it either. The ticket a row belongs to is PROTECTed by it."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError(f"{type(self).__name__} rows are append-only")
+            raise AppendOnlyError(type(self).__name__, "save of a stored row")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError(f"{type(self).__name__} rows are append-only")
+        raise AppendOnlyError(type(self).__name__, "delete")
 
 
 class TicketEvent(AppendOnly):
-    """One change to a ticket: who, when, what, through which channel."""
+    """One change to a ticket: who, when, what, through which channel. A ticket with
+    history cannot be deleted: its history would go with it."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     actor = models.ForeignKey(

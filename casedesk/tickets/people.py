@@ -83,7 +83,10 @@ def ticket_route(
         if (team.pk if team else None) != ticket.team_id:
             change.record(
                 "routed",
-                team=[ticket.team.slug if ticket.team_id else "", team.slug if team else ""],
+                team=[
+                    ticket.team.slug if ticket.team is not None else "",
+                    team.slug if team else "",
+                ],
             )
             ticket.team = team
     return change.ticket

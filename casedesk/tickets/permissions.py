@@ -80,7 +80,7 @@ def authorise_given(user, desk: Desk, given: set[str]) -> None:
 
 def ensure_desk_visible(user, desk: Desk) -> None:
     """A customer works only with desks their organisation uses; staff with their desks."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.pk is None:
         raise NotFound("no such desk")
     if user.is_superuser:
         return

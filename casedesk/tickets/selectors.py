@@ -19,6 +19,22 @@ from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
 
+def _may_read(user) -> bool:
+    """Whether this is a signed-in, active person at all. An anonymous user or an unsaved
+    one has no id, so no id may ever stand for "already checked" for them."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and user.pk is not None
+    )
+
+
+def _mark_visible(user, ticket: Ticket) -> None:
+    """Remember that `ticket` was read through `visible_to(user)`."""
+    ticket.__dict__["_visible_to_user"] = user.pk
+
+
 def ticket_get_for_actor(*, user, key: str) -> Ticket:
     ticket = (
         Ticket.objects.visible_to(user)
@@ -30,14 +46,16 @@ def ticket_get_for_actor(*, user, key: str) -> Ticket:
     )
     if ticket is None:
         raise NotFound("no such ticket")
-    ticket._checked_for = user.pk
+    _mark_visible(user, ticket)
     return ticket
 
 
 def _ensure_visible(user, ticket: Ticket) -> None:
     """Reads below take a ticket object; make sure this person may see it. A ticket just
     read by `ticket_get_for_actor` for the same person needs no second query."""
-    if getattr(ticket, "_checked_for", None) == getattr(user, "pk", False):
+    if not _may_read(user):
+        raise NotFound("no such ticket")
+    if ticket.__dict__.get("_visible_to_user") == user.pk:
         return
     if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
         raise NotFound("no such ticket")
@@ -60,8 +78,9 @@ def ticket_page_for_actor(
         .prefetch_related("reporter", "customer_assignee", "team")
     )
     found = page(rows, sort=filters.sort, cursor=cursor, limit=limit)
-    for ticket in found.tickets:  # read through visible_to: no second check needed
-        ticket._checked_for = user.pk
+    if _may_read(user):
+        for ticket in found.tickets:  # read through visible_to: no second check needed
+            _mark_visible(user, ticket)
     return found
 
 
@@ -116,6 +135,8 @@ def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
 def field_names_for(*, user, wf) -> set[str]:
     """The custom fields of a workflow this person may see: staff all, customers those the
     workflow shows them (`customer_visible`)."""
+    if not _may_read(user):
+        return set()
     if user.is_supplier_staff:
         return set(wf.fields)
     return {k for k, f in wf.fields.items() if f.customer_visible}
@@ -182,6 +203,8 @@ def desk_for_user(*, user, desk_id: int) -> Desk:
 
 
 def desks_for_user(*, user):
+    if not _may_read(user):
+        return Desk.objects.none()
     if user.is_superuser:
         return Desk.objects.all()
     if user.is_supplier_staff:
@@ -199,7 +222,7 @@ def people_named_in(*, user, ticket: Ticket, ids) -> dict:
 
 
 def _ensure_desk_staff(user, desk: Desk) -> None:
-    if not (getattr(user, "is_authenticated", False) and user.is_supplier_staff):
+    if not (_may_read(user) and user.is_supplier_staff):
         raise NotFound("no such desk")
     ensure_desk_visible(user, desk)
 
@@ -263,6 +286,6 @@ def customer_for_desk(*, user, desk: Desk, username: str):
 
 def team_ids_of(*, user) -> tuple[int, ...]:
     """The teams a staff member belongs to (for their "my teams" queue)."""
-    if not (getattr(user, "is_authenticated", False) and user.is_supplier_staff):
+    if not (_may_read(user) and user.is_supplier_staff):
         return ()
     return tuple(Team.objects.filter(members=user).values_list("pk", flat=True))

@@ -8,6 +8,8 @@ made meanwhile by someone else is refused with StaleTicket instead of being over
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import F
 
@@ -319,13 +321,14 @@ def ticket_edit(
         errors.update(field_errors(wf, fields, customer=False))
         if errors:
             raise InvalidInput(errors)
-        if "title" in changes:
+        if "title" in changes and title is not None:
             ticket.title = title
-        if "priority" in changes:
+        if "priority" in changes and priority is not None:
             ticket.priority = priority
-        if "type" in changes:
+        if "type" in changes and type is not None:
             ticket.type = type
-        visible, hidden = {}, {}
+        visible: dict[str, list] = {}
+        hidden: dict[str, list] = {}
         current = dict(ticket.fields)
         for name, value in fields.items():
             value = (
@@ -345,11 +348,10 @@ def ticket_edit(
                 current[name] = value
         ticket.fields = current
         if changes or visible:
-            change.record(
-                "edited",
-                **changes,
-                **({"fields": visible} if visible else {}),
-            )
+            entry: dict[str, Any] = {**changes}
+            if visible:
+                entry["fields"] = visible
+            change.record("edited", **entry)
         if hidden:
             change.record("edited", public=False, fields=hidden)
     return change.ticket

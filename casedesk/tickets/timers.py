@@ -56,7 +56,8 @@ WARNINGS = Queue(
 def _claim(ticket_id: int) -> Ticket | None:
     """Lock the ticket for this transaction, or None when another worker or a person
     holds it; the next sweep looks again."""
-    return row_claim(Ticket.objects.select_related("workflow", "team").filter(pk=ticket_id))
+    found = row_claim(Ticket.objects.select_related("workflow", "team").filter(pk=ticket_id))
+    return found if isinstance(found, Ticket) else None
 
 
 def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
@@ -66,7 +67,7 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
     def fire(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
         timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
-        if timer is None or timer.due_at > now:
+        if ticket is None or timer is None or timer.due_at > now:
             return False
         if timer.ticket_version != ticket.version:
             # Written for an older state of the ticket; set it again for the current one.
@@ -97,7 +98,8 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
         ticket = _claim(ticket_id)
         timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
         if (
-            timer is None
+            ticket is None
+            or timer is None
             or timer.warned_at is not None
             or timer.warn_at is None
             or timer.warn_at > now

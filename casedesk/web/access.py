@@ -9,8 +9,14 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 
+from casedesk.accounts.models import User
 from casedesk.common.errors import NotFound
 from casedesk.tickets import selectors
+
+
+def is_staff(user: object) -> bool:
+    """Whether a request's user is signed-in supplier staff (else a customer's page)."""
+    return isinstance(user, User) and user.is_supplier_staff
 
 
 def only_for(kind: str) -> Callable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from casedesk.common.errors import VersionRequired
+from casedesk.tickets.attachments import Upload
 
 FIELD = "field:"
 
@@ -20,13 +21,19 @@ def version_of(request: HttpRequest, name: str = "version") -> int:
 
 def fields_of(request: HttpRequest) -> dict[str, str]:
     """Custom field values posted as `field:<name>`; empty ones are left out."""
-    return {
-        key[len(FIELD) :]: value.strip()
-        for key, value in request.POST.items()
-        if key.startswith(FIELD) and value.strip()
+    values = {
+        key[len(FIELD) :]: request.POST.get(key, "").strip()
+        for key in request.POST
+        if key.startswith(FIELD)
     }
+    return {name: value for name, value in values.items() if value}
 
 
 def typed(request: HttpRequest) -> dict[str, str]:
     """What the person typed, to put back into the form when a change is refused."""
-    return {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    return {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}
+
+
+def uploads_of(request: HttpRequest) -> list[Upload]:
+    """The files posted as `attachments`."""
+    return list(request.FILES.getlist("attachments"))

@@ -8,12 +8,14 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_htmx.middleware import HtmxDetails
 
 from casedesk.common.errors import InvalidInput
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.search import TicketFilters
 from casedesk.tickets.selectors import ticket_page_for_actor, workflow_of
 from casedesk.web import present
+from casedesk.web.access import is_staff
 from casedesk.web.ticketpage import language
 
 SORTS = {
@@ -34,15 +36,15 @@ class Row:
 
 
 def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> dict:
-    customer = not request.user.is_supplier_staff
+    customer = not is_staff(request.user)
     cursor = request.GET.get("cursor") or None
-    problem = ""
+    problem: str = ""
     try:
         found = ticket_page_for_actor(
             user=request.user, filters=filters, cursor=cursor, limit=PAGE_SIZE
         )
     except InvalidInput:
-        problem = _("That page link no longer works; here is the first page.")
+        problem = str(_("That page link no longer works; here is the first page."))
         found = ticket_page_for_actor(user=request.user, filters=filters, limit=PAGE_SIZE)
         cursor = None
     lang = language()
@@ -70,7 +72,9 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
 def partial(request: HttpRequest) -> bool:
     """Only the list, for htmx swapping it under the filters; a whole page otherwise (a
     normal visit, a boosted link, or htmx restoring a page from the history)."""
-    htmx = request.htmx
+    htmx = getattr(request, "htmx", None)  # set by django-htmx's middleware
+    if not isinstance(htmx, HtmxDetails):
+        return False
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 

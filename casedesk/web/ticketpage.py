@@ -53,7 +53,9 @@ def ticket_context(user, ticket: Ticket) -> dict:
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
         if ticket.priority in wf.priorities
         else ticket.priority,
-        "team_label": teams.get(ticket.team.slug, ticket.team.name) if ticket.team_id else "",
+        "team_label": teams.get(ticket.team.slug, ticket.team.name)
+        if ticket.team is not None
+        else "",
         "fields": fields,
         "customer": customer,
     }

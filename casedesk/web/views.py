@@ -3,13 +3,21 @@ the language switch, attachment downloads and the health check."""
 
 from __future__ import annotations
 
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
@@ -20,12 +28,15 @@ from casedesk.accounts.services import user_set_language
 from casedesk.common.errors import NotFound
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
 
-from .access import ticket_or_404
+from .access import is_staff, ticket_or_404
 from .client import client_address
 from .knownbrowser import browser_tag, known_for, login_name, remember
 from .throttle import login_attempt_allowed, login_failed, login_succeeded, reset_allowed
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+# The values Django accepts for a cookie's SameSite setting.
+SameSite = Literal["Lax", "Strict", "None", False] | None
 
 
 def safe_next(request: HttpRequest, value: str | None, default: str = "/") -> str:
@@ -56,7 +67,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("agent:queues" if request.user.is_supplier_staff else "portal:tickets")
+    return redirect("agent:queues" if is_staff(request.user) else "portal:tickets")
 
 
 @require_safe
@@ -65,7 +76,7 @@ def ticket(request: HttpRequest, key: str) -> HttpResponse:
     """The one address of a ticket for both sides (links in mail): customers go to the
     portal, staff to the workspace; a ticket this person may not see is a plain 404."""
     found = ticket_or_404(request, key)
-    side = "agent:ticket" if request.user.is_supplier_staff else "portal:ticket"
+    side = "agent:ticket" if is_staff(request.user) else "portal:ticket"
     return redirect(side, key=found.key)
 
 
@@ -88,7 +99,7 @@ def set_language_cookie(response: HttpResponse, code: str) -> None:
         settings.LANGUAGE_COOKIE_NAME,
         code,
         max_age=365 * 24 * 3600,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite=cast(SameSite, settings.LANGUAGE_COOKIE_SAMESITE),
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         secure=settings.LANGUAGE_COOKIE_SECURE,
     )
@@ -96,7 +107,7 @@ def set_language_cookie(response: HttpResponse, code: str) -> None:
 
 @require_safe
 @login_required
-def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     try:
         attachment = attachment_get_for_actor(user=request.user, attachment_id=attachment_id)
     except NotFound:

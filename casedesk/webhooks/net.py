@@ -85,7 +85,7 @@ def literal(host: str) -> list[IP]:
         infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return []
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
 def resolve(host: str, port: int, allowed: list[Network]) -> str:
@@ -94,7 +94,7 @@ def resolve(host: str, port: int, allowed: list[Network]) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise Refused(f"cannot resolve {host}: {exc}") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not address_allowed(ip, allowed):
@@ -116,12 +116,13 @@ class _Pinned(http.client.HTTPConnection):
 
 class _PinnedTLS(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str):
-        super().__init__(host, port, timeout=TIMEOUT, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=TIMEOUT, context=self.tls)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], allowed: list[Network]) -> Answer:

@@ -8,7 +8,6 @@ clicks "Terug naar actief"; or waits for the update that carries the fix.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,17 +18,14 @@ from casedesk.workflow import (
     Given,
     Outcome,
     Snapshot,
-    after,
     decide,
-    load_file,
     next_step,
     next_timer,
     options,
     released,
     triggered,
 )
-
-PRESET = Path(__file__).resolve().parents[2] / "casedesk" / "presets" / "assu.yaml"
+from tests.workflow.preset_tickets import Preset
 
 REPORTER = Actor("customer", "member", user_id=10)
 COLLEAGUE = Actor("customer", "member", user_id=11)
@@ -51,38 +47,12 @@ OPEN_FOR_SLA = {
 MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
+P = Preset.load("assu", start=MONDAY, reporter=REPORTER, type="melding", priority="normaal")
+
+
 @pytest.fixture(scope="module")
 def wf():
-    return load_file(PRESET)
-
-
-def new_ticket(wf, *, type: str = "melding", at: datetime = MONDAY) -> Snapshot:
-    return Snapshot(
-        status=wf.initial,
-        type=type,
-        priority=wf.default_priority,
-        entered_at=at,
-        last_activity_at=at,
-        reporter_id=REPORTER.user_id,
-    )
-
-
-def at(wf, status: str, **changes) -> Snapshot:
-    return Snapshot(
-        status=status,
-        type=changes.pop("type", "melding"),
-        priority="normaal",
-        entered_at=MONDAY,
-        last_activity_at=MONDAY,
-        reporter_id=REPORTER.user_id,
-        **changes,
-    )
-
-
-def move(wf, snap: Snapshot, actor: Actor, key: str, now: datetime, **given) -> Snapshot:
-    outcome = decide(wf, snap, actor, key, Given(**given), now)
-    assert isinstance(outcome, Outcome), outcome
-    return after(snap, outcome, actor=actor, now=now)
+    return P.wf
 
 
 def on_release(wf, snap: Snapshot, deployed: str, environment: str) -> str | None:
@@ -120,21 +90,21 @@ def test_the_supplier_s_words_are_kept(wf):
 
 def test_main_path_from_report_to_closed_by_the_customer(wf):
     t = MONDAY
-    snap = new_ticket(wf, at=t)
+    snap = P.ticket(entered_at=t, last_activity_at=t)
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert step.label == "Wachtend op ondersteuning"
     assert step.turn == "supplier"
     assert step.actions == ()
 
     t += timedelta(hours=1)
-    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
+    snap = P.move(snap, AGENT, "in_behandeling_nemen", t)
     assert (snap.status, snap.assignee_id, snap.team) == ("in_behandeling", 1, "support")
     assert next_step(wf, snap, REPORTER, "nl", t).label == "In behandeling"
 
     # Support needs something from the customer: the question is the comment.
     denied = decide(wf, snap, AGENT, "vraag_aan_klant", Given(), t)
     assert isinstance(denied, Denied) and denied.code == "requirement"
-    snap = move(wf, snap, AGENT, "vraag_aan_klant", t, comment="Welke polis betreft het?")
+    snap = P.move(snap, AGENT, "vraag_aan_klant", t, comment="Welke polis betreft het?")
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.turn) == ("Wachtend op klant", "customer")
     assert [e.event for e in step.events] == ["customer_commented"]
@@ -143,12 +113,12 @@ def test_main_path_from_report_to_closed_by_the_customer(wf):
     # The customer's reply is enough: the system moves the ticket back to Support.
     t += timedelta(hours=3)
     assert triggered(wf, snap, "customer_commented") == "klant_antwoordt"
-    snap = move(wf, snap, SYSTEM_ACTOR, "klant_antwoordt", t)
+    snap = P.move(snap, SYSTEM_ACTOR, "klant_antwoordt", t)
     assert snap.status == "in_behandeling"
     assert snap.team == "support"
 
     t += timedelta(days=1)
-    snap = move(wf, snap, AGENT, "oplossen", t, comment="De koppeling is hersteld.")
+    snap = P.move(snap, AGENT, "oplossen", t, comment="De koppeling is hersteld.")
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.turn, step.category) == ("Opgelost", "customer", "resolved")
     assert {(a.key, a.label, a.target) for a in step.actions} == {
@@ -159,7 +129,7 @@ def test_main_path_from_report_to_closed_by_the_customer(wf):
     assert next_timer(wf, snap) is None
 
     t += timedelta(days=30)  # however long the customer takes
-    snap = move(wf, snap, REPORTER, "sluiten", t)
+    snap = P.move(snap, REPORTER, "sluiten", t)
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.category, step.turn) == ("Gesloten", "closed", "nobody")
     assert step.actions == () and step.events == ()
@@ -167,7 +137,7 @@ def test_main_path_from_report_to_closed_by_the_customer(wf):
 
 
 def test_customer_actions_belong_to_the_reporter_and_the_customer_admin(wf):
-    snap = at(wf, "opgelost")
+    snap = P.ticket("opgelost")
     for actor in (REPORTER, CUSTOMER_ADMIN):
         assert {o.transition.key for o in options(wf, snap, actor)} == CUSTOMER_ACTIONS
     # a colleague can read and comment, but the reporter (or their admin) decides
@@ -178,7 +148,7 @@ def test_customer_actions_belong_to_the_reporter_and_the_customer_admin(wf):
 
 def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
     for status in wf.statuses:
-        snap = at(wf, status)
+        snap = P.ticket(status)
         for actor in (REPORTER, COLLEAGUE, CUSTOMER_ADMIN):
             offered = {o.transition.key for o in options(wf, snap, actor)}
             assert offered <= CUSTOMER_ACTIONS, (status, offered)
@@ -191,16 +161,16 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
 
 def test_customer_may_close_while_waiting_for_an_update(wf):
     for status in ("opgelost_komende_update", "wachtend_op_update"):
-        snap = at(wf, status, fields={"fix_version": "7.4"})
+        snap = P.ticket(status, fields={"fix_version": "7.4"})
         step = next_step(wf, snap, REPORTER, "nl", MONDAY)
         assert [(a.key, a.label) for a in step.actions] == [("sluiten", "Sluiten")]
         assert step.turn == "nobody"
-        assert move(wf, snap, REPORTER, "sluiten", MONDAY).status == "gesloten"
+        assert P.move(snap, REPORTER, "sluiten", MONDAY).status == "gesloten"
 
 
 def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
     t = MONDAY
-    snap = at(wf, "opgelost", assignee_id=AGENT.user_id, team="applicatiebeheer")
+    snap = P.ticket("opgelost", assignee_id=AGENT.user_id, team="applicatiebeheer")
     denied = decide(wf, snap, REPORTER, "terug_naar_actief", Given(), t)
     assert isinstance(denied, Denied)
     assert (denied.code, denied.missing) == ("requirement", ("comment",))
@@ -212,7 +182,7 @@ def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
     assert "nieuw ticket" in action.prompt  # reopening is not for new problems
 
     t += timedelta(days=2)
-    snap = move(wf, snap, REPORTER, "terug_naar_actief", t, comment="Het totaal klopt nog niet.")
+    snap = P.move(snap, REPORTER, "terug_naar_actief", t, comment="Het totaal klopt nog niet.")
     assert (snap.status, snap.cycle, snap.team) == ("actief", 2, "support")
     assert snap.assignee_id == AGENT.user_id  # the same person picks it up again
     step = next_step(wf, snap, REPORTER, "nl", t)
@@ -220,9 +190,9 @@ def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
     assert step.actions == ()
 
     # the second cycle ends like the first: Opgelost, then the customer closes
-    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
-    snap = move(wf, snap, AGENT, "oplossen", t, comment="Afronding aangepast.")
-    snap = move(wf, snap, REPORTER, "sluiten", t)
+    snap = P.move(snap, AGENT, "in_behandeling_nemen", t)
+    snap = P.move(snap, AGENT, "oplossen", t, comment="Afronding aangepast.")
+    snap = P.move(snap, REPORTER, "sluiten", t)
     assert (snap.status, snap.cycle) == ("gesloten", 2)
     # Gesloten is final: no way back; a new problem is a new ticket
     assert options(wf, snap, REPORTER) == []
@@ -231,8 +201,8 @@ def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
 
 def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
     t = MONDAY
-    snap = move(wf, at(wf, "wachtend_op_ondersteuning"), AGENT, "in_behandeling_nemen", t)
-    snap = move(wf, snap, AGENT, "naar_applicatiebeheer", t)
+    snap = P.move(P.ticket("wachtend_op_ondersteuning"), AGENT, "in_behandeling_nemen", t)
+    snap = P.move(snap, AGENT, "naar_applicatiebeheer", t)
     assert (snap.status, snap.team, snap.assignee_id) == (
         "in_behandeling_applicatiebeheer",
         "applicatiebeheer",
@@ -253,8 +223,7 @@ def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
     )
     assert isinstance(bad, Denied) and bad.code == "invalid"
 
-    snap = move(
-        wf,
+    snap = P.move(
         snap,
         AGENT,
         "oplossen_komende_update",
@@ -280,83 +249,83 @@ def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
     assert on_release(wf, snap, "7.4.1", "PROD") == "update_beschikbaar"
 
     t += timedelta(weeks=6)
-    snap = move(wf, snap, SYSTEM_ACTOR, "update_beschikbaar", t)
+    snap = P.move(snap, SYSTEM_ACTOR, "update_beschikbaar", t)
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.turn) == ("Opgelost", "customer")  # please check, then close
     assert {a.key for a in step.actions} == CUSTOMER_ACTIONS
-    assert move(wf, snap, REPORTER, "sluiten", t).status == "gesloten"
+    assert P.move(snap, REPORTER, "sluiten", t).status == "gesloten"
 
 
 def test_waiting_for_update_moves_when_the_customer_gets_that_version(wf):
     t = MONDAY
-    snap = at(wf, "in_behandeling")
-    snap = move(wf, snap, AGENT, "wachten_op_update", t, fields={"fix_version": "7.3.5"})
+    snap = P.ticket("in_behandeling")
+    snap = P.move(snap, AGENT, "wachten_op_update", t, fields={"fix_version": "7.3.5"})
     assert next_step(wf, snap, REPORTER, "nl", t).label == "Wachtend op update"
     assert on_release(wf, snap, "7.3.4", "PROD") is None
     assert on_release(wf, snap, "7.4", "PROD") == "update_beschikbaar"
     # staff can make the same move by hand
-    assert move(wf, snap, AGENT, "update_beschikbaar", t).status == "opgelost"
+    assert P.move(snap, AGENT, "update_beschikbaar", t).status == "opgelost"
     # without a fix version a release moves nothing
-    assert on_release(wf, at(wf, "wachtend_op_update"), "99", "PROD") is None
+    assert on_release(wf, P.ticket("wachtend_op_update"), "99", "PROD") is None
 
 
 def test_an_sla_breach_escalates_open_tickets(wf):
     t = MONDAY
     for status in OPEN_FOR_SLA:
-        snap = at(wf, status)
+        snap = P.ticket(status)
         assert triggered(wf, snap, "sla_breached") == "escaleren", status
         assert "sla_breached" in {e.event for e in next_step(wf, snap, REPORTER, "nl", t).events}
     for status in set(wf.statuses) - OPEN_FOR_SLA:
-        assert triggered(wf, at(wf, status), "sla_breached") is None, status
+        assert triggered(wf, P.ticket(status), "sla_breached") is None, status
 
-    snap = move(wf, at(wf, "in_behandeling", assignee_id=1), SYSTEM_ACTOR, "escaleren", t)
+    snap = P.move(P.ticket("in_behandeling", assignee_id=1), SYSTEM_ACTOR, "escaleren", t)
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.turn) == ("Geëscaleerd", "supplier")
     assert "escalated" in step.flags
     # a lead may escalate by hand, an agent may not
-    denied = decide(wf, at(wf, "in_behandeling"), AGENT, "escaleren", Given(), t)
+    denied = decide(wf, P.ticket("in_behandeling"), AGENT, "escaleren", Given(), t)
     assert isinstance(denied, Denied) and denied.code == "role"
-    assert move(wf, at(wf, "actief"), LEAD, "escaleren", t).status == "geescaleerd"
+    assert P.move(P.ticket("actief"), LEAD, "escaleren", t).status == "geescaleerd"
     # picked up again, the flag stays as a record of the overrun
-    snap = move(wf, snap, AGENT, "in_behandeling_nemen", t)
+    snap = P.move(snap, AGENT, "in_behandeling_nemen", t)
     assert snap.status == "in_behandeling" and "escalated" in snap.flags
 
 
 def test_cancel_needs_a_comment_and_is_support_s_decision(wf):
-    snap = at(wf, "in_behandeling")
+    snap = P.ticket("in_behandeling")
     denied = decide(wf, snap, AGENT, "annuleren", Given(), MONDAY)
     assert isinstance(denied, Denied)
     assert (denied.code, denied.missing) == ("requirement", ("comment",))
     denied = decide(wf, snap, REPORTER, "annuleren", Given(comment="Niet meer nodig"), MONDAY)
     assert isinstance(denied, Denied) and denied.code == "role"
-    snap = move(wf, snap, AGENT, "annuleren", MONDAY, comment="Met de klant afgesproken.")
+    snap = P.move(snap, AGENT, "annuleren", MONDAY, comment="Met de klant afgesproken.")
     step = next_step(wf, snap, REPORTER, "nl", MONDAY)
     assert (step.label, step.category) == ("Geannuleerd", "cancelled")
 
 
 def test_a_duplicate_is_cancelled_without_questions(wf):
     assert wf.duplicates is not None and wf.duplicates.transition == "duplicaat"
-    outcome = decide(wf, at(wf, "wachtend_op_ondersteuning"), AGENT, "duplicaat", Given(), MONDAY)
+    outcome = decide(wf, P.ticket("wachtend_op_ondersteuning"), AGENT, "duplicaat", Given(), MONDAY)
     assert isinstance(outcome, Outcome) and outcome.status == "geannuleerd"
 
 
 def test_wishes_go_to_functional_management(wf):
-    melding = at(wf, "in_behandeling")
+    melding = P.ticket("in_behandeling")
     denied = decide(wf, melding, AGENT, "naar_functioneel_beheer", Given(), MONDAY)
     assert isinstance(denied, Denied) and denied.code == "ticket_type"
-    wens = at(wf, "in_behandeling", type="wens")
-    snap = move(wf, wens, AGENT, "naar_functioneel_beheer", MONDAY)
+    wens = P.ticket("in_behandeling", type="wens")
+    snap = P.move(wens, AGENT, "naar_functioneel_beheer", MONDAY)
     assert (snap.status, snap.team) == ("in_behandeling_functioneel_beheer", "functioneel_beheer")
     step = next_step(wf, snap, REPORTER, "en", MONDAY)
     assert step.label == "With Functional Management"
 
 
 def test_the_external_party_and_the_calendar(wf):
-    snap = at(wf, "in_behandeling")
+    snap = P.ticket("in_behandeling")
     assert decide(wf, snap, AGENT, "naar_externe_partij", Given(), MONDAY).code == "requirement"
-    snap = move(wf, snap, AGENT, "naar_externe_partij", MONDAY, comment="Vraag bij Solera.")
+    snap = P.move(snap, AGENT, "naar_externe_partij", MONDAY, comment="Vraag bij Solera.")
     step = next_step(wf, snap, REPORTER, "nl", MONDAY)
     assert (step.label, step.turn) == ("In behandeling externe partij", "third_party")
-    snap = move(wf, snap, AGENT, "in_behandeling_nemen", MONDAY)
-    snap = move(wf, snap, AGENT, "inplannen", MONDAY, comment="Ingepland voor donderdag.")
+    snap = P.move(snap, AGENT, "in_behandeling_nemen", MONDAY)
+    snap = P.move(snap, AGENT, "inplannen", MONDAY, comment="Ingepland voor donderdag.")
     assert next_step(wf, snap, REPORTER, "nl", MONDAY).label == "Ingepland in agenda"

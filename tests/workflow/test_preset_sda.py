@@ -8,7 +8,6 @@ The customer may also mark the case solved or cancel it, and a resolved case can
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,16 +18,13 @@ from casedesk.workflow import (
     Given,
     Outcome,
     Snapshot,
-    after,
     decide,
-    load_file,
     next_step,
     next_timer,
     options,
     triggered,
 )
-
-PRESET = Path(__file__).resolve().parents[2] / "casedesk" / "presets" / "sda.yaml"
+from tests.workflow.preset_tickets import Preset
 
 REPORTER = Actor("customer", "member", user_id=20)
 COLLEAGUE = Actor("customer", "member", user_id=21)  # same organisation, sees the case
@@ -42,31 +38,12 @@ WORKING = ("waiting_for_support", "in_progress", "waiting_for_customer")
 TUESDAY = datetime(2025, 5, 6, 8, 30, tzinfo=UTC)
 
 
+P = Preset.load("sda", start=TUESDAY, reporter=REPORTER, type="incident", priority="normal")
+
+
 @pytest.fixture(scope="module")
 def wf():
-    return load_file(PRESET)
-
-
-def at(status: str, **changes) -> Snapshot:
-    return Snapshot(
-        status=status,
-        type=changes.pop("type", "incident"),
-        priority="normal",
-        entered_at=TUESDAY,
-        last_activity_at=TUESDAY,
-        reporter_id=REPORTER.user_id,
-        **changes,
-    )
-
-
-def move(wf, snap: Snapshot, actor: Actor, key: str, now: datetime, **given) -> Snapshot:
-    outcome = decide(wf, snap, actor, key, Given(**given), now)
-    assert isinstance(outcome, Outcome), outcome
-    return after(snap, outcome, actor=actor, now=now)
-
-
-def labels(wf, snap: Snapshot, actor: Actor, lang: str) -> dict[str, str]:
-    return {a.key: a.label for a in next_step(wf, snap, actor, lang, TUESDAY).actions}
+    return P.wf
 
 
 def test_the_portal_s_words_are_kept(wf):
@@ -97,17 +74,17 @@ def test_main_path_from_registration_to_lukket(wf):
     assert (step.label, step.turn) == ("Väntar på support", "supplier")
     assert next_step(wf, snap, REPORTER, "da", t).label == "Venter på support"
     # while support works, the customer may still solve or cancel the case themselves
-    assert labels(wf, snap, REPORTER, "sv") == {
+    assert P.labels(snap, REPORTER, "sv") == {
         "mark_solved": "Markera som löst",
         "cancel": "Avbryt ärendet",
     }
 
     t += timedelta(minutes=20)
-    snap = move(wf, snap, AGENT, "start", t)
+    snap = P.move(snap, AGENT, "start", t)
     assert (snap.status, snap.assignee_id) == ("in_progress", AGENT.user_id)
     assert next_step(wf, snap, REPORTER, "sv", t).label == "Pågående"
 
-    snap = move(wf, snap, AGENT, "ask_customer", t, comment="Vilken PLC-version kör ni?")
+    snap = P.move(snap, AGENT, "ask_customer", t, comment="Vilken PLC-version kör ni?")
     step = next_step(wf, snap, REPORTER, "da", t)
     assert (step.label, step.turn) == ("Venter på kunde", "customer")
     assert [(e.event, e.target) for e in step.events] == [
@@ -117,26 +94,26 @@ def test_main_path_from_registration_to_lukket(wf):
     # the customer's comment puts the case back in the support queue
     t += timedelta(hours=2)
     assert triggered(wf, snap, "customer_commented") == "customer_replied"
-    snap = move(wf, snap, SYSTEM_ACTOR, "customer_replied", t)
+    snap = P.move(snap, SYSTEM_ACTOR, "customer_replied", t)
     assert snap.status == "waiting_for_support"
     assert triggered(wf, snap, "customer_commented") is None  # only while waiting for them
 
-    snap = move(wf, snap, AGENT, "start", t)
-    snap = move(wf, snap, AGENT, "resolve", t, comment="Firmware uppdaterad.")
+    snap = P.move(snap, AGENT, "start", t)
+    snap = P.move(snap, AGENT, "resolve", t, comment="Firmware uppdaterad.")
     step = next_step(wf, snap, REPORTER, "sv", t)
     assert (step.label, step.turn, step.category) == ("Löst", "customer", "resolved")
-    assert labels(wf, snap, REPORTER, "sv") == {
+    assert P.labels(snap, REPORTER, "sv") == {
         "approve": "Godkänn och stäng",
         "reopen": "Det är inte löst",
     }
-    assert labels(wf, snap, REPORTER, "da") == {
+    assert P.labels(snap, REPORTER, "da") == {
         "approve": "Godkend og luk",
         "reopen": "Det er ikke løst",
     }
     assert step.timer is None and next_timer(wf, snap) is None
 
     t += timedelta(days=21)
-    snap = move(wf, snap, REPORTER, "approve", t)
+    snap = P.move(snap, REPORTER, "approve", t)
     assert snap.status == "closed"
     assert next_step(wf, snap, REPORTER, "da", t).label == "Lukket"
     step = next_step(wf, snap, REPORTER, "sv", t)
@@ -146,49 +123,51 @@ def test_main_path_from_registration_to_lukket(wf):
 def test_any_member_of_the_organisation_may_solve_the_case_themselves(wf):
     for status in WORKING:
         for actor in CUSTOMERS:
-            snap = move(wf, at(status), actor, "mark_solved", TUESDAY)
+            snap = P.move(P.ticket(status), actor, "mark_solved", TUESDAY)
             assert snap.status == "resolved"
-    snap = move(wf, at("in_progress"), COLLEAGUE, "mark_solved", TUESDAY)
-    assert move(wf, snap, REPORTER, "approve", TUESDAY).status == "closed"
+    snap = P.move(P.ticket("in_progress"), COLLEAGUE, "mark_solved", TUESDAY)
+    assert P.move(snap, REPORTER, "approve", TUESDAY).status == "closed"
 
 
 def test_cancel_needs_a_reason(wf):
     for actor in (REPORTER, AGENT):
-        denied = decide(wf, at("in_progress"), actor, "cancel", Given(), TUESDAY)
+        denied = decide(wf, P.ticket("in_progress"), actor, "cancel", Given(), TUESDAY)
         assert isinstance(denied, Denied)
         assert (denied.code, denied.missing) == ("requirement", ("comment",))
     action = next(
         a
-        for a in next_step(wf, at("in_progress"), REPORTER, "sv", TUESDAY).actions
+        for a in next_step(wf, P.ticket("in_progress"), REPORTER, "sv", TUESDAY).actions
         if a.key == "cancel"
     )
     assert (action.needs, action.prompt) == (("comment",), "Varför behövs ärendet inte längre?")
-    snap = move(wf, at("waiting_for_customer"), REPORTER, "cancel", TUESDAY, comment="Löst lokalt.")
+    snap = P.move(
+        P.ticket("waiting_for_customer"), REPORTER, "cancel", TUESDAY, comment="Löst lokalt."
+    )
     step = next_step(wf, snap, REPORTER, "da", TUESDAY)
     assert (step.label, step.category, step.actions) == ("Annulleret", "cancelled", ())
     # a resolved case is approved or reopened, not cancelled
-    denied = decide(wf, at("resolved"), REPORTER, "cancel", Given(comment="x"), TUESDAY)
+    denied = decide(wf, P.ticket("resolved"), REPORTER, "cancel", Given(comment="x"), TUESDAY)
     assert isinstance(denied, Denied) and denied.code == "wrong_status"
 
 
 def test_reopen_needs_a_comment_and_starts_a_new_cycle(wf):
-    snap = at("resolved", assignee_id=AGENT.user_id)
+    snap = P.ticket("resolved", assignee_id=AGENT.user_id)
     denied = decide(wf, snap, REPORTER, "reopen", Given(), TUESDAY)
     assert isinstance(denied, Denied) and denied.code == "requirement"
     t = TUESDAY + timedelta(days=1)
-    snap = move(wf, snap, REPORTER, "reopen", t, comment="Larmet kommer tillbaka.")
+    snap = P.move(snap, REPORTER, "reopen", t, comment="Larmet kommer tillbaka.")
     assert (snap.status, snap.cycle) == ("waiting_for_support", 2)
     assert next_step(wf, snap, REPORTER, "sv", t).label == "Väntar på support"
-    snap = move(wf, snap, AGENT, "start", t)
-    snap = move(wf, snap, AGENT, "resolve", t, comment="Ny sensor monterad.")
-    snap = move(wf, snap, REPORTER, "approve", t)
+    snap = P.move(snap, AGENT, "start", t)
+    snap = P.move(snap, AGENT, "resolve", t, comment="Ny sensor monterad.")
+    snap = P.move(snap, REPORTER, "approve", t)
     assert (snap.status, snap.cycle) == ("closed", 2)
     assert options(wf, snap, REPORTER) == [] and options(wf, snap, AGENT) == []
 
 
 def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
     for status in wf.statuses:
-        snap = at(status)
+        snap = P.ticket(status)
         for actor in CUSTOMERS:
             offered = {o.transition.key for o in options(wf, snap, actor)}
             assert offered <= CUSTOMER_ACTIONS, (status, offered)
@@ -201,18 +180,17 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
 
 
 def test_staff_close_with_the_customer_s_agreement_or_for_an_update(wf):
-    denied = decide(wf, at("resolved"), AGENT, "close", Given(), TUESDAY)
+    denied = decide(wf, P.ticket("resolved"), AGENT, "close", Given(), TUESDAY)
     assert isinstance(denied, Denied) and denied.code == "requirement"
-    snap = move(wf, at("resolved"), AGENT, "close", TUESDAY, comment="Godkänt per telefon.")
+    snap = P.move(P.ticket("resolved"), AGENT, "close", TUESDAY, comment="Godkänt per telefon.")
     assert snap.status == "closed"
 
     denied = decide(
-        wf, at("in_progress"), AGENT, "close_for_update", Given(comment="Aftalt."), TUESDAY
+        wf, P.ticket("in_progress"), AGENT, "close_for_update", Given(comment="Aftalt."), TUESDAY
     )
     assert isinstance(denied, Denied) and denied.missing == ("field:fix_version",)
-    snap = move(
-        wf,
-        at("in_progress"),
+    snap = P.move(
+        P.ticket("in_progress"),
         AGENT,
         "close_for_update",
         TUESDAY,
@@ -225,7 +203,7 @@ def test_staff_close_with_the_customer_s_agreement_or_for_an_update(wf):
 def test_a_duplicate_is_cancelled_without_questions(wf):
     assert wf.duplicates is not None and wf.duplicates.transition == "close_duplicate"
     for status in (*WORKING, "resolved"):
-        outcome = decide(wf, at(status), AGENT, "close_duplicate", Given(), TUESDAY)
+        outcome = decide(wf, P.ticket(status), AGENT, "close_duplicate", Given(), TUESDAY)
         assert isinstance(outcome, Outcome) and outcome.status == "cancelled"
 
 
@@ -241,5 +219,5 @@ def test_every_type_and_priority_speaks_all_three_languages(wf):
         "Kritisk",
     ]
     for typ in wf.types:
-        snap = at("resolved", type=typ)
-        assert set(labels(wf, snap, REPORTER, "en")) == {"approve", "reopen"}
+        snap = P.ticket("resolved", type=typ)
+        assert set(P.labels(snap, REPORTER, "en")) == {"approve", "reopen"}

@@ -11,26 +11,21 @@ import pytest
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
-    Denied,
     Given,
-    Outcome,
     Snapshot,
-    after,
-    decide,
-    load_file,
     next_step,
     next_timer,
     options,
     triggered,
 )
-from casedesk.workflow.loader import PRESETS
+from tests.workflow.preset_tickets import Preset
 
-NOTHING = Given()  # a transition made without comment, fields or people
-WF = load_file(PRESETS / "servisni_list.yaml")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 CUSTOMER = Actor("customer", "member", 10)
 COLLEAGUE = Actor("customer", "approver", 11)
 CONSULTANT = Actor("staff", "agent", 1)
+P = Preset.load("servisni_list", start=T0, reporter=CUSTOMER, type="servis", priority="normal")
+WF = P.wf
 ALL_STATUSES = (
     "novy",
     "prirazeno",
@@ -46,46 +41,15 @@ ALL_STATUSES = (
 )
 
 
-def ticket(status: str = "novy", type: str = "servis", **kw) -> Snapshot:
-    base = dict(
-        status=status,
-        type=type,
-        priority="normal",
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=10,
-    )
-    base.update(kw)
-    return Snapshot(**base)
-
-
-def move(snap: Snapshot, actor: Actor, key: str, now: datetime, given: Given = NOTHING):
-    """Make a transition that must be allowed; store it as the bridge does."""
-    outcome = decide(WF, snap, actor, key, given, now)
-    assert isinstance(outcome, Outcome), outcome
-    nxt = after(snap, outcome, actor=actor, now=now)
-    if given.assignee_id:
-        nxt = replace(nxt, assignee_id=given.assignee_id)
-    return nxt, outcome
-
-
-def refused(snap: Snapshot, actor: Actor, key: str, given: Given = NOTHING) -> Denied:
-    outcome = decide(WF, snap, actor, key, given, T0)
-    assert isinstance(outcome, Denied), outcome
-    return outcome
-
-
-def keys(snap: Snapshot, actor: Actor) -> set[str]:
-    return {o.transition.key for o in options(WF, snap, actor)}
-
-
 def day(n: float) -> datetime:
     return T0 + timedelta(days=n)
 
 
 def sent_for_approval(type: str = "servis", when: datetime = T0) -> Snapshot:
-    snap = ticket("realizace", type, assignee_id=1)
-    snap, _ = move(snap, CONSULTANT, "send_for_approval", when, Given(comment="3 h: report fixed"))
+    snap = P.ticket("realizace", type, assignee_id=1)
+    snap, _ = P.step(
+        snap, CONSULTANT, "send_for_approval", when, Given(comment="3 h: report fixed")
+    )
     return snap
 
 
@@ -111,16 +75,16 @@ def test_the_file_keeps_the_seed_status_names():
 
 
 def test_assigning_a_consultant_moves_a_new_ticket_to_prirazeno():
-    new = ticket()
+    new = P.ticket()
     assert triggered(WF, new, "assigned") is None  # nobody assigned yet
     assigned = replace(new, assignee_id=1)
     assert triggered(WF, assigned, "assigned") == "assign"
-    snap, _ = move(assigned, SYSTEM_ACTOR, "assign", day(0.1))
+    snap, _ = P.step(assigned, SYSTEM_ACTOR, "assign", day(0.1))
     assert snap.status == "prirazeno"
     # staff may make the move too, naming the consultant
-    denied = refused(new, CONSULTANT, "assign")
+    denied = P.refused(new, CONSULTANT, "assign")
     assert (denied.code, denied.missing) == ("requirement", ("assignee",))
-    snap, _ = move(new, CONSULTANT, "assign", day(0.1), Given(assignee_id=1))
+    snap, _ = P.step(new, CONSULTANT, "assign", day(0.1), Given(assignee_id=1))
     assert (snap.status, snap.assignee_id) == ("prirazeno", 1)
     assert triggered(WF, snap, "assigned") is None  # only on new tickets
 
@@ -131,98 +95,100 @@ def test_on_a_service_ticket_the_customer_moves_only_in_two_statuses(status):
         "na_klientovi": {"customer_returns"},
         "ke_schvaleni": {"customer_approves", "customer_rejects"},
     }.get(status, set())
-    snap = ticket(status, "servis", assignee_id=1)
-    assert keys(snap, CUSTOMER) == expected
-    assert keys(snap, COLLEAGUE) == expected  # everyone with access to the ticket
+    snap = P.ticket(status, "servis", assignee_id=1)
+    assert P.keys(snap, CUSTOMER) == expected
+    assert P.keys(snap, COLLEAGUE) == expected  # everyone with access to the ticket
 
 
 def test_customer_approve_and_return_are_refused_elsewhere():
     for status in ("realizace", "testovani", "vraceno_klientem", "schvaleno"):
-        snap = ticket(status, "servis", assignee_id=1)
-        assert refused(snap, CUSTOMER, "customer_approves").code == "wrong_status"
-        assert refused(snap, CUSTOMER, "customer_rejects", Given(comment="no")).code == (
+        snap = P.ticket(status, "servis", assignee_id=1)
+        assert P.refused(snap, CUSTOMER, "customer_approves").code == "wrong_status"
+        assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="no")).code == (
             "wrong_status"
         )
     # staff never press the customer's buttons; they record what the customer said
-    waiting = ticket("ke_schvaleni", "servis", assignee_id=1)
-    assert refused(waiting, CONSULTANT, "customer_approves").code == "role"
-    assert refused(waiting, CUSTOMER, "auto_approve").code == "role"
-    assert refused(waiting, CUSTOMER, "record_approval", Given(comment="x")).code == "role"
+    waiting = P.ticket("ke_schvaleni", "servis", assignee_id=1)
+    assert P.refused(waiting, CONSULTANT, "customer_approves").code == "role"
+    assert P.refused(waiting, CUSTOMER, "auto_approve").code == "role"
+    assert P.refused(waiting, CUSTOMER, "record_approval", Given(comment="x")).code == "role"
 
 
 def test_service_ticket_customer_returns_after_giving_information():
-    snap = ticket("realizace", "servis", assignee_id=1)
-    snap, _ = move(snap, CONSULTANT, "ask_customer", day(1), Given(comment="Send a screenshot"))
+    snap = P.ticket("realizace", "servis", assignee_id=1)
+    snap, _ = P.step(snap, CONSULTANT, "ask_customer", day(1), Given(comment="Send a screenshot"))
     step = next_step(WF, snap, CUSTOMER, "cs", day(1))
     assert (step.turn, step.label) == ("customer", "Na klientovi")
     assert [(a.key, a.target) for a in step.actions] == [("customer_returns", "Vráceno klientem")]
     # a comment on a service ticket does not move it; the customer sets the status
     assert triggered(WF, snap, "customer_commented") is None
-    snap, _ = move(snap, CUSTOMER, "customer_returns", day(2))
+    snap, _ = P.step(snap, CUSTOMER, "customer_returns", day(2))
     assert snap.status == "vraceno_klientem"
     assert next_step(WF, snap, CUSTOMER, "en", day(2)).turn == "supplier"
 
 
 def test_service_ticket_customer_approves():
     snap = sent_for_approval()
-    snap, _ = move(snap, CUSTOMER, "customer_approves", day(1))
+    snap, _ = P.step(snap, CUSTOMER, "customer_approves", day(1))
     assert snap.status == "schvaleno"
-    assert keys(snap, CUSTOMER) == set()
-    snap, _ = move(snap, CONSULTANT, "finish", day(2))
+    assert P.keys(snap, CUSTOMER) == set()
+    snap, _ = P.step(snap, CONSULTANT, "finish", day(2))
     assert snap.status == "hotovo"
     assert not next_step(WF, snap, CUSTOMER, "cs", day(2)).active
 
 
 def test_service_ticket_customer_returns_a_solution_with_a_reason():
     snap = sent_for_approval()
-    denied = refused(snap, CUSTOMER, "customer_rejects")
+    denied = P.refused(snap, CUSTOMER, "customer_rejects")
     assert (denied.code, denied.missing) == ("requirement", ("comment",))
-    snap, _ = move(snap, CUSTOMER, "customer_rejects", day(1), Given(comment="Totals are wrong"))
+    snap, _ = P.step(snap, CUSTOMER, "customer_rejects", day(1), Given(comment="Totals are wrong"))
     assert snap.status == "vraceno_klientem"
 
 
 @pytest.mark.parametrize("type_", ["implementace", "smlouva"])
 def test_other_types_the_customer_has_no_status_change_but_a_comment_counts(type_):
     snap = sent_for_approval(type_)
-    assert keys(snap, CUSTOMER) == set()
-    assert refused(snap, CUSTOMER, "customer_approves").code == "ticket_type"
-    assert refused(snap, CUSTOMER, "customer_rejects", Given(comment="x")).code == "ticket_type"
+    assert P.keys(snap, CUSTOMER) == set()
+    assert P.refused(snap, CUSTOMER, "customer_approves").code == "ticket_type"
+    assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="x")).code == "ticket_type"
     step = next_step(WF, snap, CUSTOMER, "en", day(1))
     assert [e.event for e in step.events] == ["customer_commented"]
     commented = replace(snap, awaiting_reply_since=day(1), last_activity_at=day(1))
     key = triggered(WF, commented, "customer_commented")
     assert key == "customer_replied"
-    returned, _ = move(commented, SYSTEM_ACTOR, key, day(1))
+    returned, _ = P.step(commented, SYSTEM_ACTOR, key, day(1))
     assert returned.status == "vraceno_klientem"
     # the same in Na klientovi
-    asked = ticket("na_klientovi", type_, assignee_id=1)
-    assert refused(asked, CUSTOMER, "customer_returns").code == "ticket_type"
+    asked = P.ticket("na_klientovi", type_, assignee_id=1)
+    assert P.refused(asked, CUSTOMER, "customer_returns").code == "ticket_type"
     assert triggered(WF, asked, "customer_commented") == "customer_replied"
 
 
 def test_staff_record_an_approval_given_outside_the_status():
     snap = sent_for_approval("implementace")
-    snap, _ = move(snap, SYSTEM_ACTOR, "customer_replied", day(1))
-    denied = refused(snap, CONSULTANT, "record_approval")
+    snap, _ = P.step(snap, SYSTEM_ACTOR, "customer_replied", day(1))
+    denied = P.refused(snap, CONSULTANT, "record_approval")
     assert denied.missing == ("comment",)
-    snap, _ = move(snap, CONSULTANT, "record_approval", day(1), Given(comment='"Approved." - J.'))
+    snap, _ = P.step(snap, CONSULTANT, "record_approval", day(1), Given(comment='"Approved." - J.'))
     assert snap.status == "schvaleno"
 
 
 def test_na_vyvoji_requires_the_pbi_number():
-    snap = ticket("realizace", assignee_id=1)
-    denied = refused(snap, CONSULTANT, "to_development")
+    snap = P.ticket("realizace", assignee_id=1)
+    denied = P.refused(snap, CONSULTANT, "to_development")
     assert (denied.code, denied.missing) == ("requirement", ("field:pbi",))
-    bad = refused(snap, CONSULTANT, "to_development", Given(fields={"pbi": "PBI?"}))
+    bad = P.refused(snap, CONSULTANT, "to_development", Given(fields={"pbi": "PBI?"}))
     assert bad.code == "invalid"
-    snap, outcome = move(snap, CONSULTANT, "to_development", day(1), Given(fields={"pbi": "4711"}))
+    snap, outcome = P.step(
+        snap, CONSULTANT, "to_development", day(1), Given(fields={"pbi": "4711"})
+    )
     assert outcome.field_changes == {"pbi": "4711"}
     assert (snap.status, snap.fields["pbi"]) == ("na_vyvoji", "4711")
     step = next_step(WF, snap, CUSTOMER, "cs", day(1))
     assert (step.label, step.turn) == ("Na vývoji", "supplier")
     # back from development; a second hand-over already has its number
-    snap, _ = move(snap, CONSULTANT, "to_testing", day(5))
-    snap, _ = move(snap, CONSULTANT, "start_work", day(6))
+    snap, _ = P.step(snap, CONSULTANT, "to_testing", day(5))
+    snap, _ = P.step(snap, CONSULTANT, "start_work", day(6))
     by_key = {o.transition.key: o for o in options(WF, snap, CONSULTANT)}
     assert by_key["to_development"].needs == ()
 
@@ -246,7 +212,7 @@ def test_the_approval_timer_is_due_five_days_after_the_last_activity():
 def test_the_timer_approves():
     snap = sent_for_approval()
     due = next_timer(WF, snap)
-    snap, outcome = move(snap, SYSTEM_ACTOR, due.timer.transition, due.due_at)
+    snap, outcome = P.step(snap, SYSTEM_ACTOR, due.timer.transition, due.due_at)
     assert outcome.transition == "auto_approve"
     assert snap.status == "schvaleno"
     assert next_timer(WF, snap) is None
@@ -268,22 +234,22 @@ def test_the_timer_waits_while_a_customer_comment_is_unanswered():
 
 def test_no_timer_after_the_customer_returns_the_ticket():
     snap = sent_for_approval()
-    snap, _ = move(snap, CUSTOMER, "customer_rejects", day(2), Given(comment="Not yet"))
+    snap, _ = P.step(snap, CUSTOMER, "customer_rejects", day(2), Given(comment="Not yet"))
     assert snap.status == "vraceno_klientem"
     assert next_timer(WF, snap) is None
     assert next_step(WF, snap, CUSTOMER, "en", day(10)).timer is None
-    assert refused(snap, SYSTEM_ACTOR, "auto_approve").code == "wrong_status"
+    assert P.refused(snap, SYSTEM_ACTOR, "auto_approve").code == "wrong_status"
     # the next round of approval starts its own five days
-    snap, _ = move(snap, CONSULTANT, "send_for_approval", day(4), Given(comment="Totals fixed"))
+    snap, _ = P.step(snap, CONSULTANT, "send_for_approval", day(4), Given(comment="Totals fixed"))
     assert next_timer(WF, snap).due_at == day(9)
 
 
 def test_zruseno_requires_a_reason_and_is_done_by_staff():
-    snap = ticket("realizace", assignee_id=1)
-    denied = refused(snap, CONSULTANT, "cancel")
+    snap = P.ticket("realizace", assignee_id=1)
+    denied = P.refused(snap, CONSULTANT, "cancel")
     assert (denied.code, denied.missing) == ("requirement", ("comment",))
-    assert refused(snap, CUSTOMER, "cancel", Given(comment="Not needed")).code == "role"
-    snap, _ = move(
+    assert P.refused(snap, CUSTOMER, "cancel", Given(comment="Not needed")).code == "role"
+    snap, _ = P.step(
         snap, CONSULTANT, "cancel", day(1), Given(comment="Customer withdrew; nothing to bill")
     )
     step = next_step(WF, snap, CUSTOMER, "cs", day(1))
@@ -297,18 +263,18 @@ def test_zruseno_requires_a_reason_and_is_done_by_staff():
 
 def test_billable_work_is_not_cancelled():
     for status in ("ke_schvaleni", "schvaleno"):
-        snap = ticket(status, assignee_id=1)
-        assert refused(snap, CONSULTANT, "cancel", Given(comment="x")).code == "wrong_status"
+        snap = P.ticket(status, assignee_id=1)
+        assert P.refused(snap, CONSULTANT, "cancel", Given(comment="x")).code == "wrong_status"
 
 
 def test_duplicates_are_cancelled_without_requirements():
     assert WF.duplicates is not None
-    snap, _ = move(ticket(), CONSULTANT, WF.duplicates.transition, day(0.5))
+    snap, _ = P.step(P.ticket(), CONSULTANT, WF.duplicates.transition, day(0.5))
     assert snap.status == "zruseno"
 
 
 def test_every_status_is_explained_in_both_languages():
     for status in ALL_STATUSES:
-        cs = next_step(WF, ticket(status), CUSTOMER, "cs", T0)
-        en = next_step(WF, ticket(status), CUSTOMER, "en", T0)
+        cs = next_step(WF, P.ticket(status), CUSTOMER, "cs", T0)
+        en = next_step(WF, P.ticket(status), CUSTOMER, "en", T0)
         assert cs.explanation and en.explanation and cs.explanation != en.explanation

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +17,7 @@ from casedesk.workflow import (
     Given,
     Outcome,
     Snapshot,
-    after,
     decide,
-    load_file,
     next_step,
     next_timer,
     options,
@@ -28,9 +25,7 @@ from casedesk.workflow import (
     triggered,
 )
 from casedesk.workflow.spec import CUSTOMER_ROLES, expand_roles
-
-PRESET = Path(__file__).resolve().parents[2] / "casedesk" / "presets" / "tms.yaml"
-WF = load_file(PRESET)
+from tests.workflow.preset_tickets import Preset
 
 T0 = datetime(2020, 11, 2, 9, 0)
 DAY = timedelta(days=1)
@@ -41,29 +36,10 @@ COLLEAGUE = Actor("customer", "member", user_id=101)  # same organisation, not t
 APPROVER = Actor("customer", "approver", user_id=102)
 ORG_ADMIN = Actor("customer", "org_admin", user_id=103)
 CUSTOMERS = (MEMBER, COLLEAGUE, APPROVER, ORG_ADMIN)
+P = Preset.load("tms", start=T0, reporter=MEMBER, type="fejl", priority="normal")
+WF = P.wf
 
 UB = "under_behandling"
-
-
-def new_case(type_: str = "fejl", **kw) -> Snapshot:
-    return Snapshot(
-        status="ny",
-        type=type_,
-        priority="normal",
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=MEMBER.user_id,
-        **kw,
-    )
-
-
-def move(snap: Snapshot, actor: Actor, key: str, now: datetime, **given) -> Snapshot:
-    outcome = decide(WF, snap, actor, key, Given(**given), now)
-    assert isinstance(outcome, Outcome), outcome
-    result = after(snap, outcome, actor=actor, now=now)
-    if given.get("assignee_id"):  # the bridge stores the assignee the actor chose
-        result = replace(result, assignee_id=given["assignee_id"])
-    return result
 
 
 def customer_comment(snap: Snapshot, now: datetime) -> Snapshot:
@@ -79,12 +55,8 @@ def place(snap: Snapshot) -> tuple[str, str]:
     return snap.status, snap.sub_status
 
 
-def keys(opts) -> set[str]:
-    return {o.transition.key for o in opts}
-
-
 def received(now: datetime = T0 + timedelta(hours=1), type_: str = "fejl") -> Snapshot:
-    return move(new_case(type_), AGENT, "receive", now, assignee_id=AGENT.user_id)
+    return P.move(P.ticket(type=type_), AGENT, "receive", now, assignee_id=AGENT.user_id)
 
 
 def in_place(sub: str, now: datetime, **kw) -> Snapshot:
@@ -148,13 +120,13 @@ def test_whose_turn_follows_the_second_level():
 
 
 def test_a_new_case_is_received_only_with_an_assignee():
-    snap = new_case()
+    snap = P.ticket()
     now = T0 + timedelta(hours=1)
     refused = decide(WF, snap, AGENT, "receive", Given(), now)
     assert isinstance(refused, Denied)
     assert refused.code == "requirement" and refused.missing == ("assignee",)
 
-    snap = move(snap, AGENT, "receive", now, assignee_id=7)
+    snap = P.move(snap, AGENT, "receive", now, assignee_id=7)
     assert place(snap) == ("modtaget", "normal")
     assert snap.team == "support" and snap.assignee_id == 7
     assert WF.place_label(*place(snap), "da") == "Modtaget, Normal"
@@ -172,23 +144,23 @@ def test_handovers_route_to_the_team_that_takes_over():
         "to_support": ("afventer_supporter", "support"),
     }
     for key, (sub, team) in expected.items():
-        routed = move(snap, AGENT, key, now)
+        routed = P.move(snap, AGENT, key, now)
         assert place(routed) == (UB, sub), key
         assert routed.team == team, key
 
-    working = move(snap, AGENT, "start_work", now)
+    working = P.move(snap, AGENT, "start_work", now)
     assert place(working) == (UB, "normal")
-    dev = move(working, AGENT, "to_development", now + DAY)
-    back = move(dev, AGENT, "to_support", now + 2 * DAY)
+    dev = P.move(working, AGENT, "to_development", now + DAY)
+    back = P.move(dev, AGENT, "to_support", now + 2 * DAY)
     assert back.team == "support" and back.sub_status == "afventer_supporter"
 
 
 def test_staff_pick_any_working_sub_status_with_a_comment():
-    snap = move(received(), AGENT, "start_work", T0 + DAY)
+    snap = P.move(received(), AGENT, "start_work", T0 + DAY)
     opt = next(o for o in options(WF, snap, AGENT) if o.transition.key == "change_sub_status")
     assert "standby" in opt.sub_choices and "afventer_udviklingen" in opt.sub_choices
     assert opt.needs == ("comment",)
-    picked = move(
+    picked = P.move(
         snap,
         AGENT,
         "change_sub_status",
@@ -204,15 +176,15 @@ def test_staff_pick_any_working_sub_status_with_a_comment():
 
 
 def test_standby_needs_the_agreement_in_writing():
-    snap = move(received(), AGENT, "start_work", T0 + DAY)
+    snap = P.move(received(), AGENT, "start_work", T0 + DAY)
     refused = decide(WF, snap, AGENT, "standby", Given(), T0 + 2 * DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
-    held = move(snap, AGENT, "standby", T0 + 2 * DAY, comment="Aftalt med kunden i telefonen.")
+    held = P.move(snap, AGENT, "standby", T0 + 2 * DAY, comment="Aftalt med kunden i telefonen.")
     step = next_step(WF, held, MEMBER, "da", T0 + 3 * DAY)
     assert step.label == "Under behandling, Standby"
     assert step.turn == "nobody" and step.active is False
     assert step.actions == () and step.timer is None
-    resumed = move(held, AGENT, "start_work", T0 + 30 * DAY)
+    resumed = P.move(held, AGENT, "start_work", T0 + 30 * DAY)
     assert place(resumed) == (UB, "normal")
 
 
@@ -220,9 +192,9 @@ def test_standby_needs_the_agreement_in_writing():
 
 
 def test_the_customers_answer_sends_the_case_back_to_a_supporter():
-    snap = move(received(), AGENT, "start_work", T0 + DAY)
+    snap = P.move(received(), AGENT, "start_work", T0 + DAY)
     now = T0 + 2 * DAY
-    asked = move(snap, AGENT, "ask_for_info", now, comment="Hvilken version kører I?")
+    asked = P.move(snap, AGENT, "ask_for_info", now, comment="Hvilken version kører I?")
 
     step = next_step(WF, asked, MEMBER, "da", now)
     assert step.label == "Under behandling, Afventer mere info fra kunde"
@@ -235,7 +207,7 @@ def test_the_customers_answer_sends_the_case_back_to_a_supporter():
     answered = customer_comment(asked, now + DAY)
     key = triggered(WF, answered, "customer_commented")
     assert key == "customer_answered"
-    back = move(answered, SYSTEM_ACTOR, key, now + DAY)
+    back = P.move(answered, SYSTEM_ACTOR, key, now + DAY)
     assert place(back) == (UB, "afventer_supporter")
     assert back.awaiting_reply_since is not None  # still for staff to answer
     assert WF.place_label(*place(back), "en") == "In progress, Waiting for a supporter"
@@ -244,7 +216,7 @@ def test_the_customers_answer_sends_the_case_back_to_a_supporter():
 
 
 def test_waiting_for_access_is_answered_the_same_way():
-    snap = move(received(), AGENT, "ask_for_access", T0 + DAY, comment="Vi mangler VPN-adgang.")
+    snap = P.move(received(), AGENT, "ask_for_access", T0 + DAY, comment="Vi mangler VPN-adgang.")
     assert place(snap) == (UB, "afventer_adgang_til_kunde")
     assert triggered(WF, customer_comment(snap, T0 + 2 * DAY), "customer_commented") == (
         "customer_answered"
@@ -256,13 +228,13 @@ def test_waiting_for_access_is_answered_the_same_way():
 
 def test_fix_goes_through_test_and_prod_with_the_customers_verdicts():
     now = T0 + DAY
-    snap = move(received(), AGENT, "to_development", now)
+    snap = P.move(received(), AGENT, "to_development", now)
     assert snap.team == "development"
 
     # waiting for an update needs the fix version the release events compare with
     refused = decide(WF, snap, AGENT, "await_update", Given(), now + DAY)
     assert isinstance(refused, Denied) and refused.missing == ("field:fix_version",)
-    snap = move(snap, AGENT, "await_update", now + DAY, fields={"fix_version": "3.1.2"})
+    snap = P.move(snap, AGENT, "await_update", now + DAY, fields={"fix_version": "3.1.2"})
     assert place(snap) == (UB, "afventer_distribution_start")
     assert snap.fields["fix_version"] == "3.1.2"
 
@@ -272,56 +244,56 @@ def test_fix_goes_through_test_and_prod_with_the_customers_verdicts():
     assert released(snap.fields["fix_version"], "3.2")
     key = triggered(WF, snap, "release_deployed", environment="TEST")
     assert key == "updated_in_test"
-    snap = move(snap, SYSTEM_ACTOR, key, now + 5 * DAY)
+    snap = P.move(snap, SYSTEM_ACTOR, key, now + 5 * DAY)
     assert place(snap) == (UB, "opdateret_i_test_afventer_accept")
     assert snap.team == "support"
     assert WF.place_label(*place(snap), "da") == (
         "Under behandling, Opdateret i TEST. Afventer kunde accept"
     )
-    assert keys(options(WF, snap, MEMBER)) == {"accept_in_test", "reject_in_test"}
+    assert P.keys(snap, MEMBER) == {"accept_in_test", "reject_in_test"}
 
     # the customer rejects: a comment is required, the case goes back to development
     refused = decide(WF, snap, MEMBER, "reject_in_test", Given(), now + 6 * DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
-    snap = move(snap, MEMBER, "reject_in_test", now + 6 * DAY, comment="Rapporten fejler stadig.")
+    snap = P.move(snap, MEMBER, "reject_in_test", now + 6 * DAY, comment="Rapporten fejler stadig.")
     assert place(snap) == (UB, "opdateret_i_test_ikke_accepteret")
     assert snap.team == "development"
     assert "fix_version" not in snap.fields  # the next TEST release cannot move it by mistake
     assert triggered(WF, snap, "release_deployed", environment="TEST") is None
 
     # development fixes it again; this time it is waiting in development when TEST arrives
-    snap = move(snap, AGENT, "to_development", now + 7 * DAY)
+    snap = P.move(snap, AGENT, "to_development", now + 7 * DAY)
     snap = replace(snap, fields={"fix_version": "3.1.3"})
     key = triggered(WF, snap, "release_deployed", environment="TEST")
     assert key == "updated_in_test"
-    snap = move(snap, SYSTEM_ACTOR, key, now + 10 * DAY)
-    snap = move(snap, COLLEAGUE, "accept_in_test", now + 11 * DAY)
+    snap = P.move(snap, SYSTEM_ACTOR, key, now + 10 * DAY)
+    snap = P.move(snap, COLLEAGUE, "accept_in_test", now + 11 * DAY)
     assert place(snap) == (UB, "opdateret_i_test_accepteret")
     assert snap.status != "lukket"  # accepting in TEST does not close the case
     assert triggered(WF, snap, "release_deployed", environment="TEST") is None
 
     key = triggered(WF, snap, "release_deployed", environment="PROD")
     assert key == "updated_in_prod"
-    snap = move(snap, SYSTEM_ACTOR, key, now + 20 * DAY)
+    snap = P.move(snap, SYSTEM_ACTOR, key, now + 20 * DAY)
     assert place(snap) == (UB, "opdateret_i_prod_afventer_accept")
-    assert keys(options(WF, snap, MEMBER)) == {"accept_in_prod", "reject_in_prod"}
-    done = move(snap, MEMBER, "accept_in_prod", now + 21 * DAY)
+    assert P.keys(snap, MEMBER) == {"accept_in_prod", "reject_in_prod"}
+    done = P.move(snap, MEMBER, "accept_in_prod", now + 21 * DAY)
     assert place(done) == ("lukket", "opdateret_i_prod_accepteret")
     assert WF.place_label(*place(done), "da") == "Lukket, Opdateret i PROD, Accepteret af kunde"
 
 
 def test_staff_can_record_the_updates_by_hand():
     snap = in_place("afventer_distribution_start", T0, fields={"fix_version": "3.1"})
-    snap = move(snap, AGENT, "updated_in_test", T0 + DAY)
+    snap = P.move(snap, AGENT, "updated_in_test", T0 + DAY)
     assert place(snap) == (UB, "opdateret_i_test_afventer_accept")
-    snap = move(snap, AGENT, "accept_in_test", T0 + 2 * DAY)  # customer said yes by phone
-    snap = move(snap, AGENT, "updated_in_prod", T0 + 3 * DAY)
+    snap = P.move(snap, AGENT, "accept_in_test", T0 + 2 * DAY)  # customer said yes by phone
+    snap = P.move(snap, AGENT, "updated_in_prod", T0 + 3 * DAY)
     assert place(snap) == (UB, "opdateret_i_prod_afventer_accept")
 
 
 def test_rejected_in_prod_goes_back_to_development():
     snap = in_place("opdateret_i_prod_afventer_accept", T0, fields={"fix_version": "3.1"})
-    snap = move(snap, MEMBER, "reject_in_prod", T0 + DAY, comment="Fejler i produktion.")
+    snap = P.move(snap, MEMBER, "reject_in_prod", T0 + DAY, comment="Fejler i produktion.")
     assert place(snap) == (UB, "opdateret_i_prod_ikke_accepteret")
     assert snap.team == "development" and "fix_version" not in snap.fields
 
@@ -351,16 +323,16 @@ def test_prod_wait_closes_eight_days_after_the_update():
     assert "{date}" in step.timer.notice and step.timer.notice.startswith("Hører vi")
     assert step.timer.target == "Lukket, Normal"
 
-    closed = move(talked, SYSTEM_ACTOR, due.timer.transition, due.due_at)
+    closed = P.move(talked, SYSTEM_ACTOR, due.timer.transition, due.due_at)
     assert place(closed) == ("lukket", "normal")  # silence is not shown as acceptance
     assert next_timer(WF, closed) is None
 
 
 def test_approval_wait_closes_eight_days_after_the_last_activity():
     now = T0 + DAY
-    snap = move(received(), AGENT, "start_work", now)
+    snap = P.move(received(), AGENT, "start_work", now)
     asked = now + DAY
-    snap = move(snap, AGENT, "ask_for_approval", asked, comment="Indstillingen er rettet.")
+    snap = P.move(snap, AGENT, "ask_for_approval", asked, comment="Indstillingen er rettet.")
     assert place(snap) == (UB, "afventer_godkendelse_fra_kunde")
 
     due = next_timer(WF, snap)
@@ -382,19 +354,19 @@ def test_approval_wait_closes_eight_days_after_the_last_activity():
     assert "{date}" in step.timer.notice
     assert {a.key for a in step.actions} == {"approve", "not_approved"}
 
-    closed = move(snap, SYSTEM_ACTOR, "approval_timeout", asked + 14 * DAY)
+    closed = P.move(snap, SYSTEM_ACTOR, "approval_timeout", asked + 14 * DAY)
     assert place(closed) == ("lukket", "normal")
 
 
 def test_approval_verdicts():
     snap = in_place("afventer_godkendelse_fra_kunde", T0)
-    approved = move(snap, MEMBER, "approve", T0 + DAY)
+    approved = P.move(snap, MEMBER, "approve", T0 + DAY)
     assert place(approved) == ("lukket", "godkendt_af_kunde")
     assert WF.place_label(*place(approved), "da") == "Lukket, Godkendt af kunde"
 
     refused = decide(WF, snap, MEMBER, "not_approved", Given(), T0 + DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
-    rejected = move(snap, MEMBER, "not_approved", T0 + DAY, comment="Det virker ikke for alle.")
+    rejected = P.move(snap, MEMBER, "not_approved", T0 + DAY, comment="Det virker ikke for alle.")
     assert place(rejected) == (UB, "ikke_godkendt_af_kunde")
     assert next_timer(WF, rejected) is None
 
@@ -403,23 +375,23 @@ def test_approval_verdicts():
 
 
 def test_only_an_approver_accepts_an_offer():
-    snap = move(received(type_="aendringsoenske"), AGENT, "register_change_request", T0 + DAY)
+    snap = P.move(received(type_="aendringsoenske"), AGENT, "register_change_request", T0 + DAY)
     assert snap.team == "development"
-    snap = move(snap, AGENT, "send_offer", T0 + 2 * DAY, comment="10 timer, levering i Q1.")
+    snap = P.move(snap, AGENT, "send_offer", T0 + 2 * DAY, comment="10 timer, levering i Q1.")
     assert place(snap) == (UB, "aendringsoenske_tilbud_sendt")
     assert WF.turn_at(*place(snap)) == "customer"
 
     assert options(WF, snap, MEMBER) == []
     refused = decide(WF, snap, MEMBER, "accept_offer", Given(), T0 + 3 * DAY)
     assert isinstance(refused, Denied) and refused.code == "role"
-    assert keys(options(WF, snap, APPROVER)) == {"accept_offer", "decline_offer"}
-    assert keys(options(WF, snap, ORG_ADMIN)) == {"accept_offer", "decline_offer"}
+    assert P.keys(snap, APPROVER) == {"accept_offer", "decline_offer"}
+    assert P.keys(snap, ORG_ADMIN) == {"accept_offer", "decline_offer"}
 
-    accepted = move(snap, APPROVER, "accept_offer", T0 + 3 * DAY)
+    accepted = P.move(snap, APPROVER, "accept_offer", T0 + 3 * DAY)
     assert place(accepted) == (UB, "aendringsoenske_tilbud_accepteret")
     assert accepted.team == "development"
 
-    declined = move(snap, APPROVER, "decline_offer", T0 + 3 * DAY, comment="For dyrt.")
+    declined = P.move(snap, APPROVER, "decline_offer", T0 + 3 * DAY, comment="For dyrt.")
     assert place(declined) == (UB, "aendringsoenske_fra_kunde")
 
 
@@ -428,7 +400,7 @@ def test_only_an_approver_accepts_an_offer():
 
 def test_reopen_marks_urgent_raises_priority_and_starts_a_new_cycle():
     snap = in_place("afventer_godkendelse_fra_kunde", T0, fields={"fix_version": "3.1"})
-    snap = move(snap, MEMBER, "approve", T0 + DAY)
+    snap = P.move(snap, MEMBER, "approve", T0 + DAY)
     assert snap.status == "lukket" and snap.cycle == 1
 
     assert options(WF, snap, MEMBER) == []
@@ -437,7 +409,7 @@ def test_reopen_marks_urgent_raises_priority_and_starts_a_new_cycle():
     refused = decide(WF, snap, AGENT, "reopen", Given(), T0 + 5 * DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
 
-    reopened = move(snap, AGENT, "reopen", T0 + 5 * DAY, comment="Fejlen er opstået igen.")
+    reopened = P.move(snap, AGENT, "reopen", T0 + 5 * DAY, comment="Fejlen er opstået igen.")
     assert place(reopened) == ("genaabnet", "normal")
     assert "urgent" in reopened.flags
     assert reopened.priority == "hoj"
@@ -448,19 +420,19 @@ def test_reopen_marks_urgent_raises_priority_and_starts_a_new_cycle():
     assert step.label == "Genåbnet, Normal" and "urgent" in step.flags
 
     # the new cycle runs the same way, and the urgent flag stays on the case
-    working = move(reopened, AGENT, "start_work", T0 + 6 * DAY)
+    working = P.move(reopened, AGENT, "start_work", T0 + 6 * DAY)
     assert place(working) == (UB, "normal") and "urgent" in working.flags
 
     # priority never goes past the top
-    top = move(replace(snap, priority="kritisk"), AGENT, "reopen", T0 + 5 * DAY, comment="x")
+    top = P.move(replace(snap, priority="kritisk"), AGENT, "reopen", T0 + 5 * DAY, comment="x")
     assert top.priority == "kritisk"
 
 
 def test_staff_close_needs_a_reason_and_duplicates_need_nothing():
-    snap = new_case()
+    snap = P.ticket()
     refused = decide(WF, snap, AGENT, "close", Given(), T0 + DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
-    closed = move(snap, AGENT, "close", T0 + DAY, comment="Kunden har løst det selv.")
+    closed = P.move(snap, AGENT, "close", T0 + DAY, comment="Kunden har løst det selv.")
     assert place(closed) == ("lukket", "normal")
 
     dup = decide(WF, snap, AGENT, "close_duplicate", Given(), T0 + DAY)
@@ -480,7 +452,7 @@ def _staff_only(key: str) -> bool:
 def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(status, sub):
     snap = replace(received(), status=status, sub_status=sub, customer_assignee_id=100)
     for customer in CUSTOMERS:
-        offered = keys(options(WF, snap, customer))
+        offered = P.keys(snap, customer)
         assert not {k for k in offered if _staff_only(k)}, (status, sub, customer)
         for t in WF.transitions_from(status, sub):
             if _staff_only(t.key):
@@ -503,8 +475,8 @@ def test_what_a_customer_may_do_in_each_place():
     }
     for (status, sub), allowed in expected.items():
         snap = replace(received(), status=status, sub_status=sub)
-        assert keys(options(WF, snap, MEMBER)) == allowed, (status, sub)
-        assert keys(options(WF, snap, COLLEAGUE)) == allowed, (status, sub)
+        assert P.keys(snap, MEMBER) == allowed, (status, sub)
+        assert P.keys(snap, COLLEAGUE) == allowed, (status, sub)
 
 
 def test_staff_transitions_refused_to_the_reporter_with_code_role():

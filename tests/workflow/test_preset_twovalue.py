@@ -10,62 +10,27 @@ import pytest
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
-    Denied,
     Given,
-    Outcome,
-    Snapshot,
-    after,
-    decide,
-    load_file,
     next_step,
     next_timer,
     options,
     triggered,
 )
-from casedesk.workflow.loader import PRESETS
+from tests.workflow.preset_tickets import Preset
 
-NOTHING = Given()  # a transition made without comment, fields or people
-WF = load_file(PRESETS / "twovalue.yaml")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 REPORTER = Actor("customer", "member", 10)
 APPROVER = Actor("customer", "approver", 11)
 CONSULTANT = Actor("staff", "agent", 1)
-
-
-def new_case(**kw) -> Snapshot:
-    base = dict(
-        status="open",
-        type="incident",
-        priority="normal",
-        entered_at=T0,
-        last_activity_at=T0,
-        reporter_id=10,
-        progress_rank=1,
-    )
-    base.update(kw)
-    return Snapshot(**base)
-
-
-def move(snap: Snapshot, actor: Actor, key: str, now: datetime, given: Given = NOTHING):
-    """Make a transition that must be allowed; store it as the bridge does."""
-    outcome = decide(WF, snap, actor, key, given, now)
-    assert isinstance(outcome, Outcome), outcome
-    nxt = after(snap, outcome, actor=actor, now=now)
-    if given.assignee_id:
-        nxt = replace(nxt, assignee_id=given.assignee_id)
-    if given.customer_assignee_id:
-        nxt = replace(nxt, customer_assignee_id=given.customer_assignee_id)
-    return nxt, outcome
-
-
-def refused(snap: Snapshot, actor: Actor, key: str, given: Given = NOTHING) -> Denied:
-    outcome = decide(WF, snap, actor, key, given, T0)
-    assert isinstance(outcome, Denied), outcome
-    return outcome
-
-
-def keys(snap: Snapshot, actor: Actor) -> set[str]:
-    return {o.transition.key for o in options(WF, snap, actor)}
+P = Preset.load(
+    "twovalue",
+    start=T0,
+    reporter=REPORTER,
+    type="incident",
+    priority="normal",
+    defaults={"progress_rank": 1},
+)
+WF = P.wf
 
 
 def at(hours: int) -> datetime:
@@ -94,71 +59,71 @@ def test_the_file_keeps_the_seed_status_names():
 
 
 def test_the_full_forward_path():
-    case = new_case()
-    case, _ = move(
+    case = P.ticket()
+    case, _ = P.step(
         case, CONSULTANT, "schedule", at(1), Given(comment="Start tomorrow 9:00", assignee_id=1)
     )
     assert (case.status, case.progress_rank) == ("scheduled", 2)
-    case, _ = move(case, CONSULTANT, "start", at(24))
-    case, _ = move(case, CONSULTANT, "fix", at(30))
-    case, _ = move(case, CONSULTANT, "test", at(32), Given(comment="Test report attached"))
+    case, _ = P.step(case, CONSULTANT, "start", at(24))
+    case, _ = P.step(case, CONSULTANT, "fix", at(30))
+    case, _ = P.step(case, CONSULTANT, "test", at(32), Given(comment="Test report attached"))
     assert (case.status, case.progress_rank) == ("tested", 5)
-    case, _ = move(case, CONSULTANT, "deliver", at(33), Given(comment="Please confirm"))
+    case, _ = P.step(case, CONSULTANT, "deliver", at(33), Given(comment="Please confirm"))
     assert (case.status, case.progress_rank) == ("delivered", 6)
-    assert keys(case, REPORTER) == {"confirm", "not_solved"}
-    case, _ = move(case, REPORTER, "confirm", at(40))
+    assert P.keys(case, REPORTER) == {"confirm", "not_solved"}
+    case, _ = P.step(case, REPORTER, "confirm", at(40))
     assert (case.status, case.progress_rank, case.cycle) == ("closed", 7, 1)
 
 
 def test_a_case_always_has_someone_on_the_ball():
-    case = new_case()
+    case = P.ticket()
     by_key = {o.transition.key: o for o in options(WF, case, CONSULTANT)}
     assert by_key["start"].needs == ("assignee",)
     assert by_key["schedule"].needs == ("assignee", "comment")
-    denied = refused(case, CONSULTANT, "start")
+    denied = P.refused(case, CONSULTANT, "start")
     assert denied.code == "requirement"
     assert denied.missing == ("assignee",)
-    started, _ = move(case, CONSULTANT, "start", at(1), Given(assignee_id=1))
+    started, _ = P.step(case, CONSULTANT, "start", at(1), Given(assignee_id=1))
     assert started.assignee_id == 1
 
 
 def test_steps_can_be_skipped_forward():
-    case = new_case(assignee_id=1)
+    case = P.ticket(assignee_id=1)
     # open -> started skips scheduled
-    case, _ = move(case, CONSULTANT, "start", at(1))
+    case, _ = P.step(case, CONSULTANT, "start", at(1))
     assert (case.status, case.progress_rank) == ("started", 3)
     # no internal delivery needed: fixed and tested are skipped together
-    assert {"fix", "deliver"} <= keys(case, CONSULTANT)
-    case, _ = move(case, CONSULTANT, "deliver", at(2), Given(comment="Done, please check"))
+    assert {"fix", "deliver"} <= P.keys(case, CONSULTANT)
+    case, _ = P.step(case, CONSULTANT, "deliver", at(2), Given(comment="Done, please check"))
     assert (case.status, case.progress_rank) == ("delivered", 6)
 
 
 def test_a_fix_must_be_tested_before_delivery():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    case, _ = move(case, CONSULTANT, "fix", at(2))
-    assert refused(case, CONSULTANT, "deliver", Given(comment="x")).code == "wrong_status"
-    assert refused(case, CONSULTANT, "test").missing == ("comment",)
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    case, _ = P.step(case, CONSULTANT, "fix", at(2))
+    assert P.refused(case, CONSULTANT, "deliver", Given(comment="x")).code == "wrong_status"
+    assert P.refused(case, CONSULTANT, "test").missing == ("comment",)
 
 
 def test_going_backwards_is_refused():
-    case = new_case(assignee_id=1)
-    case, _ = move(case, CONSULTANT, "start", at(1))
-    case, _ = move(case, CONSULTANT, "fix", at(2))
+    case = P.ticket(assignee_id=1)
+    case, _ = P.step(case, CONSULTANT, "start", at(1))
+    case, _ = P.step(case, CONSULTANT, "fix", at(2))
     # the customer pauses the fixed case; planning or starting again would go back
-    case, _ = move(case, APPROVER, "put_on_hold", at(3), Given(comment="Wait for the upgrade"))
+    case, _ = P.step(case, APPROVER, "put_on_hold", at(3), Given(comment="Wait for the upgrade"))
     assert case.progress_rank == 4
-    denied = refused(case, CONSULTANT, "start")
+    denied = P.refused(case, CONSULTANT, "start")
     assert denied.code == "order"
-    assert refused(case, CONSULTANT, "schedule", Given(comment="later")).code == "order"
-    assert "start" not in keys(case, CONSULTANT)
+    assert P.refused(case, CONSULTANT, "schedule", Given(comment="later")).code == "order"
+    assert "start" not in P.keys(case, CONSULTANT)
     # resuming returns to where it was
-    case, _ = move(case, APPROVER, "resume", at(50))
+    case, _ = P.step(case, APPROVER, "resume", at(50))
     assert case.status == "fixed"
 
 
 def test_staff_may_go_on_from_an_aside_when_it_is_not_backwards():
-    case, _ = move(
-        new_case(assignee_id=1),
+    case, _ = P.step(
+        P.ticket(assignee_id=1),
         CONSULTANT,
         "ask_input",
         at(1),
@@ -166,45 +131,45 @@ def test_staff_may_go_on_from_an_aside_when_it_is_not_backwards():
     )
     assert case.status == "pending_input"
     # the approval came by phone: the consultant plans straight away
-    case, _ = move(case, CONSULTANT, "schedule", at(2), Given(comment="Starts Wednesday"))
+    case, _ = P.step(case, CONSULTANT, "schedule", at(2), Given(comment="Starts Wednesday"))
     assert (case.status, case.progress_rank) == ("scheduled", 2)
 
 
 def test_reopen_goes_back_and_starts_a_new_cycle():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    case, _ = move(case, CONSULTANT, "deliver", at(2), Given(comment="Please check"))
-    denied = refused(case, REPORTER, "not_solved")
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    case, _ = P.step(case, CONSULTANT, "deliver", at(2), Given(comment="Please check"))
+    denied = P.refused(case, REPORTER, "not_solved")
     assert (denied.code, denied.missing) == ("requirement", ("comment",))
-    case, _ = move(case, REPORTER, "not_solved", at(20), Given(comment="The export still fails"))
+    case, _ = P.step(case, REPORTER, "not_solved", at(20), Given(comment="The export still fails"))
     assert (case.status, case.cycle, case.progress_rank) == ("open", 2, 1)
     assert case.assignee_id == 1  # still on the ball
     # in the new cycle the case may be planned again
-    case, _ = move(case, CONSULTANT, "schedule", at(21), Given(comment="Tomorrow"))
-    case, _ = move(case, CONSULTANT, "start", at(40))
-    case, _ = move(case, CONSULTANT, "deliver", at(41), Given(comment="Fixed now"))
-    case, _ = move(case, APPROVER, "confirm", at(45))
+    case, _ = P.step(case, CONSULTANT, "schedule", at(21), Given(comment="Tomorrow"))
+    case, _ = P.step(case, CONSULTANT, "start", at(40))
+    case, _ = P.step(case, CONSULTANT, "deliver", at(41), Given(comment="Fixed now"))
+    case, _ = P.step(case, APPROVER, "confirm", at(45))
     assert (case.status, case.cycle) == ("closed", 2)
     # only staff reopen a closed case
-    assert refused(case, APPROVER, "reopen_closed", Given(comment="again")).code == "role"
-    case, _ = move(case, CONSULTANT, "reopen_closed", at(60), Given(comment="Came back"))
+    assert P.refused(case, APPROVER, "reopen_closed", Given(comment="again")).code == "role"
+    case, _ = P.step(case, CONSULTANT, "reopen_closed", at(60), Given(comment="Came back"))
     assert (case.status, case.cycle, case.progress_rank) == ("open", 3, 1)
 
 
 def test_staff_close_a_delivery_with_the_customers_confirmation():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    case, _ = move(case, CONSULTANT, "deliver", at(2), Given(comment="Please confirm"))
-    assert refused(case, CONSULTANT, "close_confirmed").missing == ("comment",)
-    case, _ = move(
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    case, _ = P.step(case, CONSULTANT, "deliver", at(2), Given(comment="Please confirm"))
+    assert P.refused(case, CONSULTANT, "close_confirmed").missing == ("comment",)
+    case, _ = P.step(
         case, CONSULTANT, "close_confirmed", at(30), Given(comment='Mail: "works, thanks"')
     )
     assert case.status == "closed"
 
 
 def test_pending_input_needs_a_person_at_the_customer():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    denied = refused(case, CONSULTANT, "ask_input", Given(comment="Which server?"))
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    denied = P.refused(case, CONSULTANT, "ask_input", Given(comment="Which server?"))
     assert (denied.code, denied.missing) == ("requirement", ("customer_assignee",))
-    case, _ = move(
+    case, _ = P.step(
         case,
         CONSULTANT,
         "ask_input",
@@ -218,8 +183,8 @@ def test_pending_input_needs_a_person_at_the_customer():
 
 
 def test_a_customer_comment_returns_pending_input_to_the_previous_status():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    case, _ = move(
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    case, _ = P.step(
         case,
         CONSULTANT,
         "ask_input",
@@ -229,73 +194,73 @@ def test_a_customer_comment_returns_pending_input_to_the_previous_status():
     case = replace(case, awaiting_reply_since=at(5), last_activity_at=at(5))
     key = triggered(WF, case, "customer_commented")
     assert key == "input_received"
-    case, _ = move(case, SYSTEM_ACTOR, key, at(5))
+    case, _ = P.step(case, SYSTEM_ACTOR, key, at(5))
     assert (case.status, case.progress_rank) == ("started", 3)
     assert triggered(WF, case, "customer_commented") is None  # only while pending input
 
 
 def test_granting_the_estimate_stamps_granted_at_and_returns():
-    case = new_case(assignee_id=1, fields={"hour_estimate": "6.5"})
-    case, _ = move(
+    case = P.ticket(assignee_id=1, fields={"hour_estimate": "6.5"})
+    case, _ = P.step(
         case,
         CONSULTANT,
         "ask_input",
         at(1),
         Given(comment="Please approve 6.5 hours", customer_assignee_id=11),
     )
-    assert refused(case, REPORTER, "grant_estimate").code == "role"  # a member may not
-    assert "grant_estimate" in keys(case, APPROVER)
-    case, outcome = move(case, APPROVER, "grant_estimate", at(26))
+    assert P.refused(case, REPORTER, "grant_estimate").code == "role"  # a member may not
+    assert "grant_estimate" in P.keys(case, APPROVER)
+    case, outcome = P.step(case, APPROVER, "grant_estimate", at(26))
     assert outcome.field_changes["granted_at"] == at(26).isoformat()
     assert case.fields == {"hour_estimate": "6.5", "granted_at": at(26).isoformat()}
     assert case.status == "open"  # back where it was asked
     # the estimate goes up: ask again, grant again, a new stamp
-    case, _ = move(case, CONSULTANT, "start", at(27))
-    case, _ = move(
+    case, _ = P.step(case, CONSULTANT, "start", at(27))
+    case, _ = P.step(
         case,
         CONSULTANT,
         "ask_input",
         at(30),
         Given(comment="Now 10 hours", fields={"hour_estimate": "10"}),
     )
-    case, _ = move(case, APPROVER, "grant_estimate", at(31))
+    case, _ = P.step(case, APPROVER, "grant_estimate", at(31))
     assert case.fields["granted_at"] == at(31).isoformat()
     assert case.fields["hour_estimate"] == "10"
     assert case.status == "started"
 
 
 def test_on_hold_is_the_customers_decision_and_resumes_where_it_was():
-    case, _ = move(new_case(assignee_id=1), CONSULTANT, "start", at(1))
-    assert refused(case, REPORTER, "put_on_hold", Given(comment="pause")).code == "role"
-    assert refused(case, APPROVER, "put_on_hold").missing == ("comment",)
-    case, _ = move(case, APPROVER, "put_on_hold", at(2), Given(comment="Wait for v5 of the tool"))
+    case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
+    assert P.refused(case, REPORTER, "put_on_hold", Given(comment="pause")).code == "role"
+    assert P.refused(case, APPROVER, "put_on_hold").missing == ("comment",)
+    case, _ = P.step(case, APPROVER, "put_on_hold", at(2), Given(comment="Wait for v5 of the tool"))
     step = next_step(WF, case, APPROVER, "en", at(3))
     assert (step.status, step.turn, step.active) == ("on_hold", "customer", False)
     assert {a.key for a in step.actions} == {"resume"}
     assert next_timer(WF, case) is None
-    case, _ = move(case, APPROVER, "resume", at(100))
+    case, _ = P.step(case, APPROVER, "resume", at(100))
     assert case.status == "started"
     # staff may record both on the customer's word
-    case, _ = move(case, CONSULTANT, "put_on_hold", at(101), Given(comment="Customer called"))
-    case, _ = move(case, CONSULTANT, "resume", at(150))
+    case, _ = P.step(case, CONSULTANT, "put_on_hold", at(101), Given(comment="Customer called"))
+    case, _ = P.step(case, CONSULTANT, "resume", at(150))
     assert case.status == "started"
 
 
 def test_a_new_case_cannot_be_put_on_hold():
-    assert refused(new_case(), APPROVER, "put_on_hold", Given(comment="x")).code == "wrong_status"
+    assert P.refused(P.ticket(), APPROVER, "put_on_hold", Given(comment="x")).code == "wrong_status"
 
 
 def test_reject_only_early_and_with_a_reason():
-    case, _ = move(
-        new_case(), CONSULTANT, "schedule", at(1), Given(comment="Friday", assignee_id=1)
+    case, _ = P.step(
+        P.ticket(), CONSULTANT, "schedule", at(1), Given(comment="Friday", assignee_id=1)
     )
-    assert refused(case, CONSULTANT, "reject").missing == ("comment",)
-    assert refused(case, APPROVER, "reject", Given(comment="x")).code == "role"
-    rejected, _ = move(case, CONSULTANT, "reject", at(2), Given(comment="Out of contract"))
+    assert P.refused(case, CONSULTANT, "reject").missing == ("comment",)
+    assert P.refused(case, APPROVER, "reject", Given(comment="x")).code == "role"
+    rejected, _ = P.step(case, CONSULTANT, "reject", at(2), Given(comment="Out of contract"))
     step = next_step(WF, rejected, REPORTER, "en", at(3))
     assert (step.category, step.active, step.actions) == ("cancelled", False, ())
-    started, _ = move(case, CONSULTANT, "start", at(2))
-    assert refused(started, CONSULTANT, "reject", Given(comment="x")).code == "wrong_status"
+    started, _ = P.step(case, CONSULTANT, "start", at(2))
+    assert P.refused(started, CONSULTANT, "reject", Given(comment="x")).code == "wrong_status"
 
 
 @pytest.mark.parametrize(
@@ -314,7 +279,7 @@ def test_reject_only_early_and_with_a_reason():
     ],
 )
 def test_active_and_inactive_statuses(status, active):
-    step = next_step(WF, new_case(status=status), REPORTER, "nl", T0)
+    step = next_step(WF, P.ticket(status=status), REPORTER, "nl", T0)
     assert step.active is active
     assert step.explanation and step.explanation != WF.text(WF.statuses[status].explain, "en")
 
@@ -322,7 +287,7 @@ def test_active_and_inactive_statuses(status, active):
 def test_duplicates_close_with_a_prefix_and_no_requirements():
     assert WF.duplicates is not None
     assert WF.duplicates.title_prefix == "DUPLICATE: "
-    case = new_case()  # even before anyone is assigned
-    case, _ = move(case, CONSULTANT, WF.duplicates.transition, at(1))
+    case = P.ticket()  # even before anyone is assigned
+    case, _ = P.step(case, CONSULTANT, WF.duplicates.transition, at(1))
     assert case.status == "closed"
     assert not next_step(WF, case, REPORTER, "en", at(2)).active

@@ -45,6 +45,7 @@ class Mailbox:
 
 
 def _connect(box: Mailbox, cafile: str | None) -> imaplib.IMAP4:
+    conn: imaplib.IMAP4
     if box.secure:
         context = ssl.create_default_context(cafile=cafile)
         conn = imaplib.IMAP4_SSL(box.host, box.port, ssl_context=context, timeout=60)
@@ -70,9 +71,9 @@ def imap_poll(
     handled = 0
     try:
         criteria = "UNSEEN UNDELETED" if after == "seen" else "UNDELETED"
-        typ, data = conn.uid("SEARCH", None, criteria)
-        uids = (data[0] or b"").split()[:batch] if typ == "OK" else []
-        for uid in uids:
+        typ, data = conn.uid("SEARCH", criteria)
+        found = (data[0] or b"").split()[:batch] if typ == "OK" else []
+        for uid in (u.decode() for u in found):
             typ, fetched = conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in fetched if isinstance(p, tuple)), None)
             if typ != "OK" or raw is None:
@@ -92,8 +93,8 @@ def imap_poll(
                 conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
             faults.point("after_flag")
             handled += 1
-            log.info("imap: message %s: %s", uid.decode(), result.outcome)
-        if after != "seen" and uids:
+            log.info("imap: message %s: %s", uid, result.outcome)
+        if after != "seen" and found:
             conn.expunge()
     finally:
         try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.header import decode_header
 from email.message import Message
+from itertools import islice
 
 from .htmltext import html_to_text
 
@@ -99,7 +100,7 @@ def header_text(value: str | None) -> str:
 
 def _raw_headers(msg: Message) -> dict[str, str]:
     headers: dict[str, str] = {}
-    for name, value in msg._headers[:2000]:  # raw values: no parser that could raise
+    for name, value in islice(msg.raw_items(), 2000):  # raw values: no parser that could raise
         key = str(name).strip().lower()
         if key not in headers:
             headers[key] = str(value)[:20_000]
@@ -137,7 +138,7 @@ def _walk(msg: Message, notes: list[str]):
                 continue
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend((c, depth + 1) for c in reversed(children))
+                stack.extend((c, depth + 1) for c in reversed(children) if isinstance(c, Message))
             continue
         yield part
 
@@ -146,30 +147,36 @@ def _payload(part: Message) -> bytes:
     if part.get_content_type() == "message/rfc822" or part.get_content_maintype() == "message":
         inner = part.get_payload()
         if isinstance(inner, list) and inner:
-            try:
-                return inner[0].as_bytes()
-            except Exception:
-                return str(inner[0]).encode("utf-8", "replace")
+            first = inner[0]
+            if isinstance(first, Message):
+                try:
+                    return first.as_bytes()
+                except Exception:  # noqa: S110 (a broken inner mail is kept as text below)
+                    pass
+            return str(first).encode("utf-8", "replace")
     try:
         data = part.get_payload(decode=True)
     except Exception:
         data = None
-    if data is None:
+    if not isinstance(data, bytes):
         raw = part.get_payload()
         data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     return data
 
 
 def _filename(part: Message) -> str:
+    name: str | None
     try:
         name = part.get_filename()
     except Exception:
         name = None
     if not name:
         try:
-            name = part.get_param("name")
-            if isinstance(name, tuple):
-                name = codecs.decode(name[2].encode("latin-1"), name[0] or "utf-8", "replace")
+            param = part.get_param("name")
+            if isinstance(param, tuple):  # RFC 2231: (charset, language, value)
+                name = codecs.decode(param[2].encode("latin-1"), param[0] or "utf-8", "replace")
+            else:
+                name = param
         except Exception:
             name = None
     return header_text(name) if name else ""
@@ -202,7 +209,7 @@ def parse(raw: bytes) -> Parsed:
     head_end = raw.find(b"\r\n\r\n")
     head_end = raw.find(b"\n\n") if head_end < 0 else head_end
     body_bytes = raw[head_end:] if head_end >= 0 else b""
-    auth = [str(v) for k, v in msg._headers if str(k).lower() == "authentication-results"]
+    auth = [str(v) for k, v in msg.raw_items() if str(k).lower() == "authentication-results"]
     parsed = Parsed(
         message_id=_message_id(headers.get("message-id", ""), headers, body_bytes),
         subject=header_text(headers.get("subject"))[:500],

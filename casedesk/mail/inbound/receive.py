@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,7 +36,7 @@ from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import CasedeskError
 from casedesk.common.files import FileRefused, clean_name, kind_of
-from casedesk.tickets.attachments import BytesUpload, attachment_add
+from casedesk.tickets.attachments import BytesUpload, Upload, attachment_add
 from casedesk.tickets.inputs import MAX_TEXT, MAX_TITLE
 from casedesk.tickets.services import comment_add, ticket_create
 
@@ -78,9 +79,9 @@ def desk_for_address(address: str):
     return found.desk if found else None
 
 
-def _uploads(parsed: Parsed, notes: list[str]) -> list[BytesUpload]:
+def _uploads(parsed: Parsed, notes: list[str]) -> list[Upload]:
     limit = settings.CASEDESK_MAX_ATTACHMENT_BYTES
-    kept: list[BytesUpload] = []
+    kept: list[Upload] = []
     for part in parsed.parts:
         name = clean_name(part.name)
         if len(kept) >= MAX_FILES:
@@ -169,14 +170,14 @@ def _bounced(raw: bytes, desk) -> list[OutboundMail]:
     return rows
 
 
-def _add_files(actor, ticket, uploads: list[BytesUpload]) -> None:
+def _add_files(actor, ticket, uploads: list[Upload]) -> None:
     for start in range(0, len(uploads), BATCH):
         attachment_add(
             actor=actor, ticket=ticket, uploads=uploads[start : start + BATCH], channel="mail"
         )
 
 
-def _comment_body(parsed: Parsed, uploads: list[BytesUpload], notes: list[str]) -> str:
+def _comment_body(parsed: Parsed, uploads: Sequence[Upload], notes: list[str]) -> str:
     body, trimmed = reply_text(parsed.text)
     if trimmed:
         notes.append("quoted text and signature were cut (the original is kept)")
@@ -193,7 +194,7 @@ def _proof(row: InboundMail, parsed: Parsed, address: str, thread, sender, check
         headers=parsed.headers,
         results=parsed.authentication_results,
         desk_address=config.address if config else "",
-        envelope=Envelope(**{k: tuple(v) if k == "recipients" else v
+        envelope=Envelope(**{k: tuple(v) if k == "recipients" else v  # type: ignore[arg-type]
                              for k, v in (row.envelope or {}).items()}),
         checked=checked,
     )  # fmt: skip
@@ -302,14 +303,18 @@ def process(
     if sender is None:
         config = getattr(desk, "mail", None)
         policy = config.unknown_senders if config else DeskMail.UnknownSenders.HOLD
-        if thread.adhoc:
+        if thread.adhoc and thread.claimed is not None:
             key = thread.claimed.key
             return {**held, "ticket": thread.claimed, "reason": f"a reply to a mail from {key}"}
         if policy == DeskMail.UnknownSenders.REJECT:
             row.no_reply = no_reply
             _refuse(row, "unknown", address)
             return {**base, "outcome": Outcome.REJECTED, "reason": "unknown sender"}
-        if policy != DeskMail.UnknownSenders.OPEN or config.contact_organisation is None:
+        if (
+            policy != DeskMail.UnknownSenders.OPEN
+            or config is None
+            or config.contact_organisation is None
+        ):
             return {**held, "reason": "unknown sender"}
         sender = contact_for(address, name, config.contact_organisation)
         base["sender"] = sender
@@ -479,6 +484,6 @@ def mail_receive(raw: bytes, *, desk, transport: str, envelope: Envelope | None 
         run(row, parsed, error, checked=checked)
         faults.point("before_commit")
     faults.point("after_commit")
-    key = row.ticket.key if row.ticket_id else ""
+    key = row.ticket.key if row.ticket is not None else ""
     log.info("mail %s for %s: %s %s", row.pk, desk.key_prefix, row.outcome, key)
     return Received(row.outcome, row.reason, row.pk, key)

@@ -127,7 +127,10 @@ class _LMTP(LMTP):
 
     async def smtp_XFORWARD(self, arg: str) -> None:
         """Postfix's XFORWARD: who the MTA got the coming mail from (NAME=, ADDR=, HELO=)."""
-        if not arg or self.envelope.mail_from is not None:
+        if not arg or self.envelope is None or self.session is None:
+            await self.push("501 5.5.4 Syntax: XFORWARD attribute=value ... before MAIL")
+            return
+        if self.envelope.mail_from is not None:
             await self.push("501 5.5.4 Syntax: XFORWARD attribute=value ... before MAIL")
             return
         forwarded = dict(getattr(self.session, "xforward", {}))
@@ -138,7 +141,7 @@ class _LMTP(LMTP):
                 forwarded[key.lower()] = value[:255]
         if forwarded.get("addr", "").lower().startswith("ipv6:"):
             forwarded["addr"] = forwarded["addr"][5:]
-        self.session.xforward = forwarded
+        self.session.xforward = forwarded  # type: ignore[attr-defined]
         await self.push("250 2.0.0 Ok")
 
 

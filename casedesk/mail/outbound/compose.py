@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.utils import formats, timezone, translation
 from casedesk.common import markdown
 from casedesk.tickets.models import Attachment, Comment, Ticket
 from casedesk.tickets.selectors import next_step_for, workflow_of
+from casedesk.workflow import NextStep
 
 from ..models import DeskMail
 from . import texts
@@ -83,6 +83,16 @@ def when(value: datetime, desk, lang: str) -> str:
         return formats.date_format(local, "DATETIME_FORMAT")
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What the desk's team address is told of where a ticket is: no moves, no timer."""
+
+    label: str
+    explanation: str = ""
+    actions: tuple[()] = ()
+    timer: None = None
+
+
 def _notice(text: str, due: datetime | None, desk, lang: str) -> str:
     if not text:
         return ""
@@ -96,13 +106,9 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
     staff = user is None or user.is_supplier_staff  # None: the desk's team address
     with translation.override(lang):
         labels = texts.labels()
+        step: NextStep | _Place
         if user is None:
-            step = SimpleNamespace(
-                label=wf.place_label(ticket.status, ticket.sub_status, lang),
-                explanation="",
-                actions=(),
-                timer=None,
-            )
+            step = _Place(label=wf.place_label(ticket.status, ticket.sub_status, lang))
         else:
             step = next_step_for(user=user, ticket=ticket, lang=lang)
         actor = name_of(event.actor) if event.actor_id else ""

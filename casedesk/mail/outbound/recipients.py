@@ -56,13 +56,14 @@ def _people_whose_turn(ticket: Ticket) -> list[User]:
 
 
 def _customers(ticket: Ticket, followers: list[User]) -> list[User]:
-    people = [ticket.reporter, ticket.customer_assignee]
-    people += [u for u in followers if u.is_customer]
-    return [p for p in people if p is not None]
+    people = [ticket.reporter]
+    if ticket.customer_assignee is not None:
+        people.append(ticket.customer_assignee)
+    return people + [u for u in followers if u.is_customer]
 
 
 def _staff(ticket: Ticket, followers: list[User]) -> list[User]:
-    people = [ticket.assignee] if ticket.assignee_id else []
+    people = [ticket.assignee] if ticket.assignee is not None else []
     return people + [u for u in followers if u.is_supplier_staff]
 
 
@@ -79,7 +80,7 @@ def targets_for(event: TicketEvent) -> list[Target]:
         if ticket.organisation.notify_all_members_on_new:
             members = User.objects.filter(organisation=ticket.organisation_id, is_active=True)
             found += [Target(m, "created_org") for m in members.select_related("organisation")]
-        if ticket.assignee_id:
+        if ticket.assignee is not None:
             found.append(Target(ticket.assignee, "created_staff"))
     elif kind == "comment":
         followers = _followers(ticket)
@@ -97,17 +98,18 @@ def targets_for(event: TicketEvent) -> list[Target]:
         if turn == "customer":
             found += [Target(u, "your_turn") for u in _people_whose_turn(ticket)]
         found += [Target(u, "status") for u in _customers(ticket, followers)]
-        if ticket.assignee_id and ticket.assignee_id != event.actor_id:
+        if ticket.assignee is not None and ticket.assignee_id != event.actor_id:
             found.append(Target(ticket.assignee, "status"))
     elif kind == "timer_warning":
         if ticket.turn == "customer":
             found += [Target(u, "reminder") for u in _people_whose_turn(ticket)]
-        elif ticket.assignee_id:
+        elif ticket.assignee is not None:
             found.append(Target(ticket.assignee, "reminder"))
     elif kind in ("assigned", "customer_assigned", "participant_added"):
         field = {"assigned": "assignee", "customer_assigned": "customer_assignee"}.get(kind)
         person_id = data.get(field, [None, None])[1] if field else data.get("person")
-        person = User.objects.filter(pk=person_id).select_related("organisation").first()
+        people = User.objects.filter(pk=person_id) if person_id is not None else User.objects.none()
+        person = people.select_related("organisation").first()
         if person is not None:
             found.append(Target(person, "following" if kind == "participant_added" else kind))
 
