@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .durations import DurationError, parse_duration
@@ -25,7 +25,6 @@ from .spec import (
     PREVIOUS,
     REQUIREMENTS,
     ROLE_GROUPS,
-    SYSTEM,
     Ref,
     expand_roles,
 )
@@ -34,7 +33,6 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
-
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class _Checker:
                 f"'{wf.workflow}' is not a valid workflow name",
                 "use lower-case letters, digits, '-' and '_'",
             )
-        sections = {
+        sections: dict[str, Mapping[str, object]] = {
             "types": wf.types,
             "priorities": wf.priorities,
             "teams": wf.teams,
@@ -132,7 +130,7 @@ class _Checker:
                         "add it to `languages` or remove this text",
                     )
 
-    def _texts(self):
+    def _texts(self) -> Iterator[tuple[Path, Mapping[str, str] | None]]:
         wf = self.wf
         yield ("name",), wf.name
         yield ("description",), wf.description
@@ -282,7 +280,7 @@ class _Checker:
                 "use comment, assignee, customer_assignee or field:<name>",
             )
 
-    def effect(self, path: Path, effect: dict, t: TransitionDef) -> None:
+    def effect(self, path: Path, effect: Mapping[str, str | int], t: TransitionDef) -> None:
         wf = self.wf
         if len(effect) != 1:
             self.add(
@@ -294,7 +292,7 @@ class _Checker:
         if kind not in EFFECTS:
             self.add(path, f"unknown effect '{kind}'", _suggest(kind, EFFECTS))
             return
-        allowed: dict[str, Iterable] = {
+        allowed: dict[str, Iterable[str]] = {
             "set_priority": wf.priorities,
             "assign": ("actor", "none"),
             "customer_assignee": ("reporter", "actor", "none"),

@@ -101,7 +101,9 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
         for key, t in wf.timers.items()
     }
     triggers = tuple(
-        Trigger(t.on, tuple(Ref.parse(x) for x in t.in_), t.transition, t.environment, at("events", i))
+        Trigger(
+            t.on, tuple(Ref.parse(x) for x in t.in_), t.transition, t.environment, at("events", i)
+        )
         for i, t in enumerate(wf.events)
     )
     dup = wf.duplicates
@@ -112,13 +114,13 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
         description=wf.description,
         languages=tuple(wf.languages),
         order=wf.order,
-        types={k: TicketType(t.label, t.customer_may_create, t.default) for k, t in wf.types.items()},
+        types={
+            k: TicketType(t.label, t.customer_may_create, t.default) for k, t in wf.types.items()
+        },
         priorities={k: Priority(p.label, p.default) for k, p in wf.priorities.items()},
         teams={k: Team(t.label) for k, t in wf.teams.items()},
         fields={
-            k: Field(
-                f.label, f.kind, f.help, f.customer_visible, f.customer_editable, f.pattern
-            )
+            k: Field(f.label, f.kind, f.help, f.customer_visible, f.customer_editable, f.pattern)
             for k, f in wf.fields.items()
         },
         sub_statuses=subs,
@@ -126,7 +128,5 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
         transitions=transitions,
         timers=timers,
         triggers=triggers,
-        duplicates=Duplicates(dup.transition, dup.title_prefix, at("duplicates"))
-        if dup
-        else None,
+        duplicates=Duplicates(dup.transition, dup.title_prefix, at("duplicates")) if dup else None,
     )

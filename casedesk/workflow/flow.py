@@ -206,4 +206,3 @@ def flow_check(wf: Workflow) -> list[Finding]:
     checks.graph()
     checks.customer_turns()
     return checks.found
-

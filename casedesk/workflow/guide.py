@@ -89,7 +89,9 @@ def _target(wf: Workflow, t: Transition, lang: str) -> str:
     return wf.place_label(t.to.status, sub, lang)
 
 
-def _at(wf: Workflow, places: tuple[Ref, ...], anywhere: bool, status: str, lang: str):
+def _at(
+    wf: Workflow, places: tuple[Ref, ...], anywhere: bool, status: str, lang: str
+) -> tuple[str, ...]:
     """The sub-statuses of `status` a rule is limited to; () when it covers the status."""
     if anywhere or Ref(status) in places:
         return ()
