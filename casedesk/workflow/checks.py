@@ -18,7 +18,7 @@ from .durations import DurationError, parse_duration
 from .schema import TransitionDef, WorkflowDef
 from .source import LineMap, Path
 from .spec import (
-    CUSTOMER_ROLES,
+    CUSTOMER_SIDE,
     EFFECTS,
     EVENTS,
     KNOWN_ROLES,
@@ -32,7 +32,6 @@ from .spec import (
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
-CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .durations import format_duration
 from .spec import (
-    CUSTOMER_ROLES,
+    CUSTOMER_SIDE,
     STAFF_ROLES,
     SYSTEM,
     Ref,
@@ -21,8 +21,6 @@ from .spec import (
     expand_roles,
     starts_at,
 )
-
-CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ SYSTEM = "system"
 ROLE_GROUPS = {"customer": frozenset(CUSTOMER_ROLES), "staff": frozenset(STAFF_ROLES)}
 # Roles that depend on the ticket, not on the person: the engine adds them per ticket.
 RELATIONAL_ROLES = ("reporter", "customer_assignee")
+# Everyone on the customer's side: the customer roles and the ticket's own customer people.
+CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, *RELATIONAL_ROLES))
 KNOWN_ROLES = frozenset((*CUSTOMER_ROLES, *STAFF_ROLES, SYSTEM, *ROLE_GROUPS, *RELATIONAL_ROLES))
 
 FINAL_CATEGORIES = frozenset({"closed", "cancelled"})
