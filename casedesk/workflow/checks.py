@@ -1,29 +1,30 @@
-"""Whole-file checks of a workflow: do the names fit together, and can it run?
+"""Whole-file checks of a workflow file: do the names fit together, are the values good?
 
-Each check adds a Problem with the path of the offending key, which the loader turns into a
-line number. The checks never stop at the first problem: an author fixes a file faster when
-all of its mistakes are listed at once.
+They run on the file model, before compiling, because compiling needs every name to
+resolve. Whether the workflow can run (reachability, dead ends, moves of the system and
+of customers, forward order) is asked of the compiled model afterwards, in `flow.py`.
+Each check adds a Finding at the line of the offending key. The checks never stop at the
+first problem: an author fixes a file faster when all of its mistakes are listed at once.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .durations import DurationError, parse_duration
-from .graph import outgoing, reachable, starts_at
 from .schema import TransitionDef, WorkflowDef
+from .source import LineMap, Path
 from .spec import (
-    CUSTOMER_ROLES,
+    CUSTOMER_SIDE,
     EFFECTS,
     EVENTS,
     KNOWN_ROLES,
     PREVIOUS,
     REQUIREMENTS,
     ROLE_GROUPS,
-    SYSTEM,
     Ref,
     expand_roles,
 )
@@ -31,14 +32,11 @@ from .spec import (
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
-CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
-
-Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class Finding:
-    path: Path
+    line: int
     message: str
     fix: str = ""
 
@@ -52,12 +50,13 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 
 class _Checker:
-    def __init__(self, wf: WorkflowDef):
+    def __init__(self, wf: WorkflowDef, lines: LineMap):
         self.wf = wf
+        self.lines = lines
         self.found: list[Finding] = []
 
     def add(self, path: Path, message: str, fix: str = "") -> None:
-        self.found.append(Finding(path, message, fix))
+        self.found.append(Finding(self.lines.line_of(path), message, fix))
 
     # -- names and texts -------------------------------------------------------------------
 
@@ -69,7 +68,7 @@ class _Checker:
                 f"'{wf.workflow}' is not a valid workflow name",
                 "use lower-case letters, digits, '-' and '_'",
             )
-        sections = {
+        sections: dict[str, Mapping[str, object]] = {
             "types": wf.types,
             "priorities": wf.priorities,
             "teams": wf.teams,
@@ -130,7 +129,7 @@ class _Checker:
                         "add it to `languages` or remove this text",
                     )
 
-    def _texts(self):
+    def _texts(self) -> Iterator[tuple[Path, Mapping[str, str] | None]]:
         wf = self.wf
         yield ("name",), wf.name
         yield ("description",), wf.description
@@ -266,8 +265,6 @@ class _Checker:
                     )
             for i, effect in enumerate(t.effects):
                 self.effect((*path, "effects", i), effect, t)
-            if wf.order == "forward" and not t.reopen:
-                self.forward(path, t)
             self.kept(path, t)
 
     def requirement(self, path: Path, req: str) -> None:
@@ -282,7 +279,7 @@ class _Checker:
                 "use comment, assignee, customer_assignee or field:<name>",
             )
 
-    def effect(self, path: Path, effect: dict, t: TransitionDef) -> None:
+    def effect(self, path: Path, effect: Mapping[str, str | int], t: TransitionDef) -> None:
         wf = self.wf
         if len(effect) != 1:
             self.add(
@@ -294,7 +291,7 @@ class _Checker:
         if kind not in EFFECTS:
             self.add(path, f"unknown effect '{kind}'", _suggest(kind, EFFECTS))
             return
-        allowed: dict[str, Iterable] = {
+        allowed: dict[str, Iterable[str]] = {
             "set_priority": wf.priorities,
             "assign": ("actor", "none"),
             "customer_assignee": ("reporter", "actor", "none"),
@@ -348,66 +345,17 @@ class _Checker:
                 f"remove the effect or the status's `requires: [{req}]`",
             )
 
-    def forward(self, path: Path, t: TransitionDef) -> None:
-        wf = self.wf
-        if t.to == PREVIOUS:
-            return
-        target_key = Ref.parse(t.to).status
-        target = wf.statuses.get(target_key)
-        if target is None or target.rank is None:
-            return
-        sources = (
-            [k for k, s in wf.statuses.items() if not s.final]
-            if t.from_ == "*"
-            else [Ref.parse(x).status for x in t.from_]
-        )
-        for key in sources:
-            source = wf.statuses.get(key)
-            if source is not None and source.rank is not None and source.rank > target.rank:
-                self.add(
-                    (*path, "to"),
-                    f"goes back from '{key}' to '{target_key}', but the workflow "
-                    "only moves forward",
-                    "mark it `reopen: true` or point it forward",
-                )
-                return
-
     # -- timers, events, duplicates --------------------------------------------------------
 
-    def _system_transition_at(
-        self, path: Path, name: str, places: list[Ref | None], what: str
-    ) -> None:
-        t = self.wf.transitions.get(name)
-        if t is None:
+    def transition_name(self, path: Path, name: str) -> None:
+        if name not in self.wf.transitions:
             self.add(path, f"unknown transition '{name}'", _suggest(name, self.wf.transitions))
-            return
-        if SYSTEM not in t.by:
-            self.add(
-                path,
-                f"{what} uses transition '{name}', which the system may not make",
-                f"add `system` to transitions.{name}.by",
-            )
-        if any(r == "comment" or r.startswith("field:") for r in t.requires):
-            self.add(
-                path,
-                f"{what} uses transition '{name}', which needs input the system cannot give",
-                f"remove comment and field requirements from transitions.{name}",
-            )
-        for ref in places:
-            if ref is not None and not self._starts_at(t, ref.status, ref.sub or ""):
-                self.add(
-                    path,
-                    f"transition '{name}' does not start at '{ref}'",
-                    f"add '{ref}' to transitions.{name}.from",
-                )
-
-    def _starts_at(self, t: TransitionDef, status: str, sub: str) -> bool:
-        return starts_at(self.wf, t, status, sub)
 
     def timers(self) -> None:
         for key, timer in self.wf.timers.items():
             path = ("timers", key)
-            places = [self.place((*path, "in", i), x) for i, x in enumerate(timer.in_)]
+            for i, x in enumerate(timer.in_):
+                self.place((*path, "in", i), x)
             if not timer.in_:
                 self.add(
                     (*path, "in"), "the timer runs in no status", "list the statuses it runs in"
@@ -430,7 +378,7 @@ class _Checker:
                             f"({timer.after})",
                             "warn a shorter time before the timer acts",
                         )
-            self._system_transition_at((*path, "transition"), timer.transition, places, "the timer")
+            self.transition_name((*path, "transition"), timer.transition)
 
     def events(self) -> None:
         for i, trigger in enumerate(self.wf.events):
@@ -457,128 +405,18 @@ class _Checker:
                     "with the deployed version",
                     "declare fields.fix_version with kind: version",
                 )
-            places = [self.place((*path, "in", j), x) for j, x in enumerate(trigger.in_)]
-            self._system_transition_at(
-                (*path, "transition"), trigger.transition, places, "the event"
-            )
+            for j, x in enumerate(trigger.in_):
+                self.place((*path, "in", j), x)
+            self.transition_name((*path, "transition"), trigger.transition)
 
     def duplicates(self) -> None:
-        dup = self.wf.duplicates
-        if dup is None:
-            return
-        t = self.wf.transitions.get(dup.transition)
-        if t is None:
-            self.add(
-                ("duplicates", "transition"),
-                f"unknown transition '{dup.transition}'",
-                _suggest(dup.transition, self.wf.transitions),
-            )
-            return
-        if not expand_roles(frozenset(t.by)) & set(ROLE_GROUPS["staff"]):
-            self.add(
-                ("duplicates", "transition"),
-                f"staff mark duplicates, but may not make transition '{dup.transition}'",
-                "add staff roles to its `by`",
-            )
-        if any(r == "comment" or r.startswith("field:") for r in t.requires):
-            self.add(
-                ("duplicates", "transition"),
-                f"transition '{dup.transition}' needs input, "
-                "but marking a duplicate gives only an optional comment",
-                "remove its comment and field requirements",
-            )
-        target = self.wf.statuses.get(Ref.parse(t.to).status)
-        if target is not None and not target.final:
-            self.add(
-                ("duplicates", "transition"),
-                f"transition '{dup.transition}' does not end the duplicate",
-                "point it at a closed or cancelled status",
-            )
-
-    # -- can it run? -------------------------------------------------------------------
-
-    def flow(self) -> None:
-        wf = self.wf
-        if self.found:  # the graph checks need good names
-            return
-        initial = next(k for k, s in wf.statuses.items() if s.initial)
-        out = outgoing(wf)
-        seen = reachable(wf)
-        reached = {status for status, _ in seen}
-        for key in wf.statuses:
-            if key not in reached:
-                self.add(
-                    ("statuses", key),
-                    f"status '{key}' cannot be reached from '{initial}'",
-                    f"add a transition into '{key}' or remove it",
-                )
-        for key, s in wf.statuses.items():
-            for sub in s.sub_statuses:
-                if key in reached and (key, sub) not in seen:
-                    self.add(
-                        ("statuses", key, "sub_statuses"),
-                        f"'{key}/{sub}' cannot be reached",
-                        f"add a transition to '{key}/{sub}'",
-                    )
-            if s.final:
-                continue
-            for sub in ("", *s.sub_statuses):
-                if (key, sub) in seen and not out[(key, sub)]:
-                    where = f"{key}/{sub}" if sub else key
-                    self.add(
-                        ("statuses", key),
-                        f"'{where}' is a dead end: nothing leads out "
-                        "and it is not closed or cancelled",
-                        f"add a transition from '{where}'",
-                    )
-        self.customer_turns(out)
-
-    def customer_turns(self, out: dict) -> None:
-        """A status where it is the customer's move must offer the customer a move."""
-        wf = self.wf
-        for key, s in wf.statuses.items():
-            if s.final:
-                continue
-            for sub in ("", *s.sub_statuses):
-                sub_def = wf.sub_statuses.get(sub)
-                turn = (sub_def.turn if sub_def and sub_def.turn else None) or s.turn
-                if turn != "customer" or (sub == "" and s.default_sub):
-                    continue
-                for typ in wf.types:
-                    if not self._customer_can_act(out[(key, sub)], key, sub, typ):
-                        where = f"{key}/{sub}" if sub else key
-                        path = ("sub_statuses", sub) if sub else ("statuses", key)
-                        self.add(
-                            path,
-                            f"'{where}' is the customer's turn, but a customer has no "
-                            f"action there on a ticket of type '{typ}'",
-                            "add a transition a customer may make from it, or an "
-                            "event on customer_commented",
-                        )
-                        break
-
-    def _customer_can_act(
-        self, transitions: list[TransitionDef], status: str, sub: str, typ: str
-    ) -> bool:
-        def fits(t: TransitionDef) -> bool:
-            return t.types is None or typ in t.types
-
-        for t in transitions:
-            if fits(t) and expand_roles(frozenset(t.by)) & CUSTOMER_SIDE:
-                return True
-        for trigger in self.wf.events:
-            t = self.wf.transitions[trigger.transition]
-            if (
-                trigger.on == "customer_commented"
-                and fits(t)
-                and any(Ref.parse(x).matches(status, sub) for x in trigger.in_)
-            ):
-                return True
-        return False
+        if self.wf.duplicates is not None:
+            self.transition_name(("duplicates", "transition"), self.wf.duplicates.transition)
 
 
-def check(wf: WorkflowDef) -> list[Finding]:
-    checker = _Checker(wf)
+def check(wf: WorkflowDef, lines: LineMap) -> list[Finding]:
+    """Every problem with the names, values and texts of `wf`."""
+    checker = _Checker(wf, lines)
     checker.keys()
     checker.languages()
     checker.statuses()
@@ -586,5 +424,4 @@ def check(wf: WorkflowDef) -> list[Finding]:
     checker.timers()
     checker.events()
     checker.duplicates()
-    checker.flow()
     return checker.found

@@ -252,6 +252,14 @@ def decide(
     return _outcome(wf, snap, t, status, sub, given, now)
 
 
+# the values the checker admits for the `customer_assignee` effect, typed
+_CUSTOMER_ASSIGNEE: dict[str, Literal["reporter", "actor", "none"]] = {
+    "reporter": "reporter",
+    "actor": "actor",
+    "none": "none",
+}
+
+
 def _outcome(
     wf: Workflow, snap: Snapshot, t: Transition, status: str, sub: str, given: Given, now: datetime
 ) -> Outcome:
@@ -273,7 +281,7 @@ def _outcome(
         elif e.kind == "assign":
             assignee = "actor" if e.value == "actor" else "none"
         elif e.kind == "customer_assignee":
-            customer_assignee = e.value  # type: ignore[assignment]
+            customer_assignee = _CUSTOMER_ASSIGNEE[str(e.value)]
         elif e.kind == "team":
             team = "" if e.value == "none" else str(e.value)
         elif e.kind == "stamp":
@@ -437,7 +445,7 @@ def field_problem(
     return None
 
 
-def version_key(version: str) -> tuple:
+def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key for release versions: 10.2 comes after 9.12; letters sort after numbers."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[._-]", version))
 

@@ -1,59 +1,42 @@
-"""The workflow as a graph of places: which transitions leave each (status, sub-status),
-and which places a ticket can get to at all."""
+"""The compiled workflow as a graph of places: which transitions leave each (status,
+sub-status), and which places a ticket can get to at all.
+
+Where a transition starts is the engine's `starts_at`, where a ticket starts is
+`Workflow.start`, and the sub-statuses a transition may land in are the ones `decide`
+accepts, so the graph is the engine's own, only without the roles, types and inputs.
+"""
 
 from __future__ import annotations
 
-from .schema import TransitionDef, WorkflowDef
-from .spec import PREVIOUS, Ref
+from .engine import _sub_choices
+from .spec import Place, Transition, Workflow
 
 
-def starts_at(wf: WorkflowDef, t: TransitionDef, status: str, sub: str) -> bool:
-    if t.from_ == "*":
-        return not wf.statuses[status].final
-    if any(Ref.parse(x).matches(status, sub) for x in t.from_):
-        return True
-    if not sub:
-        return False
-    # a reference narrowed to a sub-status is also met by a transition from the whole status
-    return any(Ref.parse(x) == Ref(status) for x in t.from_)
-
-
-def outgoing(wf: WorkflowDef) -> dict[tuple[str, str], list[TransitionDef]]:
+def outgoing(wf: Workflow) -> dict[Place, list[Transition]]:
     """The transitions that start at each (status, sub-status) place."""
-    places = [(k, sub) for k, s in wf.statuses.items() for sub in ("", *s.sub_statuses)]
-    return {p: [t for t in wf.transitions.values() if starts_at(wf, t, *p)] for p in places}
+    return {place: wf.transitions_from(*place) for place in wf.places()}
 
 
-def reachable(wf: WorkflowDef) -> set[tuple[str, str]]:
-    """Every (status, sub-status) a ticket can get to from the initial status, by any
-    transition of anyone. Assumes the names in the file are good."""
-    out = outgoing(wf)
-    places = set(out)
-    initial = next(k for k, s in wf.statuses.items() if s.initial)
+def landings(wf: Workflow, t: Transition) -> set[Place]:
+    """Where `t` can put a ticket; a return to the previous status is left out, because
+    it can only lead back to a place the ticket has already been in."""
+    if t.to is None:
+        return set()
+    if t.to.sub is not None:
+        return {(t.to.status, t.to.sub)}
+    default = wf.statuses[t.to.status].default_sub or ""
+    return {(t.to.status, sub) for sub in (default, *_sub_choices(wf, t))}
 
-    def targets(t: TransitionDef, src: tuple[str, str]) -> set[tuple[str, str]]:
-        if t.to == PREVIOUS:  # back to any place that leads here
-            return {
-                p
-                for p in places
-                if any(u.to != PREVIOUS and Ref.parse(u.to).status == src[0] for u in out[p])
-            }
-        ref = Ref.parse(t.to)
-        status = wf.statuses[ref.status]
-        if ref.sub:
-            return {(ref.status, ref.sub)}
-        subs = status.sub_statuses
-        if status.default_sub:
-            return {(ref.status, s) for s in subs}  # default on entry, any by choice
-        return {(ref.status, s) for s in ("", *subs)}
 
-    start = (initial, wf.statuses[initial].default_sub or "")
-    seen = {start}
-    todo = [start]
+def reachable(wf: Workflow, out: dict[Place, list[Transition]] | None = None) -> set[Place]:
+    """Every place a ticket can get to from where it starts, by any transition of anyone."""
+    out = outgoing(wf) if out is None else out
+    seen = {wf.start}
+    todo = [wf.start]
     while todo:
         place = todo.pop()
         for t in out[place]:
-            for nxt in targets(t, place) - seen:
+            for nxt in landings(wf, t) - seen:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen

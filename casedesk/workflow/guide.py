@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .durations import format_duration
 from .spec import (
-    CUSTOMER_ROLES,
+    CUSTOMER_SIDE,
     STAFF_ROLES,
     SYSTEM,
     Ref,
@@ -21,8 +21,6 @@ from .spec import (
     expand_roles,
     starts_at,
 )
-
-CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, "reporter", "customer_assignee"))
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,9 @@ def _target(wf: Workflow, t: Transition, lang: str) -> str:
     return wf.place_label(t.to.status, sub, lang)
 
 
-def _at(wf: Workflow, places: tuple[Ref, ...], anywhere: bool, status: str, lang: str):
+def _at(
+    wf: Workflow, places: tuple[Ref, ...], anywhere: bool, status: str, lang: str
+) -> tuple[str, ...]:
     """The sub-statuses of `status` a rule is limited to; () when it covers the status."""
     if anywhere or Ref(status) in places:
         return ()

@@ -9,21 +9,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .checks import Finding, check
-from .durations import parse_duration
+from .compiler import compile_workflow
+from .flow import flow_check
 from .schema import WorkflowDef
 from .source import LineMap, SourceError, read_yaml
-from .spec import (
-    PREVIOUS,
-    Duplicates,
-    Effect,
-    Ref,
-    Status,
-    SubStatus,
-    Timer,
-    Transition,
-    Trigger,
-    Workflow,
-)
+from .spec import Workflow
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 
@@ -80,8 +70,8 @@ def _schema_problems(exc: ValidationError, file: str, lines: LineMap) -> list[Pr
     return sorted(unique, key=lambda p: p.line)
 
 
-def parse(text: str, file: str = "<workflow>") -> WorkflowDef:
-    """The file's structure, with types checked but names not yet cross-checked."""
+def parse(text: str, file: str = "<workflow>") -> tuple[WorkflowDef, LineMap]:
+    """The file's shape, with types checked but names not yet cross-checked."""
     try:
         data, lines = read_yaml(text)
     except SourceError as exc:
@@ -95,93 +85,25 @@ def parse(text: str, file: str = "<workflow>") -> WorkflowDef:
             ]
         )
     try:
-        wf = WorkflowDef.model_validate(data)
+        return WorkflowDef.model_validate(data), lines
     except ValidationError as exc:
         raise WorkflowError(_schema_problems(exc, file, lines)) from None
-    findings: list[Finding] = check(wf)
+
+
+def _refuse(file: str, findings: list[Finding]) -> None:
     if findings:
-        problems = [Problem(file, lines.line_of(f.path), f.message, f.fix) for f in findings]
+        problems = [Problem(file, f.line, f.message, f.fix) for f in findings]
         raise WorkflowError(sorted(problems, key=lambda p: p.line))
-    return wf
-
-
-def compile_workflow(wf: WorkflowDef) -> Workflow:
-    subs = {
-        key: SubStatus(key, s.label, s.explain, s.turn, s.active)
-        for key, s in wf.sub_statuses.items()
-    }
-    statuses = {
-        key: Status(
-            key=key,
-            label=s.label,
-            explain=s.explain,
-            category=s.category,
-            turn=s.turn,
-            active=s.active if s.active is not None else s.category not in ("closed", "cancelled"),
-            initial=s.initial,
-            sub_statuses=tuple(s.sub_statuses),
-            default_sub=s.default_sub,
-            rank=s.rank,
-            requires=tuple(s.requires),
-        )
-        for key, s in wf.statuses.items()
-    }
-    transitions = {
-        key: Transition(
-            key=key,
-            label=t.label,
-            sources=() if t.from_ == "*" else tuple(Ref.parse(x) for x in t.from_),
-            from_anywhere=t.from_ == "*",
-            to=None if t.to == PREVIOUS else Ref.parse(t.to),
-            by=frozenset(t.by),
-            types=frozenset(t.types) if t.types is not None else None,
-            requires=tuple(t.requires),
-            prompt=t.prompt,
-            reopen=t.reopen,
-            effects=tuple(Effect(k, v) for e in t.effects for k, v in e.items()),
-        )
-        for key, t in wf.transitions.items()
-    }
-    timers = {
-        key: Timer(
-            key,
-            tuple(Ref.parse(x) for x in t.in_),
-            parse_duration(t.after),
-            t.since,
-            t.transition,
-            t.notice,
-            parse_duration(t.warn_before) if t.warn_before else None,
-        )
-        for key, t in wf.timers.items()
-    }
-    triggers = tuple(
-        Trigger(t.on, tuple(Ref.parse(x) for x in t.in_), t.transition, t.environment)
-        for t in wf.events
-    )
-    return Workflow(
-        slug=wf.workflow,
-        version=wf.version,
-        name=wf.name,
-        description=wf.description,
-        languages=tuple(wf.languages),
-        order=wf.order,
-        types=wf.types,
-        priorities=wf.priorities,
-        teams=wf.teams,
-        fields=wf.fields,
-        sub_statuses=subs,
-        statuses=statuses,
-        transitions=transitions,
-        timers=timers,
-        triggers=triggers,
-        duplicates=Duplicates(wf.duplicates.transition, wf.duplicates.title_prefix)
-        if wf.duplicates
-        else None,
-    )
 
 
 def load_text(text: str, file: str = "<workflow>") -> Workflow:
-    return compile_workflow(parse(text, file))
+    """The compiled workflow of `text`, or WorkflowError with every problem in it: first
+    the names and values in the file, then what tickets can do in the compiled model."""
+    definition, lines = parse(text, file)
+    _refuse(file, check(definition, lines))
+    wf = compile_workflow(definition, lines)
+    _refuse(file, flow_check(wf))
+    return wf
 
 
 def load_file(path: str | Path) -> Workflow:

@@ -99,7 +99,7 @@ def read_yaml(text: str) -> tuple[object, LineMap]:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise SourceError(
-                    event.start_mark.line + 1,
+                    event.start_mark.line + 1 if event.start_mark else 1,
                     "anchors and aliases (&name, *name) are not supported",
                     "write the value out where it is used",
                 )

@@ -1,7 +1,10 @@
-"""A loaded, checked workflow: the typed structure the engine decides on.
+"""The compiled workflow: the one model the checker and the engine both work on.
 
-`loader.load_text` builds one of these from a file only after every check has passed, so
-the engine can trust every name it meets here.
+`compiler.compile_workflow` builds it from a file whose names have been resolved; the
+checks that ask what tickets can do (`flow.py`) then run on it with the engine's
+own functions, and `loader.load_text` hands it out only once they have all passed, so the
+engine can trust every name it meets here. Each element remembers the lines it was
+written on, so a problem found here still points into the file.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .schema import FieldDef, PriorityDef, TeamDef, TypeDef
-
 CUSTOMER_ROLES = ("member", "approver", "org_admin")
 STAFF_ROLES = ("agent", "lead", "admin")
 SYSTEM = "system"
@@ -19,6 +20,8 @@ SYSTEM = "system"
 ROLE_GROUPS = {"customer": frozenset(CUSTOMER_ROLES), "staff": frozenset(STAFF_ROLES)}
 # Roles that depend on the ticket, not on the person: the engine adds them per ticket.
 RELATIONAL_ROLES = ("reporter", "customer_assignee")
+# Everyone on the customer's side: the customer roles and the ticket's own customer people.
+CUSTOMER_SIDE = frozenset((*CUSTOMER_ROLES, *RELATIONAL_ROLES))
 KNOWN_ROLES = frozenset((*CUSTOMER_ROLES, *STAFF_ROLES, SYSTEM, *ROLE_GROUPS, *RELATIONAL_ROLES))
 
 FINAL_CATEGORIES = frozenset({"closed", "cancelled"})
@@ -47,6 +50,21 @@ EFFECTS = (
 PREVIOUS = "previous"
 
 Texts = Mapping[str, str]
+Place = tuple[str, str]  # (status, sub-status); '' is "no sub-status"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Where an element is written: the line of its own key and of each key under it."""
+
+    at: int = 1
+    keys: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, key: str = "") -> int:
+        return self.keys.get(key, self.at)
+
+
+NOWHERE = Lines()
 
 
 @dataclass(frozen=True, order=True)
@@ -69,12 +87,41 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class TicketType:
+    label: Texts
+    customer_may_create: bool = True
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Priority:
+    label: Texts
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Team:
+    label: Texts
+
+
+@dataclass(frozen=True)
+class Field:
+    label: Texts
+    kind: str = "text"  # text | number | decimal | date | datetime | version
+    help: Texts | None = None
+    customer_visible: bool = True
+    customer_editable: bool = False
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
 class SubStatus:
     key: str
     label: Texts
     explain: Texts
     turn: str | None
     active: bool | None
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +137,7 @@ class Status:
     default_sub: str | None
     rank: int | None
     requires: tuple[str, ...] = ()  # what a ticket must have while it is here
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
     @property
     def final(self) -> bool:
@@ -115,6 +163,7 @@ class Transition:
     prompt: Texts | None
     reopen: bool
     effects: tuple[Effect, ...]
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
     @property
     def to_previous(self) -> bool:
@@ -134,6 +183,7 @@ class Timer:
     transition: str
     notice: Texts
     warn_before: timedelta | None = None  # warn the people concerned this long before
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -142,12 +192,14 @@ class Trigger:
     places: tuple[Ref, ...]
     transition: str
     environment: str | None
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Duplicates:
     transition: str
     title_prefix: str
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -158,10 +210,10 @@ class Workflow:
     description: Texts | None
     languages: tuple[str, ...]
     order: str
-    types: Mapping[str, TypeDef]
-    priorities: Mapping[str, PriorityDef]
-    teams: Mapping[str, TeamDef]
-    fields: Mapping[str, FieldDef]
+    types: Mapping[str, TicketType]
+    priorities: Mapping[str, Priority]
+    teams: Mapping[str, Team]
+    fields: Mapping[str, Field]
     sub_statuses: Mapping[str, SubStatus]
     statuses: Mapping[str, Status]
     transitions: Mapping[str, Transition]
@@ -173,6 +225,11 @@ class Workflow:
     def __post_init__(self) -> None:
         initial = next(s.key for s in self.statuses.values() if s.initial)
         object.__setattr__(self, "initial", initial)
+
+    @property
+    def start(self) -> Place:
+        """The place every new ticket starts in."""
+        return self.initial, self.statuses[self.initial].default_sub or ""
 
     @property
     def priority_order(self) -> tuple[str, ...]:
@@ -209,18 +266,17 @@ class Workflow:
         return label
 
     def turn_at(self, status: str, sub: str) -> str:
-        if sub and self.sub_statuses[sub].turn:
-            return self.sub_statuses[sub].turn  # type: ignore[return-value]
-        return self.statuses[status].turn
+        sub_turn = self.sub_statuses[sub].turn if sub else None
+        return sub_turn or self.statuses[status].turn
 
     def active_at(self, status: str, sub: str) -> bool:
         if sub and self.sub_statuses[sub].active is not None:
             return bool(self.sub_statuses[sub].active)
         return self.statuses[status].active
 
-    def places(self) -> list[tuple[str, str]]:
+    def places(self) -> list[Place]:
         """Every (status, sub-status) a ticket can be in; '' is 'no sub-status'."""
-        result = []
+        result: list[Place] = []
         for status in self.statuses.values():
             result.append((status.key, ""))
             result.extend((status.key, sub) for sub in status.sub_statuses)

@@ -145,6 +145,33 @@ def test_checks(change, expected, needle):
         assert match[0].line == line_of(text, first_line)
 
 
+def test_a_return_does_not_make_a_status_reachable_that_nothing_leads_to():
+    """A return leads back only where the ticket has been: a status that merely has a
+    way into the returning status is not reached through it."""
+    limbo = textwrap.dedent(
+        """\
+          limbo:
+            category: open
+            turn: supplier
+            label: {en: Limbo}
+            explain: {en: Nobody gets here.}
+        transitions:
+          leave_limbo:
+            label: {en: Leave}
+            from: [limbo]
+            to: waiting
+            by: [staff]
+        """
+    )
+    text = MINIMAL.replace("transitions:\n", limbo, 1).replace(
+        "    to: open\n    by: [customer]", "    to: previous\n    by: [customer]"
+    )
+    (problem,) = problems(text)
+    assert problem.message == "status 'limbo' cannot be reached from 'open'"
+    assert problem.line == line_of(text, "  limbo:")
+    assert load_text(text.replace("from: [open]\n    to: waiting", "from: [open]\n    to: limbo"))
+
+
 def test_timer_needs_a_system_transition_from_where_it_runs():
     text = MINIMAL + textwrap.dedent(
         """\

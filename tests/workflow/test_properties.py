@@ -30,8 +30,8 @@ from casedesk.workflow import (
     options,
     preset_paths,
 )
+from casedesk.workflow.compiler import compile_workflow
 from casedesk.workflow.graph import reachable
-from casedesk.workflow.loader import compile_workflow
 from casedesk.workflow.schema import WorkflowDef
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -93,16 +93,16 @@ def satisfy(wf, option, sub: str | None) -> Given:
 
 def start(wf, ticket_type: str, priority: str) -> Snapshot:
     """A new ticket of `ticket_type` in the workflow's initial place."""
-    initial = wf.statuses[wf.initial]
+    status, sub = wf.start
     return Snapshot(
-        status=wf.initial,
-        sub_status=initial.default_sub or "",
+        status=status,
+        sub_status=sub,
         type=ticket_type,
         priority=priority,
         entered_at=T0,
         last_activity_at=T0,
         reporter_id=10,
-        progress_rank=initial.rank or 0,
+        progress_rank=wf.statuses[status].rank or 0,
     )
 
 
@@ -176,7 +176,7 @@ def workflows(draw):
 @given(workflows(), st.data())
 def test_no_allowed_path_reaches_what_the_validator_calls_unreachable(wf_def, data):
     wf = compile_workflow(wf_def)
-    allowed = reachable(wf_def)
+    allowed = reachable(wf)
     snap = start(wf, "task", "low")
     assert (snap.status, snap.sub_status) in allowed
     now = T0
