@@ -7,7 +7,8 @@ from django.utils import translation
 
 from casedesk.desks.models import Desk
 from casedesk.web import present
-from casedesk.workflow.guide import CUSTOMER_SIDE, status_guide
+from casedesk.workflow.guide import status_guide
+from casedesk.workflow.spec import CUSTOMER_SIDE
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
 
