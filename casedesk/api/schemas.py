@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from ninja import Schema as NinjaSchema
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from casedesk.common.markdown import render
 from casedesk.tickets.selectors import workflow_of
@@ -53,7 +60,16 @@ def _iso_only(value):
     raise ValueError("give a date and time as ISO 8601, e.g. 2026-11-02T09:00:00Z")
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """The same instant in UTC: a database may not take every offset ISO 8601 allows
+    (PostgreSQL refuses +19:12), and an instant is all a filter needs."""
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("give a date and time within the years 1 to 9999") from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class PersonRef(Schema):

@@ -182,3 +182,14 @@ def test_too_many_files_or_form_fields_are_413_not_a_server_error(agent, ticket)
     answer = agent.client.post(url, fields, headers=agent.headers)
     assert answer.status_code == 413 and answer.json()["code"] == "too_large"
     assert ticket.attachments.count() == 0
+
+
+def test_a_time_filter_with_any_offset_is_an_instant_not_a_server_error(agent, ticket):
+    for value in (
+        "0161-12-01T07:57:57+19:12",
+        "2026-11-02T09:00:00+14:00",
+        "9999-12-31T23:00:00-12:00",
+    ):
+        answer = agent.get("tickets", data={"updated_since": value})
+        assert answer.status_code in (200, 422), value
+    assert agent.get("tickets", data={"updated_since": "0161-12-01T07:57:57+19:12"}).json()["items"]
