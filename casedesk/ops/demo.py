@@ -148,15 +148,16 @@ def plan(wf: Workflow, *, max_depth: int = 10) -> dict[tuple[str, str], tuple[st
     paths: dict[tuple[str, str], tuple[str, list[Step]]] = {}
     types = [wf.default_type, *(t for t in wf.types if t != wf.default_type)]
     for ticket_type in types:
+        first_status, first_sub = wf.start
         start = Snapshot(
-            status=wf.initial,
-            sub_status=wf.statuses[wf.initial].default_sub or "",
+            status=first_status,
+            sub_status=first_sub,
             type=ticket_type,
             priority=wf.default_priority,
             entered_at=now,
             last_activity_at=now,
             reporter_id=1,
-            progress_rank=wf.statuses[wf.initial].rank or 0,
+            progress_rank=wf.statuses[first_status].rank or 0,
         )
         paths.setdefault((start.status, start.sub_status), (ticket_type, []))
         seen = {(start.status, start.sub_status, start.previous_status, start.progress_rank)}

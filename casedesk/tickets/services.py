@@ -108,7 +108,7 @@ def ticket_create(
         # The counter row is locked until commit, so numbers are unique and gapless.
         Desk.objects.filter(pk=desk.pk).update(next_number=F("next_number") + 1)
         number = Desk.objects.values_list("next_number", flat=True).get(pk=desk.pk) - 1
-        initial = wf.statuses[wf.initial]
+        status, sub = wf.start
         ticket = Ticket(
             desk=desk,
             number=number,
@@ -123,13 +123,13 @@ def ticket_create(
             title=title,
             description=description,
             fields={k: v for k, v in fields.items() if v not in (None, "")},
-            progress_rank=initial.rank or 0,
+            progress_rank=wf.statuses[status].rank or 0,
             created_at=now,
             updated_at=now,
             status_entered_at=now,
             last_activity_at=now,
         )
-        set_place(ticket, wf, wf.initial, initial.default_sub or "", now)
+        set_place(ticket, wf, status, sub, now)
         ticket.save()
         change = TicketChange(
             ticket, user=actor, who=actor_for(actor, desk), channel=channel, now=now, new=True
