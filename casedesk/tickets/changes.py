@@ -33,7 +33,7 @@ from casedesk.workflow import (
     triggered,
 )
 
-from . import outbox
+from . import observers, outbox
 from .bridge import actor_for, snapshot, store, workflow_of
 from .models import Ticket, TicketEvent, TicketTimer
 from .permissions import authorise
@@ -76,6 +76,7 @@ class TicketChange:
         self.changed = new
         self._new = new
         self._announced_assignee = ticket.assignee_id
+        self.events: list[TicketEvent] = []  # recorded in this change, in order
 
     # -- history ------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ class TicketChange:
     ) -> TicketEvent:
         """Append an entry to the ticket's history (and hand it to the outbox)."""
         self.changed = True
-        return record_event(
+        event = record_event(
             self.ticket,
             actor=self.who,
             kind=kind,
@@ -93,6 +94,8 @@ class TicketChange:
             public=public,
             **data,
         )
+        self.events.append(event)
+        return event
 
     def touch(self, *, activity: bool = False) -> None:
         """Mark the ticket changed without a history entry of its own."""
@@ -155,13 +158,15 @@ class TicketChange:
         if cause:
             data["cause"] = cause
         self.changed = True
-        record_event(
-            self.ticket,
-            actor=actor,
-            kind="transition",
-            channel="system" if actor.kind == "system" else self.channel,
-            now=self.now,
-            **data,
+        self.events.append(
+            record_event(
+                self.ticket,
+                actor=actor,
+                kind="transition",
+                channel="system" if actor.kind == "system" else self.channel,
+                now=self.now,
+                **data,
+            )
         )
         return outcome
 
@@ -200,15 +205,15 @@ class TicketChange:
     # -- the end --------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Save the changed ticket under a new version and set its timer for its new state."""
-        if self._new:  # just inserted as it is: only its timer is left to set
-            reset_timer(self.ticket)
-            return
-        self._announce_assignee(0)
-        self.ticket.version += 1
-        self.ticket.updated_at = self.now
-        self.ticket.save()
+        """Save the changed ticket under a new version, set its timer for its new state and
+        let the observers (`observers.py`) follow the change, all in its transaction."""
+        if not self._new:  # a ticket just inserted is saved as it is
+            self._announce_assignee(0)
+            self.ticket.version += 1
+            self.ticket.updated_at = self.now
+            self.ticket.save()
         reset_timer(self.ticket)
+        observers.notify(self)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
 from .links import ticket_link, ticket_mark_duplicate
 from .mailrecord import ticket_mail_record
 from .models import Comment, Ticket
+from .observers import forget_observer, observe_changes
 from .people import (
     participant_add,
     participant_remove,
@@ -39,6 +40,8 @@ from .system import ticket_fire_event, ticket_system_transition
 __all__ = [
     "attachment_add",
     "comment_add",
+    "forget_observer",
+    "observe_changes",
     "participant_add",
     "participant_remove",
     "ticket_assign",
