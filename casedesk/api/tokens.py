@@ -43,7 +43,7 @@ def token_create(
     if not name or len(name) > 100:
         errors["name"] = "say what the token is for (1 to 100 characters)"
     if scope not in ApiToken.Scope.values:
-        errors["scope"] = "read or write"
+        errors["scope"] = "read, write or deploy"
     expires_at = expires_at or now + timedelta(days=90)
     if expires_at <= now:
         errors["expires_at"] = "choose a date in the future"
