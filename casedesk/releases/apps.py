@@ -9,6 +9,9 @@ class ReleasesConfig(AppConfig):
     def ready(self) -> None:
         from casedesk.tickets.services import observe_changes
 
+        from .acceptance import acceptances_follow
         from .following import fixes_follow
 
+        # verdicts first: they read the fix the move may be about to withdraw
+        observe_changes("releases.acceptance", acceptances_follow)
         observe_changes("releases", fixes_follow)

@@ -171,3 +171,41 @@ class Deployment(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.release_id} in {self.environment_id} at {self.deployed_at:%Y-%m-%d %H:%M}"
+
+
+class Acceptance(AppendOnly):
+    """A customer's verdict on a fix in one environment tier, in one cycle of the ticket:
+    the move the workflow gives the customer out of the status a release event placed the
+    ticket in. A move that sends the fix back (it empties the fix version, or reopens)
+    is a rejection, with the customer's words as its reason."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", "accepted"
+        REJECTED = "rejected", "rejected"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="acceptances")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=40)
+    environment = models.ForeignKey(
+        Environment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cycle = models.PositiveIntegerField()
+    round = models.PositiveIntegerField(help_text="1 for the first verdict in this tier and cycle")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    transition = models.CharField(max_length=60)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["ticket", "at", "id"]
+        indexes = [models.Index(fields=["ticket", "tier", "cycle"], name="acceptance_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} in {self.tier} for {self.ticket_id}"
