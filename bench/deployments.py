@@ -85,7 +85,8 @@ def grow(desk, orgs, user, line, fixed, size: int, concerned: int) -> None:
     pg = connection.vendor == "postgresql"
     if pg:
         rows = "generate_series(%(start)s, %(end)s) AS n"
-        fields, empty_list, yes, t0 = """'{"fix_version": "3.1.2"}'::jsonb""", "'[]'::jsonb", "true", T0
+        fields = """'{"fix_version": "3.1.2"}'::jsonb"""
+        empty_list, yes, t0 = "'[]'::jsonb", "true", T0
     else:
         rows = (
             "(WITH RECURSIVE s(n) AS (SELECT %(start)s UNION ALL SELECT n + 1 FROM s "
@@ -164,7 +165,7 @@ def main() -> None:
         grow(desk, orgs, user, line, releases["3.1.2"], size, args.concerned)
         fixes = TicketFix.objects.filter(carried(releases["3.2"]), organisation_id=orgs[0].pk)
 
-        def find() -> None:
+        def find(fixes=fixes) -> None:
             found = sum(1 for _ in _candidates(fixes, DEPLOYED, "TEST"))
             assert found == args.concerned, found
 
