@@ -180,7 +180,7 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
             )
             if person is None:
                 raise InvalidInput({"customer_assignee": "this is not one of the choices"})
-        services.ticket_transition(
+        moved = services.ticket_transition(
             actor=request.user,
             ticket=ticket,
             transition=transition,
@@ -195,7 +195,8 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
         problem = problem_of(exc)
         fresh = ticket_or_404(request, key)
         return _page(request, fresh, problem=problem, action=transition, status=problem.status)
-    step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
+    # the ticket as the change left it: `ticket` is what the page showed before the move
+    step = selectors.next_step_for(user=request.user, ticket=moved, lang=language())
     messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})
     return redirect("portal:ticket", key=ticket.key)
 

@@ -133,6 +133,9 @@ def test_customer_approves_with_a_button(alice, world, ticket):
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == "closed"
+    # the confirmation names where the move led, not where the ticket was
+    page = alice.get(response["Location"]).content.decode()
+    assert "Done. The ticket is now: Closed." in page
 
 
 def test_reopen_asks_for_the_reason_and_keeps_it_when_stale(alice, world, ticket):

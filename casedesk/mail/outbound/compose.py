@@ -93,6 +93,20 @@ class _Place:
     timer: None = None
 
 
+def _reached(event, wf, ticket) -> tuple[str, str] | None:
+    """The place a transition entry reached, when the ticket has moved on from it since
+    (the mail is composed later, by the worker; it must name the status of its change)."""
+    if event.kind != "transition":
+        return None
+    to = (event.data or {}).get("to") or {}
+    status, sub = to.get("status", ""), to.get("sub_status", "") or ""
+    if status not in wf.statuses or (sub and sub not in wf.sub_statuses):
+        return None
+    if (status, sub) == (ticket.status, ticket.sub_status or ""):
+        return None
+    return status, sub
+
+
 def _notice(text: str, due: datetime | None, desk, lang: str) -> str:
     if not text:
         return ""
@@ -107,7 +121,18 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
     with translation.override(lang):
         labels = texts.labels()
         step: NextStep | _Place
-        if user is None:
+        reached = _reached(event, wf, ticket)
+        moved_on = ""
+        if reached is not None:
+            # what this change reached, not where the ticket is now; what can be done and
+            # what happens next belong to where it is now, so the mail only names that
+            status, sub = reached
+            step = _Place(
+                label=wf.place_label(status, sub, lang),
+                explanation=wf.text(wf.statuses[status].explain, lang),
+            )
+            moved_on = texts.moved_on(wf.place_label(ticket.status, ticket.sub_status, lang))
+        elif user is None:
             step = _Place(label=wf.place_label(ticket.status, ticket.sub_status, lang))
         else:
             step = next_step_for(user=user, ticket=ticket, lang=lang)
@@ -145,6 +170,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             "explanation": step.explanation if not staff else "",
             "actions": [a.label for a in step.actions] if not staff else [],
             "notice": notice,
+            "moved_on": moved_on,
             "url": ticket_url(ticket),
             "labels": labels,
             "footer": texts.footer(ticket.key, one_line(desk.name, 120), preferences_url()),
