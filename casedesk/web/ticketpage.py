@@ -44,6 +44,7 @@ def ticket_context(user, ticket: Ticket) -> dict:
         "step": step,
         "turn_text": present.turn_text(step.turn, customer=customer),
         "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
+        "held_text": present.held_text(step.held, tz, customer=customer) if step.held else "",
         "event_texts": [present.event_text(e) for e in step.events],
         "thread": thread,
         "files": files,
