@@ -34,6 +34,8 @@ def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
     state = q.get("state", "")
     state = state if state in ("open", "closed", "any") else "open"
     waiting = q.get("waiting") == "1"
+    activity = q.get("activity", "")
+    activity = activity if activity in lists.ACTIVITY else ""
     sort = q.get("sort", "")
     sort = sort if sort in lists.SORTS else "-updated"
     text = q.get("q", "")[:200]
@@ -41,10 +43,18 @@ def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
         reporter="me" if scope == "mine" else None,
         open={"open": True, "closed": False, "any": None}[state],
         waiting_for_me=waiting,
+        active=lists.ACTIVITY[activity],
         text=text,
         sort=sort,
     )
-    chosen = {"scope": scope, "state": state, "waiting": waiting, "sort": sort, "q": text}
+    chosen = {
+        "scope": scope,
+        "state": state,
+        "activity": activity,
+        "waiting": waiting,
+        "sort": sort,
+        "q": text,
+    }
     return filters, chosen
 
 

@@ -25,6 +25,13 @@ SORTS = {
     "created": _("Oldest first"),
 }
 PAGE_SIZE = 50
+# the `activity` filter of both lists: a status is active while the desk has work to do
+ACTIVITY: dict[str, bool | None] = {"": None, "active": True, "inactive": False}
+ACTIVITY_LABELS = {
+    "": _("Active or not"),
+    "active": _("Active"),
+    "inactive": _("Inactive"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
         "rows": rows,
         "chosen": chosen,
         "sorts": SORTS,
+        "activities": ACTIVITY_LABELS,
         "problem": problem,
         "next_query": urlencode({**keep, "cursor": found.next_cursor}) if found.next_cursor else "",
         "first_query": urlencode(keep) if cursor else "",
