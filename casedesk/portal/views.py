@@ -21,6 +21,7 @@ from casedesk.web.forms import fields_of, typed, uploads_of, version_of
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
+from casedesk.web.zones import viewer_zone
 
 customer_required = only_for("customer")
 
@@ -137,7 +138,7 @@ def ticket_created(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
-    context = ticket_context(request.user, ticket)
+    context = ticket_context(request.user, ticket, viewer_zone(request))
     context.update(
         problem=problem,
         failed_action=action,

@@ -77,10 +77,20 @@ def subject_of(ticket: Ticket, title: str | None = None) -> str:
     return one_line(f"[{ticket.key}] {title if title is not None else ticket.title}", 300)
 
 
-def when(value: datetime, desk, lang: str) -> str:
-    local = timezone.localtime(value, ZoneInfo(desk.time_zone or "UTC"))
+def zone_of(user, desk) -> str:
+    """The zone a mail's times are in: the recipient's own, else the desk's."""
+    own = getattr(user, "time_zone", "") if user is not None else ""
+    return own or desk.time_zone or "UTC"
+
+
+def when(value: datetime, desk, lang: str, user=None) -> str:
+    """A date and time in the recipient's zone, named ('3 Dec 2026, 14:00 CET')."""
+    try:
+        local = timezone.localtime(value, ZoneInfo(zone_of(user, desk)))
+    except (KeyError, ValueError):
+        local = timezone.localtime(value, ZoneInfo("UTC"))
     with translation.override(lang):
-        return formats.date_format(local, "DATETIME_FORMAT")
+        return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 @dataclass(frozen=True)
@@ -107,10 +117,10 @@ def _reached(event, wf, ticket) -> tuple[str, str] | None:
     return status, sub
 
 
-def _notice(text: str, due: datetime | None, desk, lang: str) -> str:
+def _notice(text: str, due: datetime | None, desk, lang: str, user=None) -> str:
     if not text:
         return ""
-    return text.replace("{date}", when(due, desk, lang)) if due else text
+    return text.replace("{date}", when(due, desk, lang, user)) if due else text
 
 
 def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Content:
@@ -149,9 +159,9 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
         if kind == "reminder":
             timer = wf.timers.get((event.data or {}).get("timer", ""))
             due = datetime.fromisoformat(event.data["due_at"])
-            notice = _notice(wf.text(timer.notice, lang) if timer else "", due, desk, lang)
+            notice = _notice(wf.text(timer.notice, lang) if timer else "", due, desk, lang, user)
         elif step.timer is not None and not staff:
-            notice = _notice(step.timer.notice, step.timer.due_at, desk, lang)
+            notice = _notice(step.timer.notice, step.timer.due_at, desk, lang, user)
         shown = comment if comment and (staff or not comment.internal) else None
         files = []
         if shown is not None:
