@@ -45,6 +45,10 @@ POLICY = {
     "portal:act": "customer-post",
     "portal:guides": "login",
     "portal:guide": "login",
+    "portal:updates_desks": "customer",
+    "portal:updates": "customer",
+    "portal:ask_update": "customer-post",
+    "portal:whats_new": "customer",
     "agent:queues": "staff",
     "agent:bulk": "staff-post",
     "agent:register": "staff",
@@ -88,6 +92,7 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<str:kind>": "out",
         "<int:mail_id>": "1",
         "<str:action>": "retry",
+        "<str:version>": "1.0",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)
@@ -154,6 +159,10 @@ ANONYMOUS = {
     "portal:act": (405, LOGIN),
     "portal:guides": (LOGIN, 405),
     "portal:guide": (LOGIN, 405),
+    "portal:updates_desks": (LOGIN, 405),
+    "portal:updates": (LOGIN, 405),
+    "portal:ask_update": (405, LOGIN),
+    "portal:whats_new": (LOGIN, 405),
     "agent:queues": (LOGIN, 405),
     "agent:bulk": (405, LOGIN),
     "agent:register": (LOGIN, LOGIN),
