@@ -6,7 +6,7 @@ CASEDESK_DATA_DIR      where the SQLite file, the secret key and uploads live
                        (default: ~/.local/share/casedesk, or $XDG_DATA_HOME/casedesk).
 CASEDESK_SECRET_KEY    default: generated once and kept in the data directory.
 CASEDESK_DEBUG         "1" for development only.
-CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names).
+CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names and the host of BASE_URL).
 CASEDESK_BASE_URL      the address people use to reach this installation.
 """
 
@@ -51,12 +51,18 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("CASEDESK_DEBUG") == "1"
+BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# default: the local names and the host of BASE_URL (`casedesk run --host` sets that)
+_BASE_HOST = urlparse(BASE_URL).hostname or ""
+_BASE_HOST = f"[{_BASE_HOST}]" if ":" in _BASE_HOST else _BASE_HOST
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("CASEDESK_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    for h in os.environ.get(
+        "CASEDESK_ALLOWED_HOSTS",
+        ",".join(["localhost", "127.0.0.1", "[::1]", _BASE_HOST]),
+    ).split(",")
     if h.strip()
 ]
-BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
