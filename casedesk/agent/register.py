@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import fields_of, typed, uploads_of
@@ -46,15 +46,13 @@ def register_view(request: HttpRequest) -> HttpResponse:
     desk = context["desk"]
     try:
         if desk is None:
-            raise InvalidInput({"desk": "choose a desk"})
+            raise InvalidInput({"desk": Problem("desk.required")})
         try:
             reporter = selectors.customer_for_desk(
                 user=request.user, desk=desk, username=request.POST.get("customer", "")
             )
         except NotFound:
-            raise InvalidInput(
-                {"customer": "no customer of this desk has that user name or e-mail address"}
-            ) from None
+            raise InvalidInput({"customer": Problem("ticket.reporter.unknown")}) from None
         channel = request.POST.get("channel")
         ticket = services.ticket_create(
             actor=request.user,

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
@@ -96,7 +96,7 @@ def _person(people, value: str, name: str = "person"):
         return None
     found = next((p for p in people if str(p.pk) == value), None)
     if found is None:
-        raise InvalidInput({name: "this is not one of the choices"})
+        raise InvalidInput({name: Problem("input.not_a_choice")})
     return found
 
 
@@ -246,7 +246,7 @@ def duplicate(request: HttpRequest, key: str) -> HttpResponse:
                 user=request.user, key=request.POST.get("original", "")
             )
         except NotFound:
-            raise InvalidInput({"original": "there is no such ticket on your desks"}) from None
+            raise InvalidInput({"original": Problem("ticket.other.unknown")}) from None
         services.ticket_mark_duplicate(
             actor=request.user,
             ticket=ticket,

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
@@ -95,7 +95,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/create.html", context)
     context["values"] = typed(request)
     if context["desk"] is None:
-        context["problem"] = problem_of(InvalidInput({"desk": "choose a desk"}))
+        context["problem"] = problem_of(InvalidInput({"desk": Problem("desk.required")}))
         return render(request, "portal/create.html", context, status=422)
     try:
         ticket = services.ticket_create(
@@ -179,7 +179,7 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
                 (p for p in people if str(p.pk) == request.POST["customer_assignee"]), None
             )
             if person is None:
-                raise InvalidInput({"customer_assignee": "this is not one of the choices"})
+                raise InvalidInput({"customer_assignee": Problem("input.not_a_choice")})
         services.ticket_transition(
             actor=request.user,
             ticket=ticket,
