@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, uploads_of
+from casedesk.web.forms import TicketForm, typed, uploads_of
 from casedesk.web.ticketpage import language
 
 CHANNELS = ("phone", "mail")
@@ -58,11 +58,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             desk=desk,
             reporter=reporter,
-            title=request.POST.get("title", ""),
-            description=request.POST.get("description", ""),
-            type=request.POST.get("type") or None,
-            priority=request.POST.get("priority") or None,
-            fields=fields_of(request),
+            **TicketForm(request.POST, workflow=desk.workflow.workflow).values(),
             attachments=uploads_of(request),
             channel=channel if channel in CHANNELS else "phone",
         )

@@ -17,7 +17,7 @@ from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.forms import CommentForm, EditForm, TransitionForm, typed, version_of
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 
@@ -121,13 +121,14 @@ def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
 @require_POST
 @staff_required
 def reply(request: HttpRequest, key: str) -> HttpResponse:
-    internal = request.POST.get("internal") == "1"
+    typed_in = CommentForm(request.POST).read()
+    internal = typed_in["internal"]
 
     def call(ticket):
         services.comment_add(
             actor=request.user,
             ticket=ticket,
-            body=request.POST.get("body", ""),
+            body=typed_in["body"],
             internal=internal,
             attachments=request.FILES.getlist("attachments"),
             expected_version=version_of(request),
@@ -171,18 +172,15 @@ def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     def call(ticket):
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+        form = TransitionForm(
+            request.POST, workflow=ticket.desk.workflow.workflow, staff=staff, people=people
+        )
         services.ticket_transition(
             actor=request.user,
             ticket=ticket,
             transition=transition,
-            comment=request.POST.get("comment", ""),
-            comment_internal=request.POST.get("comment_internal") == "1",
-            sub_status=request.POST.get("sub_status") or None,
-            fields=fields_of(request),
-            assignee=_person(staff, request.POST.get("assignee", ""), "assignee"),
-            customer_assignee=_person(
-                people, request.POST.get("customer_assignee", ""), "customer_assignee"
-            ),
+            comment_internal=form.read()["comment_internal"],
+            **form.values(),
             expected_version=version_of(request),
         )
         ticket.refresh_from_db()
@@ -263,16 +261,11 @@ def duplicate(request: HttpRequest, key: str) -> HttpResponse:
 @staff_required
 def edit(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
-        wf_fields = {
-            k[len("field:") :]: v.strip() for k, v in request.POST.items() if k.startswith("field:")
-        }
+        form = EditForm(request.POST, workflow=ticket.desk.workflow.workflow)
         services.ticket_edit(
             actor=request.user,
             ticket=ticket,
-            title=request.POST.get("title"),
-            priority=request.POST.get("priority") or None,
-            type=request.POST.get("type") or None,
-            fields=wf_fields,
+            **form.values(),
             expected_version=version_of(request),
         )
         return _("The ticket was saved.")

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from casedesk.common.errors import CasedeskError, Problem
+from casedesk.common.errors import CasedeskError, InvalidInput, Problem
 from casedesk.workflow import Workflow
 
 from .present import needs_text, role_text
@@ -276,7 +276,9 @@ def say(
         return str(sentence) % _Shown(display_params(problem.params, active, workflow))
 
 
-def say_all(
-    errors: Mapping[str, Problem], lang: str | None = None, workflow: Workflow | None = None
-) -> dict[str, str]:
-    return {name: say(p, lang, workflow) for name, p in errors.items()}
+def say_whole(exc: CasedeskError, lang: str | None = None) -> str:
+    """The whole refusal in one text, for a place with no form to put field errors next to
+    (a notice, a held mail's reason): the sentence of each bad field, else the error's."""
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return " ".join(say(p, lang, exc.workflow) for p in exc.errors.values())
+    return say(exc, lang)

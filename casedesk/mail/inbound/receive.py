@@ -39,7 +39,7 @@ from casedesk.common.files import FileRefused, clean_name, kind_of
 from casedesk.tickets.attachments import BytesUpload, Upload, attachment_add
 from casedesk.tickets.inputs import MAX_TEXT, MAX_TITLE
 from casedesk.tickets.services import comment_add, ticket_create
-from casedesk.web.messages import say
+from casedesk.web.messages import say, say_whole
 
 from ..addresses import AddressError, sender_from
 from ..models import DeskMail, InboundMail, OutboundMail
@@ -379,7 +379,7 @@ def run(
     except DatabaseError:
         raise
     except CasedeskError as exc:
-        _apply(row, {"outcome": Outcome.HELD, "reason": f"refused: {say(exc, 'en')}"})
+        _apply(row, {"outcome": Outcome.HELD, "reason": f"refused: {say_whole(exc, 'en')}"})
     except Exception as exc:  # a mail that breaks the code waits for a fix, with its error
         log.exception("mail %s could not be processed", row.pk)
         _apply(row, {"outcome": Outcome.HELD, "reason": f"could not be processed: {exc!r}"})
