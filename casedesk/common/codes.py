@@ -25,6 +25,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "input.malformed": ("detail",),
     "input.unknown_parameter": (),
     "language.unknown": ("value",),
+    "time_zone.unknown": ("value",),
     # -- tickets ---------------------------------------------------------------------------
     "ticket.not_found": (),
     "ticket.stale": ("key", "expected", "current"),

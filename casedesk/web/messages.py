@@ -36,6 +36,7 @@ SENTENCES: dict[str, Promise] = {
     "input.malformed": _("This value does not have the expected type or form (%(detail)s)."),
     "input.unknown_parameter": _("This operation has no such parameter."),
     "language.unknown": _("“%(value)s” is not a language Casedesk speaks."),
+    "time_zone.unknown": _("“%(value)s” is not a time zone name, such as Europe/Copenhagen."),
     "ticket.not_found": _("There is no such ticket."),
     "ticket.stale": _(
         "%(key)s was changed by someone else: you had version %(expected)s, it is now "
