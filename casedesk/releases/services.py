@@ -16,7 +16,7 @@ from django.db.models import Max
 
 from casedesk.accounts.models import Organisation
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.permissions import authorise
@@ -28,16 +28,17 @@ FIX_FIELD = "fix_version"
 MAX_NOTE = 4000
 
 
-def _text(errors: dict[str, str], name: str, value: str, limit: int, what: str) -> str:
+def _text(errors: dict, name: str, value: str, limit: int, what: str | Problem) -> str:
+    """Words not yet given a code stay sentences (the `plain` code) until converted."""
     value = (value or "").strip()
     if not value or len(value) > limit:
-        errors[name] = f"{what} (1 to {limit} characters)"
+        errors[name] = what if isinstance(what, Problem) else f"{what} (1 to {limit} characters)"
     return value
 
 
 def line_create(*, actor, desk: Desk, name: str) -> VersionLine:
     authorise(actor, "release.record", desk)
-    errors: dict[str, str] = {}
+    errors: dict = {}
     name = _text(errors, "name", name, 60, "name the version line")
     if not errors and VersionLine.objects.filter(desk=desk, name=name).exists():
         errors["name"] = "this desk already has a version line of that name"
@@ -59,8 +60,8 @@ def release_create(
     (an explicit order: labels are not sorted by rule)."""
     desk = line.desk
     authorise(actor, "release.record", desk)
-    errors: dict[str, str] = {}
-    version = _text(errors, "version", version, 64, "give the version")
+    errors: dict = {}
+    version = _text(errors, "version", version, 64, Problem("ticket.release.version", limit=64))
     if not errors and Release.objects.filter(desk=desk, version=version).exists():
         errors["version"] = "this desk already has a release of that version"
     if position is not None and not 0 < position <= 1_000_000:
@@ -110,11 +111,11 @@ def environment_declare(
 ) -> Environment:
     """An environment of `organisation` for `desk`'s product, with its declared tier."""
     authorise(actor, "release.record", desk)
-    errors: dict[str, str] = {}
-    name = _text(errors, "name", name, 40, "name the environment")
-    tier = _text(errors, "tier", tier, 40, "give its tier, e.g. TEST or PROD")
+    errors: dict = {}
+    name = _text(errors, "name", name, 40, Problem("ticket.release.environment", limit=40))
+    tier = _text(errors, "tier", tier, 40, Problem("ticket.release.environment", limit=40))
     if not desk.organisations.filter(pk=organisation.pk).exists():
-        errors["organisation"] = "this organisation does not use this desk"
+        errors["organisation"] = Problem("ticket.release.organisation")
     elif (
         name
         and Environment.objects.filter(organisation=organisation, desk=desk, name=name).exists()
@@ -147,7 +148,7 @@ def fix_record(
     when it names nothing yet, through the ticket's own edit service."""
     desk = ticket.desk
     authorise(actor, "release.fix", desk)
-    errors: dict[str, str] = {}
+    errors: dict = {}
     if release.desk_id != desk.pk:
         raise NotFound("no such release")
     if kind not in TicketFix.Kind.values:
@@ -209,7 +210,7 @@ def deployment_record(
     the deployment with the latest time, so an event that arrives late leaves it be."""
     desk = environment.desk
     authorise(actor, "release.record", desk)
-    errors: dict[str, str] = {}
+    errors: dict = {}
     pipeline_id = _text(errors, "pipeline_id", pipeline_id, 100, "give the pipeline's own id")
     if release.desk_id != desk.pk:
         errors["release"] = "not a release of this environment's desk"
