@@ -94,6 +94,24 @@ def problem_of(exc: CasedeskError) -> Problem:
         return Problem(403, _("You may not take this step on this ticket."))
     if isinstance(exc, Forbidden):
         return Problem(403, _("You do not have permission to do that."))
+    if exc.code == "sheet_locked":
+        state = exc.detail.get("state")
+        if state == "submitted":
+            return Problem(
+                409,
+                _(
+                    "The service sheet waits for the customer's approval, so nothing on it "
+                    "changes now. Once the customer returns it, you can log and correct work "
+                    "again."
+                ),
+            )
+        return Problem(
+            409,
+            _(
+                "The service sheet is approved or invoiced and locked: its entries can no "
+                "longer be added, corrected or removed."
+            ),
+        )
     if isinstance(exc, VersionRequired):
         return Problem(
             428,
