@@ -74,7 +74,7 @@ def test_rounding_examples():
     assert billed_minutes(50, billable=True) == 50
     with pytest.raises(ValueError):
         Rounding(0)
-    assert LOCKED == {"approved", "invoiced"}
+    assert {"approved", "invoiced"} == LOCKED
 
 
 FINISH = "  finish:\n    label: {en: Finish}\n    from: [open]\n    to: done\n    by: [staff]\n"
