@@ -12,6 +12,7 @@ from .parsing import StrictJsonParser
 from .routers import (
     conversation,
     desks,
+    invoicing,
     people,
     relations,
     sheets,
@@ -80,5 +81,15 @@ def guard(run):
 
 
 api.add_decorator(guard, mode="view")
-for module in (desks, tickets, workflow, conversation, relations, people, sheets, webhooks):
+for module in (
+    desks,
+    tickets,
+    workflow,
+    conversation,
+    relations,
+    people,
+    sheets,
+    invoicing,
+    webhooks,
+):
     api.add_router("", module.router)
