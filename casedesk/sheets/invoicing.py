@@ -74,18 +74,18 @@ class Basis:
 def invoicing_desks(user) -> list[int]:
     """The desks whose work `user` may invoice; Forbidden for anyone else."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise NotFound("no such invoice basis")
+        raise NotFound("invoice.not_found")
     if user.is_superuser:
         return list(Desk.objects.values_list("pk", flat=True))
     if not user.is_supplier_staff:
-        raise NotFound("no such invoice basis")
+        raise NotFound("invoice.not_found")
     desks = list(
         StaffMembership.objects.filter(user=user, role__in=INVOICING_ROLES).values_list(
             "desk_id", flat=True
         )
     )
     if not desks:
-        raise Forbidden("only team leads and admins invoice work", verb="invoice")
+        raise Forbidden("permission.denied", verb="invoice")
     return desks
 
 
@@ -99,13 +99,13 @@ def _period(start, end) -> tuple[date, date]:
         try:
             parsed.append(date.fromisoformat(str(value)))
         except ValueError:
-            errors[name] = "a date such as 2026-03-31"
+            errors[name] = "date.malformed"
     if not errors:
         first, last = parsed
         if last < first:
-            errors["end"] = "the period ends before it starts"
+            errors["end"] = "invoice.period.backwards"
         elif last - first > MAX_PERIOD:
-            errors["end"] = "a period is at most a year"
+            errors["end"] = "invoice.period.too_long"
     if errors:
         raise InvalidInput(errors)
     return parsed[0], parsed[1]
@@ -114,7 +114,7 @@ def _period(start, end) -> tuple[date, date]:
 def _organisation(user, organisation_id) -> Organisation:
     org = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
     if org is None:
-        raise InvalidInput({"organisation": "no such organisation"})
+        raise InvalidInput({"organisation": "invoice.organisation.unknown"})
     return org
 
 
@@ -182,7 +182,7 @@ def invoice_finalise(*, user, organisation_id, start, end) -> InvoiceRun:
         )
         basis = _basis(org, first, last, TimeEntry.objects.filter(pk__in=locked))
         if not basis.entry_ids:
-            raise InvalidInput({"period": "there is no approved work to invoice in this period"})
+            raise InvalidInput({"period": "invoice.nothing"})
         csv_bytes, xlsx_bytes = basis_csv(basis), basis_xlsx(basis, now)
         run = InvoiceRun.objects.create(
             organisation=org,
@@ -202,7 +202,7 @@ def invoice_finalise(*, user, organisation_id, start, end) -> InvoiceRun:
             invoice_run=run
         )
         if marked != len(basis.entry_ids):  # someone else invoiced some of them meanwhile
-            raise InvalidInput({"period": "part of this work was invoiced meanwhile; try again"})
+            raise InvalidInput({"period": "invoice.raced"})
         sheets = Sheet.objects.filter(state="approved", entries__invoice_run=run).distinct()
         for sheet in sheets.select_for_update(of=("self",)):
             if not counted(sheet.entries.filter(invoice_run__isnull=True)).exists():
@@ -222,7 +222,7 @@ def invoice_run_get(*, user, run_id: int) -> InvoiceRun:
         .first()
     )
     if run is None:
-        raise NotFound("no such invoice run")
+        raise NotFound("invoice.not_found")
     return run
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Sum
 
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors as ticket_selectors
 from casedesk.tickets import services as ticket_services
 from casedesk.tickets.models import Ticket
@@ -64,14 +64,14 @@ def _checked(
     correction: bool,
     replaces: TimeEntry | None = None,
 ) -> dict:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem | str] = {}
     try:
         minutes = int(minutes)
     except (TypeError, ValueError):
         minutes = -1
     least = 0 if correction else 1
     if not least <= minutes <= MAX_MINUTES_PER_ENTRY:
-        errors["minutes"] = f"between {least} and {MAX_MINUTES_PER_ENTRY} minutes"
+        errors["minutes"] = Problem("sheet.entry.minutes", least=least, most=MAX_MINUTES_PER_ENTRY)
     today = local_day(ticket, now)
     if day in (None, ""):
         day = today
@@ -79,33 +79,33 @@ def _checked(
         try:
             day = date.fromisoformat(str(day))
         except ValueError:
-            errors["day"] = "a date such as 2026-03-31"
+            errors["day"] = "date.malformed"
     if isinstance(day, date) and day > today:
-        errors["day"] = "work cannot be logged for a day still to come"
+        errors["day"] = "sheet.entry.day_future"
     work_kind = None
     if kind not in (None, ""):
         work_kind = WorkKind.objects.filter(
             desk_id=ticket.desk_id, active=True, slug=str(kind)
         ).first()
     if work_kind is None:
-        errors["kind"] = "choose a kind of work of this desk"
+        errors["kind"] = "sheet.entry.kind_unknown"
     description = str(description or "").strip()
     if not description:
-        errors["description"] = "this cannot be empty"
+        errors["description"] = "input.required"
     elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"at most {MAX_DESCRIPTION} characters"
+        errors["description"] = Problem("input.too_long", limit=MAX_DESCRIPTION)
     if billable is None and work_kind is not None:
         billable = work_kind.billable
     billable = bool(billable)
     if billable and ticket.category == "cancelled":
-        errors["billable"] = "a cancelled ticket carries no billable work"
+        errors["billable"] = "sheet.entry.cancelled"
     if not errors and isinstance(day, date):
         same_day = counted(TimeEntry.objects.filter(worker=worker, day=day))
         if replaces is not None:
             same_day = same_day.exclude(pk=replaces.pk)
         total = same_day.aggregate(n=Sum("minutes"))["n"] or 0
         if total + minutes > MAX_MINUTES_PER_ENTRY:
-            errors["minutes"] = "more than 24 hours on one day for this person"
+            errors["minutes"] = "sheet.entry.over_a_day"
     if errors:
         raise InvalidInput(errors)
     return {
@@ -122,7 +122,7 @@ def _worker(actor, ticket: Ticket, worker):
         return actor
     staff = ticket_selectors.desk_staff_for(user=actor, desk=ticket.desk)
     if worker.pk not in {p.pk for p in staff}:
-        raise InvalidInput({"worker": "not a staff member of this desk"})
+        raise InvalidInput({"worker": "ticket.assignee.not_staff"})
     return worker
 
 
@@ -209,13 +209,13 @@ def work_correct(
         .first()
     )
     if entry is None:
-        raise NotFound("no such time entry")
+        raise NotFound("sheet.not_found")
 
     def write(locked: Ticket, now: datetime):
         current = TimeEntry.objects.select_related("sheet", "kind").get(pk=entry.pk)
         ensure_writable(current.sheet)
         if TimeEntry.objects.filter(corrects=current).exists():
-            raise InvalidInput({"entry": "this entry was corrected already; correct the newer one"})
+            raise InvalidInput({"entry": "sheet.entry.corrected_already"})
         values = _checked(
             locked,
             now=now,

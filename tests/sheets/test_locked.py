@@ -50,8 +50,8 @@ def test_the_api_refuses_every_write_with_its_reason(world, sl, locked):
     for response in cases:
         assert response.status_code == 409, response.content
         body = response.json()
-        assert body["code"] == "sheet_locked"
-        assert "approved and locked" in body["message"]
+        assert (body["code"], body["kind"]) == ("sheet.locked", "sheet_locked")
+        assert "approved or invoiced and locked" in body["message"]
     assert snapshot(ticket) == before
     # the sheet itself reads as locked
     (sheet,) = api.get(f"tickets/{ticket.key}/sheets").json()
@@ -101,7 +101,7 @@ def test_an_open_sheets_entries_are_never_edited_either(world, sl):
         actor=world.agent, ticket=ticket, minutes=60, description="Práce.", kind="consulting"
     )
     response = Api(world.agent).patch(f"time-entries/{entry.pk}", {"minutes": 30})
-    assert (response.status_code, response.json()["code"]) == (409, "entry_immutable")
+    assert (response.status_code, response.json()["code"]) == (409, "sheet.entry.immutable")
     assert Api(world.alice).delete(f"time-entries/{entry.pk}").status_code == 403
     assert Api(world.bob).delete(f"time-entries/{entry.pk}").status_code == 404
     assert TimeEntry.objects.get(pk=entry.pk).minutes == 60

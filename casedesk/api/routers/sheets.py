@@ -23,6 +23,7 @@ from .tickets import KeyPath, errors, person_for
 
 router = Router(tags=["service sheet"])
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+LOG_VERB = "time.log"  # the verb staff need to log and correct work
 EntryPath = Annotated[int, Path(..., ge=1, le=2**63 - 1, description="a time entry id")]
 
 
@@ -127,7 +128,7 @@ def _entry_row(request: HttpRequest, ticket: Ticket, entry_id: int) -> dict:
         for row in view.rows:
             if row.entry.pk == entry_id:
                 return entry_out(row, view.sheet.cycle)
-    raise NotFound("no such time entry")
+    raise NotFound("sheet.not_found")
 
 
 @router.get(
@@ -172,7 +173,7 @@ def _visible_entry(request: HttpRequest, entry_id: int) -> TimeEntry:
         .first()
     )
     if entry is None:
-        raise NotFound("no such time entry")
+        raise NotFound("sheet.not_found")
     return entry
 
 
@@ -200,7 +201,7 @@ def entry_correct(request: HttpRequest, entry_id: EntryPath, payload: Correction
 def _refuse(request: HttpRequest, entry_id: int):
     entry = _visible_entry(request, entry_id)
     if not getattr(request.user, "is_supplier_staff", False):
-        raise Forbidden("only staff correct time entries", verb="time.log")
+        raise Forbidden("permission.denied", verb=LOG_VERB)
     if entry.sheet.state in ("approved", "invoiced"):
         raise SheetLocked(entry.sheet.state)
     raise EntryImmutable(f"/api/v1/time-entries/{entry.pk}/corrections")
