@@ -203,7 +203,8 @@ def invoice_finalise(*, user, organisation_id, start, end) -> InvoiceRun:
         )
         if marked != len(basis.entry_ids):  # someone else invoiced some of them meanwhile
             raise InvalidInput({"period": "invoice.raced"})
-        sheets = Sheet.objects.filter(state="approved", entries__invoice_run=run).distinct()
+        marked_sheets = TimeEntry.objects.filter(invoice_run=run).values("sheet_id")
+        sheets = Sheet.objects.filter(state="approved", pk__in=marked_sheets)
         for sheet in sheets.select_for_update(of=("self",)):
             if not counted(sheet.entries.filter(invoice_run__isnull=True)).exists():
                 sheet.state, sheet.invoiced_at = "invoiced", now
