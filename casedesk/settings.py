@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "casedesk.jobs",
     "casedesk.desks",
     "casedesk.tickets",
+    "casedesk.sheets",
     "casedesk.web",
     "casedesk.portal",
     "casedesk.agent",

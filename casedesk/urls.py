@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from casedesk.mail import views as mail_views
-from casedesk.web import views
+from casedesk.web import sheetpages, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,8 @@ urlpatterns = [
     ),
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("tickets/<str:key>/", views.ticket, name="ticket"),
+    path("tickets/<str:key>/sheet/", sheetpages.sheet_print, name="sheet-print"),
+    path("tickets/<str:key>/sheet/pdf/<int:cycle>/", sheetpages.sheet_pdf, name="sheet-pdf"),
     path("portal/", include("casedesk.portal.urls")),
     path("agent/", include("casedesk.agent.urls")),
     # the admin logs in through the same (throttled) page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
+from casedesk.sheets import selectors as sheet_selectors
 from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.selectors import workflow_of
@@ -63,4 +64,6 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         else "",
         "fields": fields,
         "customer": customer,
+        "sheet_views": sheet_selectors.sheets_for(user=user, ticket=ticket),
+        "print_url": f"/tickets/{ticket.key}/sheet/",
     }
