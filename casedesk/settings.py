@@ -260,6 +260,14 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))
 
+# Who lays out workflow diagrams: `auto` (Graphviz `dot` when installed, else dagre in the
+# browser) or `browser` (always dagre).
+CASEDESK_DIAGRAM_LAYOUT = (
+    "browser"
+    if os.environ.get("CASEDESK_DIAGRAM_LAYOUT", "").strip().lower() == "browser"
+    else "auto"
+)
+
 # -- mail (casedesk/mail; see README "Mail") --------------------------------------------
 # Where all mail goes out (notifications, ad-hoc mail, password resets):
 # smtp://[user:password@]host[:port], smtps:// (TLS from the start) or smtp+starttls://.
