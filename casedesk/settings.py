@@ -20,21 +20,12 @@ from urllib.parse import unquote, urlparse
 
 import dj_database_url
 
+from casedesk.common.datadir import data_dir
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
-def _data_dir() -> Path:
-    configured = os.environ.get("CASEDESK_DATA_DIR")
-    if configured:
-        path = Path(configured).expanduser()
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-        path = Path(xdg) / "casedesk"
-    path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
-
-
-DATA_DIR = _data_dir()
+DATA_DIR = data_dir()
 
 
 def _secret_key() -> str:
@@ -107,6 +98,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first, so it times and logs everything below it
+    "casedesk.ops.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,8 +210,18 @@ CASEDESK_TRUSTED_PROXIES = [
 STATIC_URL = "/static/"
 # Static files are served by WhiteNoise straight from the installed package, so the
 # embedded default needs no collectstatic step; set CASEDESK_STATIC_ROOT to collect them.
+# `casedesk serve` collects them into <data dir>/static: then their names carry a hash of
+# their content (cached for a year) and each has a gzip copy beside it.
 STATIC_ROOT = os.environ.get("CASEDESK_STATIC_ROOT") or None
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_ROOT
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -311,14 +314,35 @@ CASEDESK_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_OUTBOX_MAX_ATTEMPTS"
 CASEDESK_TIMER_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_TIMER_MAX_ATTEMPTS", "8"))
 CASEDESK_WEBHOOK_DISABLE_AFTER = 20
 
+# -- operations (README "Running in production") ---------------------------------------
+# /ready answers 503 when no worker was seen for this many seconds (0: do not ask).
+CASEDESK_READY_WORKER_SECONDS = float(
+    os.environ.get("CASEDESK_READY_WORKER_SECONDS", max(60.0, 3 * CASEDESK_WORKER_INTERVAL))
+)
+# /metrics (Prometheus) answers only with `Authorization: Bearer <this>`; unset, it is a 404.
+CASEDESK_METRICS_TOKEN = os.environ.get("CASEDESK_METRICS_TOKEN", "")
+
+# Logs: "text" (default) or "json", one object a line with the record's fields.
+CASEDESK_LOG_FORMAT = os.environ.get("CASEDESK_LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "casedesk.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if CASEDESK_LOG_FORMAT == "json" else "text",
+        }
+    },
     "loggers": {
         "casedesk": {
             "handlers": ["console"],
             "level": os.environ.get("CASEDESK_LOG_LEVEL", "INFO"),
         },
+        # server errors (500s) with their traceback
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
