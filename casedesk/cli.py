@@ -4,6 +4,8 @@ casedesk run [--host H] [--port P] [--no-demo]   web and worker together, demo d
 casedesk serve [--processes N] [--threads T]      the web app for production (gunicorn)
 casedesk worker [--once]                          fire due timers and run background tasks
 casedesk demo                                     load demo data into an empty database
+casedesk backup FILE                              database and files into one archive
+casedesk restore FILE                             an archive into an empty installation
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
 casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
 casedesk manage ARGS ...                          any Django management command
@@ -35,6 +37,22 @@ def _production_environment() -> None:
     folder = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir() / "run" / "metrics"))
     shutil.rmtree(folder, ignore_errors=True)  # as prometheus_client asks, at each start
     os.makedirs(folder, mode=0o700, exist_ok=True)
+
+
+def backup_command(command: str, file: Path) -> int:
+    from casedesk.ops.backup import BackupError, backup_make, backup_restore
+
+    try:
+        manifest = backup_make(file) if command == "backup" else backup_restore(file)
+    except BackupError as exc:
+        print(f"casedesk {command}: {exc}", file=sys.stderr)
+        return 1
+    done = "written to" if command == "backup" else "restored from"
+    print(
+        f"{manifest['engine']} database and {manifest['files']} file(s) {done} {file} "
+        f"(made {manifest['made_at']})"
+    )
+    return 0
 
 
 def workflows_check(files: list[str]) -> int:
@@ -91,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--interval", type=float, default=None, help="seconds between rounds")
 
     sub.add_parser("demo", help="load demo data (only into an empty database)")
+    backup = sub.add_parser("backup", help="the database and the stored files into one archive")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="a backup archive into an empty installation")
+    restore.add_argument("file", type=Path)
 
     workflows = sub.add_parser("workflows", help="workflow files")
     wf_sub = workflows.add_subparsers(dest="action", required=True)
@@ -128,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             options["interval"] = args.interval
         call_command("worker", **options)
         return 0
+    if args.command in ("backup", "restore"):
+        return backup_command(args.command, args.file)
     if args.command == "demo":
         call_command("demo")
         return 0
