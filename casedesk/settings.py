@@ -12,6 +12,7 @@ CASEDESK_BASE_URL      the address people use to reach this installation.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from casedesk.common.datadir import data_dir
 
@@ -214,8 +216,28 @@ STATIC_URL = "/static/"
 # their content (cached for a year) and each has a gzip copy beside it.
 STATIC_ROOT = os.environ.get("CASEDESK_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+# Where files on tickets are stored: Django's storage API, the local disk (MEDIA_ROOT) by
+# default; another backend by its dotted path with its options as JSON, e.g. django-storages'
+# storages.backends.s3.S3Storage and {"bucket_name": "casedesk"} (README "Files").
+CASEDESK_FILE_STORAGE = os.environ.get(
+    "CASEDESK_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"
+)
+
+
+def _storage_options() -> dict[str, Any]:
+    text = os.environ.get("CASEDESK_FILE_STORAGE_OPTIONS") or "{}"
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CASEDESK_FILE_STORAGE_OPTIONS is not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured("CASEDESK_FILE_STORAGE_OPTIONS must be a JSON object")
+    return options
+
+
+CASEDESK_FILE_STORAGE_OPTIONS = _storage_options()
 STORAGES: dict[str, dict[str, Any]] = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": CASEDESK_FILE_STORAGE, "OPTIONS": CASEDESK_FILE_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_ROOT
