@@ -6,7 +6,7 @@ CASEDESK_DATA_DIR      where the SQLite file, the secret key and uploads live
                        (default: ~/.local/share/casedesk, or $XDG_DATA_HOME/casedesk).
 CASEDESK_SECRET_KEY    default: generated once and kept in the data directory.
 CASEDESK_DEBUG         "1" for development only.
-CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names).
+CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names and the host of BASE_URL).
 CASEDESK_BASE_URL      the address people use to reach this installation.
 """
 
@@ -53,8 +53,9 @@ BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("
 _base = urlparse(BASE_URL)
 BASE_ORIGIN = f"{_base.scheme}://{_base.netloc}" if _base.scheme and _base.netloc else ""
 # The address people use is always a host this installation answers to.
-if _base.hostname and _base.hostname not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
-    ALLOWED_HOSTS.append(_base.hostname)
+_base_host = f"[{_base.hostname}]" if ":" in (_base.hostname or "") else _base.hostname
+if _base_host and _base_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_base_host)
 
 # -- behind a reverse proxy (README "Behind a reverse proxy") ---------------------------
 # The header a TLS-terminating proxy sets to "https" on requests that came over TLS, e.g.

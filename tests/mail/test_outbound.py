@@ -193,6 +193,18 @@ def test_a_reminders_date_is_in_the_recipients_own_zone_and_says_which(world, sm
     assert "CET" not in body_of(reminder)
 
 
+def test_every_link_in_a_mail_follows_the_configured_address(world, smtp, settings):
+    settings.BASE_URL = "https://desk.example.com:8443"
+    services.ticket_create(actor=world.alice, desk=world.desk, title="Printer on fire")
+    run_once()
+    (mail,) = smtp.to("alice@example.org")
+    assert mail["List-Unsubscribe"] == "<https://desk.example.com:8443/mail/preferences/>"
+    for body in (body_of(mail), html_of(mail)):
+        assert "https://desk.example.com:8443/tickets/GEN-1/" in body
+        assert "https://desk.example.com:8443/mail/preferences/" in body
+        assert "127.0.0.1" not in body
+
+
 def test_people_choose_which_mails_they_get(world, smtp, ticket):
     MailPreferences.objects.create(user=world.alice, comments=False)
     services.comment_add(actor=world.agent, ticket=ticket, body="Hello")
