@@ -14,9 +14,11 @@ from .parsing import StrictJsonParser
 from .routers import (
     conversation,
     desks,
+    invoicing,
     people,
     relations,
     releases,
+    sheets,
     tickets,
     webhooks,
     workflow,
@@ -86,5 +88,16 @@ def guard(run):
 
 
 api.add_decorator(guard, mode="view")
-for module in (desks, tickets, workflow, conversation, relations, people, webhooks, releases):
+for module in (
+    desks,
+    tickets,
+    workflow,
+    conversation,
+    relations,
+    people,
+    sheets,
+    invoicing,
+    webhooks,
+    releases,
+):
     api.add_router("", module.router)
