@@ -34,6 +34,8 @@ POLICY = {
     "password_reset_complete": "public",
     "attachment": "login",
     "ticket": "login",
+    "sheet-print": "login",
+    "sheet-pdf": "login",
     "mail-preferences": "login",
     "mail-problems": "staff",
     "mail-problem-act": "staff-post",
@@ -65,6 +67,7 @@ POLICY = {
     "agent:duplicate": "staff-post",
     "agent:edit": "staff-post",
     "agent:mail": "staff-post",
+    "agent:log": "staff-post",
 }
 
 
@@ -95,6 +98,7 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<int:mail_id>": "1",
         "<str:action>": "retry",
         "<str:version>": "1.0",
+        "<int:cycle>": "1",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)
@@ -150,6 +154,8 @@ ANONYMOUS = {
     "password_reset_complete": (200, 405),
     "attachment": (LOGIN, 405),
     "ticket": (LOGIN, 405),
+    "sheet-print": (LOGIN, 405),
+    "sheet-pdf": (LOGIN, 405),
     "mail-preferences": (LOGIN, LOGIN),
     "mail-problems": (LOGIN, LOGIN),
     "mail-problem-act": (LOGIN, LOGIN),
@@ -179,6 +185,7 @@ ANONYMOUS = {
     "agent:contact": (405, LOGIN),
     "agent:route": (405, LOGIN),
     "agent:duplicate": (405, LOGIN),
+    "agent:log": (405, LOGIN),
     "agent:edit": (405, LOGIN),
     "agent:mail": (405, LOGIN),
 }
