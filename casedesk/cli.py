@@ -4,6 +4,7 @@ casedesk run [--host H] [--port P] [--no-demo]   web and worker together, demo d
 casedesk worker [--once]                          fire due timers and run background tasks
 casedesk demo                                     load demo data into an empty database
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
+casedesk sla rebuild [--desk PREFIX]              compute every ticket's SLA clocks from history
 casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
 casedesk manage ARGS ...                          any Django management command
 """
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     check = wf_sub.add_parser("check", help="check workflow files; all presets when none is given")
     check.add_argument("files", nargs="*")
 
+    sla = sub.add_parser("sla", help="service levels")
+    sla_sub = sla.add_subparsers(dest="action", required=True)
+    rebuild = sla_sub.add_parser("rebuild", help="compute SLA clocks again from ticket history")
+    rebuild.add_argument("--desk", default=None, help="only this desk (its key prefix)")
+
     mail = sub.add_parser(
         "mail",
         help="mail in: serve (LMTP/SMTP), poll (IMAP), import (Maildir/mbox), deliver, reprocess",
@@ -96,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         call_command("demo")
+        return 0
+    if args.command == "sla":
+        call_command("sla_rebuild", **({"desk": args.desk} if args.desk else {}))
         return 0
     from casedesk.ops.serve import serve
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "casedesk.jobs",
     "casedesk.desks",
     "casedesk.tickets",
+    "casedesk.sla",
     "casedesk.web",
     "casedesk.portal",
     "casedesk.agent",
