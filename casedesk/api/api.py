@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from . import errors
 from .auth import AUTH, refuse_token_in_address
 from .parsing import StrictJsonParser
-from .routers import conversation, desks, people, relations, tickets, webhooks, workflow
+from .routers import conversation, desks, people, relations, sla, tickets, webhooks, workflow
 
 DESCRIPTION = """
 Drive Casedesk from other systems and scripts: the same rules as the web pages, because
@@ -71,5 +71,5 @@ def guard(run):
 
 
 api.add_decorator(guard, mode="view")
-for module in (desks, tickets, workflow, conversation, relations, people, webhooks):
+for module in (desks, tickets, workflow, conversation, relations, people, webhooks, sla):
     api.add_router("", module.router)

@@ -44,6 +44,8 @@ class BusinessCalendar(models.Model):
     week = models.JSONField(default=list, blank=True)
     holiday_country = models.CharField(max_length=2, blank=True)
     holiday_subdivision = models.CharField(max_length=10, blank=True)
+    # False: customers see only whether the targets are met, no due times or hours
+    customers_see_times = models.BooleanField(default=True)
     updated_at = models.DateTimeField()
 
     class Meta:

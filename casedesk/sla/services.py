@@ -43,6 +43,11 @@ CALENDAR_MESSAGES = {
 }
 
 
+def authorise_levels(actor, desk: Desk) -> None:
+    """Only a desk's admins change its service levels; raises otherwise."""
+    authorise(actor, "desk.sla", desk)
+
+
 def _refuse(field: str, exc: CalendarError) -> InvalidInput:
     text = CALENDAR_MESSAGES.get(exc.code, exc.code)
     return InvalidInput({field: text.format(**exc.params)})
@@ -97,8 +102,10 @@ def calendar_set(
     always: bool = False,
     holiday_country: str = "",
     holiday_subdivision: str = "",
+    customers_see_times: bool = True,
 ) -> BusinessCalendar:
-    """Create or replace the desk's calendar (its dated days stay)."""
+    """Create or replace the desk's calendar (its dated days stay). With
+    `customers_see_times=False` customers see only whether targets are met."""
     authorise(actor, "desk.sla", desk)
     try:
         Calendar(zone, always=True)
@@ -129,6 +136,7 @@ def calendar_set(
             "week": hours,
             "holiday_country": holiday_country.upper(),
             "holiday_subdivision": holiday_subdivision,
+            "customers_see_times": customers_see_times,
             "updated_at": now,
         },
     )

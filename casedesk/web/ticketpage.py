@@ -9,6 +9,7 @@ from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.selectors import workflow_of
 from casedesk.web import present
+from casedesk.web.clocks import clock_context
 
 
 def language() -> str:
@@ -58,4 +59,5 @@ def ticket_context(user, ticket: Ticket) -> dict:
         else "",
         "fields": fields,
         "customer": customer,
+        **clock_context(ticket, wf, customer=customer, lang=lang),
     }

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
+from casedesk.sla.models import BusinessCalendar, SlaRevision
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
 from casedesk.tickets.models import Attachment, Comment, Participant, Ticket, TicketEvent
@@ -42,6 +43,30 @@ MATRIX = {
         OBJ,
         lambda r: (f"desks/{r.desk}/webhooks", {"url": "https://example.org/hook"}),
     ),
+    ("GET", "/desks/{desk_id}/service-levels"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels", None),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/calendar"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/calendar", {"zone": "UTC", "always": True}),
+    ),
+    ("POST", "/desks/{desk_id}/service-levels/holidays"): (
+        OBJ,
+        lambda r: (
+            f"desks/{r.desk}/service-levels/holidays",
+            {"first_year": 2026, "last_year": 2026},
+        ),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/plans/{slug}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/plans/evil", {"name": "x", "targets": {}}),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/organisations/{organisation_id}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/organisations/{r.org}", {"plan": None}),
+    ),
+    ("GET", "/tickets/{key}/clocks"): (OBJ, lambda r: (f"tickets/{r.key}/clocks", None)),
     ("GET", "/tickets"): (C, lambda r: ("tickets", None)),
     ("POST", "/tickets"): (OBJ, lambda r: ("tickets", {"desk": r.desk, "title": "x"})),
     ("GET", "/tickets/{key}"): (OBJ, lambda r: (f"tickets/{r.key}", None)),
@@ -230,6 +255,8 @@ def fingerprint() -> tuple:
         Participant.objects.count(),
         Organisation.objects.count(),
         WebhookSubscription.objects.filter(active=True).count(),
+        SlaRevision.objects.count(),
+        BusinessCalendar.objects.count(),
         sorted(WebhookSubscription.objects.values_list("url", flat=True)),
         sorted(Organisation.objects.values_list("name", flat=True)),
     )
