@@ -19,7 +19,7 @@ from django.db.models import Q
 from casedesk.common import clock
 from casedesk.jobs.queue import Queue, jobs_run_due, queue_register, row_claim
 from casedesk.tickets.models import Ticket
-from casedesk.tickets.services import ticket_fire_event
+from casedesk.tickets.services import ticket_fire_event, ticket_record_news
 
 from .models import TicketClock, TicketSla
 
@@ -72,6 +72,14 @@ def _cause(row: TicketClock, due: datetime) -> dict:
     }
 
 
+def _fire(row: TicketClock, event: str, due: datetime, now: datetime) -> None:
+    """The workflow reacts (assu escalates a breach); where it does not, the event is
+    noted in the history, so staff and webhooks hear of it either way."""
+    cause = _cause(row, due)
+    if ticket_fire_event(ticket_id=row.ticket_id, event=event, cause=cause) is None:
+        ticket_record_news(ticket_id=row.ticket_id, kind=event, data=cause, now=now)
+
+
 def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
     now = now or clock.now()
 
@@ -83,7 +91,7 @@ def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
         assert due is not None
         row.breach_fired_at, row.fire_at, row.warn_fire_at = now, None, None
         row.save(update_fields=["breach_fired_at", "fire_at", "warn_fire_at"])
-        ticket_fire_event(ticket_id=row.ticket_id, event="sla_breached", cause=_cause(row, due))
+        _fire(row, "sla_breached", due, now)
         return True
 
     return jobs_run_due(BREACHES, fire, now=now, batch=batch)
@@ -100,7 +108,7 @@ def sla_warnings_fire(*, now: datetime | None = None, batch: int = 200) -> int:
         assert due is not None
         row.warned_at, row.warn_fire_at = now, None
         row.save(update_fields=["warned_at", "warn_fire_at"])
-        ticket_fire_event(ticket_id=row.ticket_id, event="sla_warning", cause=_cause(row, due))
+        _fire(row, "sla_warning", due, now)
         return True
 
     return jobs_run_due(WARNINGS, warn, now=now, batch=batch)

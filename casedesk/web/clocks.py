@@ -19,12 +19,7 @@ from casedesk.workflow.calendar import Calendar
 from . import present
 
 
-def target_label(target: str) -> str:
-    return {
-        "first_response": _("First response"),
-        "next_response": _("Next response"),
-        "resolution": _("Resolution"),
-    }.get(target, target)
+target_label = present.sla_target_label
 
 
 def state_label(state: str) -> str:

@@ -217,7 +217,20 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
         return _("added %(name)s as a follower") % {"name": _name(people, d.get("person"))}
     if kind == "participant_removed":
         return _("removed %(name)s as a follower") % {"name": _name(people, d.get("person"))}
+    if kind in ("sla_warning", "sla_breached"):
+        target = sla_target_label((d.get("sla") or {}).get("target", ""))
+        if kind == "sla_warning":
+            return _("%(target)s: the service level target is close") % {"target": target}
+        return _("%(target)s: the service level target was missed") % {"target": target}
     return kind
+
+
+def sla_target_label(target: str) -> str:
+    return {
+        "first_response": _("First response"),
+        "next_response": _("Next response"),
+        "resolution": _("Resolution"),
+    }.get(target, target)
 
 
 def people_in(events) -> set[int]:
