@@ -18,7 +18,6 @@ from casedesk.workflow.calendar import Calendar
 
 from . import present
 
-
 target_label = present.sla_target_label
 
 
