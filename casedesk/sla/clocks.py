@@ -186,6 +186,23 @@ def _store(ticket: Ticket, replay: _Replay, row: TicketSla | None) -> None:
     row.open_clocks = any(c.open for c in replay.state.clocks)
     row.save()
     clock_rows_write(ticket, replay)
+    ticket_times_write(ticket)
+
+
+def ticket_times_write(ticket: Ticket) -> None:
+    """The ticket's own copy of its clocks' times, for queues (see Ticket.sla_due_at)."""
+    rows = TicketClock.objects.filter(ticket=ticket, stopped_at=None, met_at=None)
+    due = warn = breached = None
+    for r in rows.only("due_at", "warn_at", "breached_at", "breach_fired_at", "fire_at"):
+        due = min(filter(None, (due, r.due_at)), default=None)
+        warn = min(filter(None, (warn, r.warn_at)), default=None)
+        missed = r.breached_at or (r.due_at if r.breach_fired_at else None)
+        breached = min(filter(None, (breached, missed)), default=None)
+    if (ticket.sla_due_at, ticket.sla_warn_at, ticket.sla_breached_at) != (due, warn, breached):
+        ticket.sla_due_at, ticket.sla_warn_at, ticket.sla_breached_at = due, warn, breached
+        Ticket.objects.filter(pk=ticket.pk).update(
+            sla_due_at=due, sla_warn_at=warn, sla_breached_at=breached
+        )
 
 
 # -- live ---------------------------------------------------------------------------------
@@ -266,6 +283,7 @@ def ticket_rebuild(ticket_id: int) -> bool:
             changed = row is not None
             TicketClock.objects.filter(ticket=ticket).delete()
             TicketSla.objects.filter(ticket=ticket).delete()
+            ticket_times_write(ticket)
             return changed
         before = row.state if row is not None else None
         _store(ticket, replay, row)

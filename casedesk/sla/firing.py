@@ -21,6 +21,7 @@ from casedesk.jobs.queue import Queue, jobs_run_due, queue_register, row_claim
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.services import ticket_fire_event, ticket_record_news
 
+from .clocks import ticket_times_write
 from .models import TicketClock, TicketSla
 
 
@@ -91,6 +92,7 @@ def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
         assert due is not None
         row.breach_fired_at, row.fire_at, row.warn_fire_at = now, None, None
         row.save(update_fields=["breach_fired_at", "fire_at", "warn_fire_at"])
+        ticket_times_write(Ticket.objects.get(pk=row.ticket_id))
         _fire(row, "sla_breached", due, now)
         return True
 

@@ -39,12 +39,27 @@ def _state(row: TicketClock) -> str:
 
 
 def clocks_for_ticket(ticket: Ticket, *, now: datetime | None = None) -> list[ClockView]:
+    return ticket_clocks(ticket, now=now).views
+
+
+@dataclass(frozen=True)
+class TicketClocks:
+    views: list[ClockView]
+    customers_see_times: bool
+
+
+def ticket_clocks(ticket: Ticket, *, now: datetime | None = None) -> TicketClocks:
     """The ticket's clocks (a ticket the caller already found through a visibility-scoped
-    selector), current cycle last; two statements."""
+    selector), current cycle last; two statements (one without clocks)."""
     now = now or clock.now()
-    sla = TicketSla.objects.select_related("revision").filter(ticket=ticket).first()
+    sla = (
+        TicketSla.objects.select_related("revision", "desk__sla_calendar")
+        .filter(ticket=ticket)
+        .first()
+    )
     if sla is None:
-        return []
+        return TicketClocks([], True)
+    calendar = getattr(sla.desk, "sla_calendar", None)
     cal = calendar_of(sla.revision, sla.plan_id)
     views = []
     for row in TicketClock.objects.filter(ticket=ticket).order_by("seq"):
@@ -58,7 +73,7 @@ def clocks_for_ticket(ticket: Ticket, *, now: datetime | None = None) -> list[Cl
         if not row.open and row.breached_at is None:
             breached = used > limit
         views.append(ClockView(row, used, limit - used, _state(row), breached, cal))
-    return views
+    return TicketClocks(views, calendar.customers_see_times if calendar else True)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from casedesk.common import clock
-from casedesk.sla.models import BusinessCalendar
-from casedesk.sla.selectors import ClockView, clocks_for_ticket
+from casedesk.sla.selectors import ClockView, ticket_clocks
 from casedesk.tickets.models import Ticket
 from casedesk.workflow import Workflow
 from casedesk.workflow.calendar import Calendar
@@ -123,7 +122,8 @@ def _staff_text(v: ClockView, wf: Workflow, tz: str, lang: str) -> str:
 def clock_context(ticket: Ticket, wf: Workflow, *, customer: bool, lang: str) -> dict:
     """What the clock card shows; empty when the ticket has no clocks."""
     tz = ticket.desk.time_zone
-    views = clocks_for_ticket(ticket)
+    found = ticket_clocks(ticket)
+    views = found.views
     if not views:
         return {}
     current = [v for v in views if v.row.cycle == ticket.cycle or v.row.target == "first_response"]
@@ -137,12 +137,7 @@ def clock_context(ticket: Ticket, wf: Workflow, *, customer: bool, lang: str) ->
         if text:
             lines.append(ClockLine(v, target_label(v.row.target), state_label(v.state), text))
     cal = views[0].calendar
-    times = (
-        BusinessCalendar.objects.filter(desk_id=ticket.desk_id)
-        .values_list("customers_see_times", flat=True)
-        .first()
-    )
-    outcome_only = customer and times is False
+    outcome_only = customer and not found.customers_see_times
     breached = any(v.breached for v in views if v.row.cycle == ticket.cycle)
     return {
         "clock_lines": lines,

@@ -23,6 +23,7 @@ SORTS = {
     "updated": _("Least recently updated"),
     "-created": _("Newest first"),
     "created": _("Oldest first"),
+    "due": _("Due first (service level)"),
 }
 PAGE_SIZE = 50
 

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from casedesk.sla import services as sla
+from casedesk.sla.models import TicketClock
 from casedesk.tickets import services
 from tests.helpers import fresh
 
@@ -62,3 +63,29 @@ def test_in_danish(client, world, sla_desk, clock):
     ticket = services.ticket_create(actor=world.alice, desk=world.desk, title="x")
     html = page(client, world.alice, ticket.key)
     assert "We aim to answer by" not in html and "Europe/Amsterdam" in html
+
+
+def test_the_clock_card_costs_the_same_statements_for_one_clock_or_many(
+    client, world, sla_desk, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = services.ticket_create(actor=world.alice, desk=world.desk, title="x")
+    client.force_login(world.agent)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("agent:ticket", args=[ticket.key]))
+        return len(ctx.captured_queries)
+
+    client.get(reverse("agent:ticket", args=[ticket.key]))  # warm the session
+    few = count()
+    for _ in range(4):  # each answered customer message is a clock of its own
+        clock.advance(minutes=5)
+        services.comment_add(actor=world.agent, ticket=fresh(ticket), body="reply")
+        clock.advance(minutes=5)
+        services.comment_add(actor=world.alice, ticket=fresh(ticket), body="more")
+    assert TicketClock.objects.filter(ticket=ticket).count() >= 6
+    # comments and history have their own fixed reads; the clocks add none per clock
+    assert count() == few
