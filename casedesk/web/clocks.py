@@ -119,9 +119,12 @@ def _staff_text(v: ClockView, wf: Workflow, tz: str, lang: str) -> str:
     return ""
 
 
-def clock_context(ticket: Ticket, wf: Workflow, *, customer: bool, lang: str) -> dict:
-    """What the clock card shows; empty when the ticket has no clocks."""
-    tz = ticket.desk.time_zone
+def clock_context(
+    ticket: Ticket, wf: Workflow, *, customer: bool, lang: str, tz: str | None = None
+) -> dict:
+    """What the clock card shows, times in `tz` (the viewer's; the desk's by default);
+    empty when the ticket has no clocks."""
+    tz = tz or ticket.desk.time_zone
     found = ticket_clocks(ticket)
     views = found.views
     if not views:

@@ -7,9 +7,9 @@ nothing here is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from .engine import Actor, Snapshot, next_timer, options
+from .engine import Actor, DueTimer, Snapshot, held_timer, next_timer, options
 from .spec import Ref, Transition, Workflow
 
 FIELD_PREFIX = "field:"
@@ -42,6 +42,8 @@ class Automatic:
     notice: str  # the workflow's own words; may hold {date}
     event: str | None = None  # for events: what must happen first
     environment: str | None = None
+    since: str = ""  # for timers: entered | last_activity
+    after: timedelta | None = None  # for timers: how long after `since`
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class NextStep:
     timer: Automatic | None
     events: tuple[Automatic, ...]
     reply_pending: bool  # a customer reply awaits an answer; timers wait for it
+    # the timer that reply holds back: it acts only once staff have answered
+    held: Automatic | None = None
 
 
 def _target(wf: Workflow, snap: Snapshot, t: Transition, lang: str) -> str:
@@ -100,16 +104,8 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
                 ),
             )
         )
-    timer = None
-    due = next_timer(wf, snap)
-    if due is not None:
-        t = wf.transitions[due.timer.transition]
-        timer = Automatic(
-            action=wf.text(t.label, lang),
-            target=_target(wf, snap, t, lang),
-            due_at=due.due_at,
-            notice=wf.text(due.timer.notice, lang),
-        )
+    timer = _automatic(wf, snap, next_timer(wf, snap), lang)
+    held = _automatic(wf, snap, held_timer(wf, snap), lang)
     events = []
     for trigger in wf.triggers:
         if not any(ref.matches(snap.status, snap.sub_status) for ref in trigger.places):
@@ -143,6 +139,21 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
         timer=timer,
         events=tuple(events),
         reply_pending=snap.awaiting_reply_since is not None,
+        held=held,
+    )
+
+
+def _automatic(wf: Workflow, snap: Snapshot, due: DueTimer | None, lang: str) -> Automatic | None:
+    if due is None:
+        return None
+    t = wf.transitions[due.timer.transition]
+    return Automatic(
+        action=wf.text(t.label, lang),
+        target=_target(wf, snap, t, lang),
+        due_at=due.due_at,
+        notice=wf.text(due.timer.notice, lang),
+        since=due.timer.since,
+        after=due.timer.after,
     )
 
 

@@ -17,6 +17,8 @@ from tests.conftest import make_customer, make_staff
 # the guide the desk's service levels (one without, five with: tests/sla/test_pages.py).
 BUDGET = {
     "portal_list": 7,
+    "portal_list_inactive": 7,
+    "agent_queue_active": 8,
     "portal_ticket": 12,
     "agent_queue": 8,
     "agent_ticket": 19,
@@ -63,6 +65,8 @@ def _pages(world, ticket):
         "portal_ticket": (world.alice, f"/portal/t/{ticket.key}/"),
         "portal_create": (world.alice, f"/portal/new/?desk={world.desk.pk}"),
         "agent_queue": (world.agent, "/agent/?queue=all&state=any"),
+        "portal_list_inactive": (world.alice, "/portal/?state=any&activity=inactive"),
+        "agent_queue_active": (world.agent, "/agent/?queue=all&state=any&activity=active"),
         "agent_ticket": (world.agent, f"/agent/t/{ticket.key}/"),
         "guide": (world.alice, f"/portal/guide/{world.desk.pk}/"),
         "workflow": (world.agent, f"/agent/desks/{world.desk.pk}/workflow/"),

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_validated_settings'),
         ('desks', '0002_validated_settings'),
-        ('tickets', '0007_history_append_only'),
+        ('tickets', '0008_ticket_active_list_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
