@@ -14,6 +14,16 @@ from tests.tickets.test_concurrency import race
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def sweep_until_done() -> int:
+    done = 0
+    for _ in range(5):
+        fired = sla_fire_due()
+        if not fired:
+            return done
+        done += fired
+    raise AssertionError("a sweep kept finding work")
+
+
 def test_several_workers_fire_each_warning_and_breach_exactly_once(world, clock):
     desk = make_desk("assu", "RACE", [world.org_a], {world.agent: "agent"})
     sla.calendar_set(actor=world.admin, desk=desk, zone="UTC", always=True)
@@ -33,18 +43,18 @@ def test_several_workers_fire_each_warning_and_breach_exactly_once(world, clock)
     clock.advance(minutes=50)  # every warning due (80 % of both), first responses breached
     results = race(*[sla_fire_due for _ in range(4)], lambda: sla_warnings_fire(batch=3))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sla_fire_due() == 0
+    # a worker passes over a ticket another one holds; the next sweep takes what is left
+    later = sweep_until_done()
     # a first response past its warning and its breach may get either first, never both
     # twice: the sum of what the workers did is what the rows say was done
     first_warned = TicketClock.objects.filter(
         target="first_response", warned_at__isnull=False
     ).count()
-    assert sum(results) == 12 + 12 + first_warned
+    assert sum(results) + later == 12 + 12 + first_warned
     clock.advance(minutes=15)  # resolution breached too
     results = race(*[sla_breaches_fire for _ in range(4)], lambda: sla_breaches_fire(batch=5))
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sum(results) == 12
-    assert sla_fire_due() == 0
+    assert sum(results) + sweep_until_done() == 12
     rows = TicketClock.objects.filter(ticket__in=tickets)
     assert rows.count() == 24
     assert all(r.breach_fired_at is not None for r in rows)
