@@ -7,6 +7,7 @@ casedesk demo                                     load demo data into an empty d
 casedesk backup FILE                              database and files into one archive
 casedesk restore FILE                             an archive into an empty installation
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
+casedesk sla rebuild [--desk PREFIX]              compute every ticket's SLA clocks from history
 casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
 casedesk release deploy --url U --desk N ...      tell Casedesk a deployment (a pipeline step)
 casedesk manage ARGS ...                          any Django management command
@@ -185,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     check = wf_sub.add_parser("check", help="check workflow files; all presets when none is given")
     check.add_argument("files", nargs="*")
 
+    sla = sub.add_parser("sla", help="service levels")
+    sla_sub = sla.add_subparsers(dest="action", required=True)
+    rebuild = sla_sub.add_parser("rebuild", help="compute SLA clocks again from ticket history")
+    rebuild.add_argument("--desk", default=None, help="only this desk (its key prefix)")
+
     mail = sub.add_parser(
         "mail",
         help="mail in: serve (LMTP/SMTP), poll (IMAP), import (Maildir/mbox), deliver, reprocess",
@@ -247,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve_production(
             host=args.host, port=args.port, processes=args.processes, threads=args.threads
         )
+    if args.command == "sla":
+        call_command("sla_rebuild", **({"desk": args.desk} if args.desk else {}))
+        return 0
     from casedesk.ops.serve import serve
 
     return serve(host=args.host, port=args.port, demo=not args.no_demo, worker=not args.no_worker)

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "casedesk.tickets",
     "casedesk.releases",
     "casedesk.sheets",
+    "casedesk.sla",
     "casedesk.web",
     "casedesk.portal",
     "casedesk.agent",

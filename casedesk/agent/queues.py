@@ -22,6 +22,7 @@ QUEUES = {
     "all": _("All"),
 }
 STATES = ("open", "closed", "any")
+SLA_FILTERS = {"breached": _("Target missed"), "at_risk": _("Target close")}
 
 
 def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
@@ -36,7 +37,9 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
     activity = q.get("activity", "")
     activity = activity if activity in lists.ACTIVITY else ""
     text = q.get("q", "")[:200]
+    sla = q.get("sla", "") if q.get("sla", "") in SLA_FILTERS else ""
     args: dict = {
+        "sla": sla or None,
         "desk": desk,
         "status": status or None,
         "text": text,
@@ -63,6 +66,7 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
         "status": status,
         "activity": activity,
         "q": text,
+        "sla": sla,
     }
     return TicketFilters(**args), chosen
 
@@ -80,6 +84,7 @@ def queue_context(request: HttpRequest) -> dict:
     context.update(
         desks=desks,
         statuses=statuses,
+        sla_filters=SLA_FILTERS,
         queues=[(k, label, lists.with_query(base, queue=k)) for k, label in QUEUES.items()],
         transitions=bulk_transitions(desks, lang),
         nav="queues",

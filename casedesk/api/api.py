@@ -19,6 +19,7 @@ from .routers import (
     relations,
     releases,
     sheets,
+    sla,
     tickets,
     webhooks,
     workflow,
@@ -99,5 +100,6 @@ for module in (
     invoicing,
     webhooks,
     releases,
+    sla,
 ):
     api.add_router("", module.router)

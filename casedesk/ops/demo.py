@@ -22,6 +22,9 @@ from casedesk.desks.models import Desk, StaffMembership, Team
 from casedesk.desks.services import desk_create, preset_names, preset_store
 from casedesk.releases.models import Deployment, Environment, Release, VersionLine
 from casedesk.sheets.models import WorkKind
+from casedesk.sla.models import SlaPlan
+from casedesk.sla.presets import sla_preset_apply, sla_preset_names
+from casedesk.sla.services import organisation_plan_set
 from casedesk.tickets import services
 from casedesk.tickets.models import OutboxItem, Ticket
 from casedesk.workflow import SYSTEM_ACTOR, Actor, Denied, Given, Snapshot, after, decide, options
@@ -261,6 +264,27 @@ WORK_KINDS = [
 ]
 
 
+# Which organisation is on which shipped plan, where it is not the desk's default.
+PLANS = {("twovalue", "acme"): "around_the_clock"}
+
+
+def _service_levels(desk: Desk, preset: str, orgs: dict, real_now) -> None:
+    """The shipped example service levels, in force from a month before the demo's
+    tickets, so their clocks are as a rebuild would compute them."""
+    if preset not in sla_preset_names():
+        return
+    with clock.frozen(real_now - timedelta(days=30)):
+        sla_preset_apply(actor=None, desk=desk, preset=preset)
+        for (on, slug), plan in PLANS.items():
+            if on == preset:
+                organisation_plan_set(
+                    actor=None,
+                    desk=desk,
+                    organisation=orgs[slug],
+                    plan=SlaPlan.objects.get(desk=desk, slug=plan),
+                )
+
+
 def demo_load() -> list[tuple[str, str, str]]:
     """Load the demo into an empty database; returns (username, role, password) rows."""
     if not database_is_empty():
@@ -277,6 +301,7 @@ def demo_load() -> list[tuple[str, str, str]]:
             name=name, key_prefix=prefix, workflow=preset_store(preset), time_zone=tz
         )
         desk.organisations.set([orgs[s] for s in org_slugs])
+        _service_levels(desk, preset, orgs, real_now)
         for username, _, role in STAFF:
             if role:
                 StaffMembership.objects.create(desk=desk, user=staff[username], role=role)

@@ -238,6 +238,12 @@ def guide(request: HttpRequest, desk_id: int) -> HttpResponse:
         desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)
     except NotFound:
         raise Http404 from None
-    context = guide_context(desk, request.GET.get("lang") or language())
+    context = guide_context(
+        desk,
+        request.GET.get("lang") or language(),
+        organisation_id=None
+        if getattr(request.user, "is_supplier_staff", False)
+        else getattr(request.user, "organisation_id", None),
+    )
     context["nav"] = "guides"
     return render(request, "portal/guide.html", context)

@@ -104,6 +104,12 @@ class Ticket(models.Model):
     last_activity_at = models.DateTimeField()
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Written by casedesk.sla in every change's transaction, so queues can sort by what is
+    # due first and filter missed and close targets through an index: the earliest due
+    # and warning times of the ticket's running clocks, and the earliest missed target.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -132,6 +138,26 @@ class Ticket(models.Model):
             # a staff member's view spans several desks; these serve it in sort order
             models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            models.Index(
+                fields=["desk", "sla_due_at", "id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="ticket_desk_sla_due",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="ticket_sla_due",
+            ),
+            models.Index(
+                fields=["desk", "sla_breached_at"],
+                condition=Q(sla_breached_at__isnull=False),
+                name="ticket_desk_sla_breached",
+            ),
+            models.Index(
+                fields=["desk", "sla_warn_at"],
+                condition=Q(sla_warn_at__isnull=False),
+                name="ticket_desk_sla_warn",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ STAFF_VERBS = {
     "mail.review": "agent",  # held and failed mail of the desk
     "desk.webhooks": "admin",  # manage the desk's webhook subscriptions
     "time.log": "agent",  # log work on the ticket's service sheet, or correct it
+    "desk.sla": "admin",  # business calendar, SLA plans, each organisation's plan
 }
 CUSTOMER_VERBS = {
     # verb: the least customer role that may do it

@@ -21,6 +21,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, Expression, Q, QuerySet
 
+from casedesk.common import clock
 from casedesk.common.errors import InvalidInput, Problem
 
 from .models import Ticket
@@ -31,6 +32,7 @@ SORTS = {
     "updated": ("updated_at", False),
     "-created": ("created_at", True),
     "created": ("created_at", False),
+    "due": ("sla_due_at", False),  # tickets with a running SLA clock, the first due first
 }
 MAX_PAGE = 100
 MAX_TERMS = 8
@@ -110,6 +112,7 @@ class TicketFilters:
     waiting_for_me: bool = False
     text: str = ""
     updated_since: datetime | None = None
+    sla: str | None = None  # "breached": a target missed; "at_risk": past a warning, not due
     sort: str = "-updated"
 
 
@@ -162,6 +165,16 @@ def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
         rows = rows.filter(updated_at__gte=f.updated_since)
     if f.text.strip():
         rows = rows.filter(text_filter(f.text))
+    if f.sort == "due":
+        rows = rows.filter(sla_due_at__isnull=False)
+    if f.sla is not None:
+        now = clock.now()
+        if f.sla == "breached":
+            rows = rows.filter(Q(sla_breached_at__isnull=False) | Q(sla_due_at__lte=now))
+        elif f.sla == "at_risk":
+            rows = rows.filter(sla_warn_at__lte=now, sla_due_at__gt=now, sla_breached_at=None)
+        else:
+            raise InvalidInput({"sla": "filter by breached or at_risk"})
     return rows
 
 

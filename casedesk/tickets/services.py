@@ -35,7 +35,7 @@ from .people import (
     ticket_route,
 )
 from .permissions import authorise, authorise_given, ensure_desk_visible
-from .system import ticket_fire_event, ticket_system_transition
+from .system import ticket_fire_event, ticket_record_news, ticket_system_transition
 
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ticket_link",
     "ticket_mail_record",
     "ticket_mark_duplicate",
+    "ticket_record_news",
     "ticket_route",
     "ticket_system_transition",
     "ticket_transition",

@@ -8,9 +8,18 @@ is locked, decided by the engine, recorded and timed exactly as a person's move 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
-from .changes import ticket_change
+from django.db import transaction
+
+from casedesk.common import clock
+from casedesk.workflow import SYSTEM_ACTOR
+
+from .changes import lock_ticket, record_event, ticket_change
 from .models import Ticket
+
+# What the system may note in a ticket's history without changing the ticket.
+NEWS = {"sla_warning", "sla_breached"}
 
 
 def ticket_system_transition(
@@ -42,3 +51,24 @@ def ticket_fire_event(
         if applies is not None and not applies(change.ticket):
             return None
         return change.fire(event, environment=environment, cause=cause)
+
+
+def ticket_record_news(
+    *, ticket_id: int, kind: str, data: dict, now: datetime | None = None
+) -> None:
+    """Note an event the workflow did not react to (an SLA warning or breach) in the
+    ticket's history, for staff and for webhooks. The ticket's version stays: news is
+    not a change anyone could overwrite."""
+    if kind not in NEWS:
+        raise ValueError(f"not news the system records: {kind}")
+    with transaction.atomic():
+        ticket = lock_ticket(None, ticket_id, None)
+        record_event(
+            ticket,
+            actor=SYSTEM_ACTOR,
+            kind=kind,
+            channel="system",
+            now=now or clock.now(),
+            public=False,
+            **data,
+        )

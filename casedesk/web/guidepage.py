@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from casedesk.desks.models import Desk
+from casedesk.sla.models import TARGETS, BusinessCalendar, OrganisationPlan, SlaPlan
+from casedesk.sla.services import calendar_of_rows
 from casedesk.web import present
+from casedesk.web.clocks import closed_days_text, duration, hours_text, state_label, target_label
 from casedesk.workflow.guide import status_guide
 from casedesk.workflow.spec import CUSTOMER_SIDE
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
 
 
-def guide_context(desk: Desk, lang: str) -> dict:
+def guide_context(desk: Desk, lang: str, *, organisation_id: int | None = None) -> dict:
+    """The guide; with `organisation_id` (a customer's) only that organisation's plan."""
     lang = lang if lang in LANGUAGES else "en"
     wf = desk.workflow.workflow
     guide = status_guide(wf, lang)
@@ -32,13 +39,16 @@ def guide_context(desk: Desk, lang: str) -> dict:
                     ],
                     "staff_actions": [_phrase(a, wf, lang) for a in s.staff_actions],
                     "rules": [_rule(r) for r in s.automatic],
+                    "clocks": _clock_modes(wf, s.key),
                 }
             )
+        levels = _levels(desk, wf, lang, organisation_id)
         return {
             "desk": desk,
             "guide": guide,
             "statuses": statuses,
             "guide_lang": lang,
+            "levels": levels,
             "languages": [(c, n) for c, n in settings.LANGUAGES],
         }
 
@@ -68,3 +78,55 @@ def _rule(rule) -> dict:
             "since": present.since_text(rule.since),
         }
     return {"rule": rule, "when": when, "notice": rule.notice.replace("{date}", "…")}
+
+
+def _clock_modes(wf, status: str) -> str:
+    modes = wf.clock_modes(status, "")
+    states = {"run": "running", "pause": "paused", "stop": "stopped", "met": "met"}
+    if len(set(modes.values())) == 1:
+        only = next(iter(modes.values()))
+        return {
+            "run": _("Our service level clocks run here."),
+            "pause": _("Our service level clocks are paused here."),
+        }.get(only, _("Our service level clocks stop here."))
+    parts = [f"{target_label(t)}: {state_label(states[m]).lower()}" for t, m in modes.items()]
+    return _("Service level clocks here: %(list)s.") % {"list": ", ".join(parts)}
+
+
+def _levels(desk: Desk, wf, lang: str, organisation_id: int | None) -> dict:
+    """The desk's hours and the targets of its plans (a customer's own plan only)."""
+    cal = BusinessCalendar.objects.filter(desk=desk).prefetch_related("days").first()
+    if cal is None:
+        return {}
+    plans = list(SlaPlan.objects.filter(desk=desk).prefetch_related("targets"))
+    if organisation_id is not None:
+        own = OrganisationPlan.objects.filter(desk=desk, organisation_id=organisation_id).first()
+        plans = [p for p in plans if (p.pk == own.plan_id if own else p.desk_default)]
+    engine_cal = calendar_of_rows(cal)
+    shown = []
+    for plan in plans:
+        limits = {(t.priority, t.target): t.minutes for t in plan.targets.all()}
+        rows = [
+            (
+                wf.text(p.label, lang),
+                [
+                    duration(timedelta(minutes=limits[(key, t)])) if (key, t) in limits else "-"
+                    for t, _label in TARGETS
+                ],
+            )
+            for key, p in reversed(list(wf.priorities.items()))
+        ]
+        hours = (
+            _("around the clock, every day") if plan.around_the_clock else hours_text(engine_cal)
+        )
+        shown.append({"name": plan.name, "rows": rows, "hours": hours})
+    closed = closed_days_text(engine_cal, cal.zone, count=8)
+    return {
+        "heading": _("Service levels"),
+        "intro": _("How long we aim to take. Time counts only while our clock runs."),
+        "zone": cal.zone,
+        "closed": _("Closed on %(days)s.") % {"days": closed} if closed else "",
+        "targets": [target_label(t) for t, _label in TARGETS],
+        "plans": shown,
+        "customers_see_times": cal.customers_see_times,
+    }

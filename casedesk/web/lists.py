@@ -24,6 +24,7 @@ SORTS = {
     "updated": _("Least recently updated"),
     "-created": _("Newest first"),
     "created": _("Oldest first"),
+    "due": _("Due first (service level)"),
 }
 PAGE_SIZE = 50
 # the `activity` filter of both lists: a status is active while the desk has work to do

@@ -265,12 +265,25 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
             "before": _hours(before),
             "after": _hours(d.get("minutes")),
         }
+    if kind in ("sla_warning", "sla_breached"):
+        target = sla_target_label((d.get("sla") or {}).get("target", ""))
+        if kind == "sla_warning":
+            return _("%(target)s: the service level target is close") % {"target": target}
+        return _("%(target)s: the service level target was missed") % {"target": target}
     return kind
 
 
 def _hours(minutes) -> str:
     minutes = minutes if isinstance(minutes, int) else 0
     return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def sla_target_label(target: str) -> str:
+    return {
+        "first_response": _("First response"),
+        "next_response": _("Next response"),
+        "resolution": _("Resolution"),
+    }.get(target, target)
 
 
 def people_in(events) -> set[int]:

@@ -10,6 +10,7 @@ from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.selectors import workflow_of
 from casedesk.web import present
+from casedesk.web.clocks import clock_context
 from casedesk.web.zones import ViewerZone, hint
 
 
@@ -97,4 +98,5 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "sheet_views": sheet_selectors.sheets_for(user=user, ticket=ticket),
         "print_url": f"/tickets/{ticket.key}/sheet/",
         "moves": None if customer else move_groups(wf, step),
+        **clock_context(ticket, wf, customer=customer, lang=lang, tz=tz),
     }

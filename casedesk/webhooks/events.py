@@ -20,7 +20,7 @@ from casedesk.tickets.selectors import workflow_of
 
 from .models import WebhookDelivery, WebhookSubscription
 
-KINDS = {"created", "transition", "comment", "assigned"}
+KINDS = {"created", "transition", "comment", "assigned", "sla_warning", "sla_breached"}
 
 
 def event_types(event: TicketEvent) -> list[str]:
@@ -31,6 +31,8 @@ def event_types(event: TicketEvent) -> list[str]:
         return ["ticket.commented"]
     if event.kind == "assigned":
         return ["ticket.assigned"] if (data.get("assignee") or [None, None])[1] else []
+    if event.kind in ("sla_warning", "sla_breached"):  # news the workflow did not act on
+        return [f"ticket.{event.kind}"]
     if event.kind != "transition":
         return []
     types = ["ticket.status_changed"]
@@ -59,6 +61,8 @@ def _change(event: TicketEvent, event_type: str, comments: dict[int, Comment]) -
     if event_type == "ticket.assigned":
         before, after = data.get("assignee") or [None, None]
         return {"assignee": {"from": before, "to": after}}
+    if event.kind in ("sla_warning", "sla_breached"):
+        return {"cause": {"event": event.kind, **data}}
     change = {k: data[k] for k in ("transition", "from", "to") if k in data}
     if "cause" in data:
         change["cause"] = data["cause"]

@@ -111,6 +111,11 @@ def always_open(zone: str) -> Calendar:
     return Calendar(zone, always=True)
 
 
+def time_minutes(text: str) -> int:
+    """Minutes after midnight of "HH:MM" (up to "24:00"); CalendarError otherwise."""
+    return _minutes(text)
+
+
 def _minutes(text: str) -> int:
     hours, _, minutes = text.strip().partition(":")
     try:
@@ -197,3 +202,32 @@ def next_open(cal: Calendar, instant: datetime) -> datetime:
         return instant
     s, _ = next(_spans_from(cal, instant))
     return max(s, instant)
+
+
+def calendar_to_data(cal: Calendar) -> dict[str, object]:
+    """The calendar as plain data (JSON), minutes after local midnight."""
+    return {
+        "zone": cal.zone,
+        "always": cal.always,
+        "week": [[list(span) for span in day] for day in cal.week],
+        "exceptions": {
+            d.isoformat(): [list(span) for span in hours]
+            for d, hours in sorted(cal.exceptions.items())
+        },
+    }
+
+
+def calendar_from_data(data: Mapping[str, object]) -> Calendar:
+    """The calendar of `calendar_to_data`, checked again as any calendar is."""
+    week, exceptions = data["week"], data["exceptions"]
+    if not isinstance(week, list) or not isinstance(exceptions, Mapping):
+        raise CalendarError("calendar.data_invalid")
+    return Calendar(
+        zone=str(data["zone"]),
+        week=tuple(tuple((int(a), int(b)) for a, b in day) for day in week),  # type: ignore[arg-type]
+        exceptions={
+            date.fromisoformat(d): tuple((int(a), int(b)) for a, b in hours)
+            for d, hours in exceptions.items()
+        },
+        always=bool(data["always"]),
+    )

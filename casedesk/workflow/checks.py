@@ -180,6 +180,13 @@ class _Checker:
                     f"default_sub '{s.default_sub}' is not one of this status's sub_statuses",
                     "add it to sub_statuses or pick one from the list",
                 )
+            for target, mode in s.sla.items():
+                if s.final and mode == "run":
+                    self.add(
+                        (*path, "sla", target),
+                        f"the {target} clock cannot run in a final status",
+                        "use `stop` (or leave it out: final statuses stop or meet every clock)",
+                    )
             if wf.order == "free" and s.rank is not None:
                 self.add(
                     (*path, "rank"),

@@ -67,6 +67,7 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
             rank=s.rank,
             requires=tuple(s.requires),
             lines=at("statuses", key),
+            sla=tuple(sorted(s.sla.items())),
         )
         for key, s in wf.statuses.items()
     }

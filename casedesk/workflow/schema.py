@@ -15,6 +15,9 @@ Texts = dict[StrictStr, StrictStr]
 Category = Literal["new", "open", "waiting", "resolved", "closed", "cancelled"]
 Turn = Literal["supplier", "customer", "third_party", "nobody"]
 FieldKind = Literal["text", "number", "decimal", "date", "datetime", "version"]
+# What a place does to each SLA clock (see sla.py); absent targets follow whose turn it is.
+ClockTarget = Literal["first_response", "next_response", "resolution"]
+ClockMode = Literal["run", "pause", "stop"]
 
 
 class _Strict(BaseModel):
@@ -64,6 +67,8 @@ class StatusDef(_Strict):
     rank: StrictInt | None = None
     # what a ticket must have for as long as it is in this status
     requires: list[Literal["assignee", "customer_assignee"]] = Field(default_factory=list)
+    # what this status does to the SLA clocks, where it differs from the default
+    sla: dict[ClockTarget, ClockMode] = Field(default_factory=dict)
 
     @property
     def final(self) -> bool:

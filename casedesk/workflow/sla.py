@@ -120,7 +120,16 @@ class Replanned:
     plan: Plan
 
 
-Event = Opened | Moved | Replied | CustomerWrote | Reprioritised | Replanned
+@dataclass(frozen=True)
+class Recalendared:
+    """The desk's calendar changed at `at`: time up to then is counted on the calendar
+    that was in force (the one `step` is given for this event), later time on the new
+    one. Clocks already met or stopped keep what they measured."""
+
+    at: datetime
+
+
+Event = Opened | Moved | Replied | CustomerWrote | Reprioritised | Replanned | Recalendared
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,8 @@ def step(cal: Calendar, state: Clocks, event: Event) -> Clocks:
         return state
     if isinstance(event, Reprioritised):
         return _relimit(replace(state, priority=event.priority), event.at)
+    if isinstance(event, Recalendared):
+        return state
     return _relimit(replace(state, plan=event.plan), event.at)
 
 
@@ -269,3 +280,92 @@ def default_modes(category: str, turn: str) -> dict[str, Mode]:
     if turn in ("customer", "third_party"):
         return dict.fromkeys(TARGETS, "pause")
     return dict.fromkeys(TARGETS, "run")
+
+
+# -- stored form -------------------------------------------------------------------------
+# The live clocks are kept between changes as plain data (JSON), and stepped from there.
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _instant(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _micros(value: timedelta) -> int:
+    """Exact: a stored clock steps on to the same instants as one never stored."""
+    return value // timedelta(microseconds=1)
+
+
+def clocks_to_data(state: Clocks) -> dict[str, object]:
+    return {
+        "plan": {
+            priority: {target: _micros(limit) for target, limit in limits.items()}
+            for priority, limits in state.plan.items()
+        },
+        "priority": state.priority,
+        "place": state.place,
+        "modes": dict(state.modes),
+        "cycle": state.cycle,
+        "clocks": [
+            {
+                "target": c.target,
+                "cycle": c.cycle,
+                "started_at": _when(c.started_at),
+                "limit": _micros(c.limit),
+                "since": _when(c.since),
+                "used": _micros(c.used),
+                "running": c.running,
+                "paused_by": c.paused_by,
+                "paused_since": _when(c.paused_since),
+                "met_at": _when(c.met_at),
+                "stopped_at": _when(c.stopped_at),
+                "breached_at": _when(c.breached_at),
+                "breach_reason": c.breach_reason,
+            }
+            for c in state.clocks
+        ],
+    }
+
+
+def plan_from_data(data: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, timedelta]]:
+    """A plan from microseconds per priority and target."""
+    return {
+        priority: {target: timedelta(microseconds=us) for target, us in limits.items()}
+        for priority, limits in data.items()
+    }
+
+
+def clocks_from_data(data: Mapping[str, object]) -> Clocks:
+    def clock(c: Mapping[str, object]) -> Clock:
+        started, since = _instant(c["started_at"]), _instant(c["since"])
+        assert started is not None and since is not None
+        return Clock(
+            target=str(c["target"]),
+            cycle=int(c["cycle"]),  # type: ignore[call-overload]
+            started_at=started,
+            limit=timedelta(microseconds=int(c["limit"])),  # type: ignore[call-overload]
+            since=since,
+            used=timedelta(microseconds=int(c["used"])),  # type: ignore[call-overload]
+            running=bool(c["running"]),
+            paused_by=str(c["paused_by"]),
+            paused_since=_instant(c["paused_since"]),
+            met_at=_instant(c["met_at"]),
+            stopped_at=_instant(c["stopped_at"]),
+            breached_at=_instant(c["breached_at"]),
+            breach_reason=str(c["breach_reason"]),
+        )
+
+    modes = data["modes"]
+    clocks = data["clocks"]
+    assert isinstance(modes, Mapping) and isinstance(clocks, list)
+    return Clocks(
+        plan=plan_from_data(data["plan"]),  # type: ignore[arg-type]
+        priority=str(data["priority"]),
+        place=str(data["place"]),
+        modes=dict(modes),
+        cycle=int(data["cycle"]),  # type: ignore[call-overload]
+        clocks=tuple(clock(c) for c in clocks),
+    )

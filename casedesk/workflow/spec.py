@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
+
+from .sla import Mode, default_modes
 
 CUSTOMER_ROLES = ("member", "approver", "org_admin")
 STAFF_ROLES = ("agent", "lead", "admin")
@@ -140,6 +143,7 @@ class Status:
     rank: int | None
     requires: tuple[str, ...] = ()  # what a ticket must have while it is here
     lines: Lines = field(default=NOWHERE, compare=False, repr=False)
+    sla: tuple[tuple[str, str], ...] = ()  # (target, run | pause | stop) declared here
 
     @property
     def final(self) -> bool:
@@ -275,6 +279,14 @@ class Workflow:
         if sub and self.sub_statuses[sub].active is not None:
             return bool(self.sub_statuses[sub].active)
         return self.statuses[status].active
+
+    def clock_modes(self, status: str, sub: str) -> dict[str, Mode]:
+        """What the place does to each SLA clock: what its status declares, else the
+        default of its category and whose turn it is (`sla.default_modes`)."""
+        place = self.statuses[status]
+        modes = default_modes(place.category, self.turn_at(status, sub))
+        modes.update({target: cast(Mode, mode) for target, mode in place.sla})
+        return modes
 
     def places(self) -> list[Place]:
         """Every (status, sub-status) a ticket can be in; '' is 'no sub-status'."""

@@ -19,6 +19,7 @@ from casedesk.desks.models import StaffMembership
 from casedesk.releases.models import Deployment
 from casedesk.sheets.models import InvoiceRun, Sheet, TimeEntry, WorkKind
 from casedesk.sheets.services import work_log
+from casedesk.sla.models import BusinessCalendar, SlaRevision
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
 from casedesk.tickets.models import Attachment, Comment, Participant, Ticket, TicketEvent
@@ -56,6 +57,30 @@ MATRIX = {
         OBJ,
         lambda r: (f"desks/{r.desk}/webhooks", {"url": "https://example.org/hook"}),
     ),
+    ("GET", "/desks/{desk_id}/service-levels"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels", None),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/calendar"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/calendar", {"zone": "UTC", "always": True}),
+    ),
+    ("POST", "/desks/{desk_id}/service-levels/holidays"): (
+        OBJ,
+        lambda r: (
+            f"desks/{r.desk}/service-levels/holidays",
+            {"first_year": 2026, "last_year": 2026},
+        ),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/plans/{slug}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/plans/evil", {"name": "x", "targets": {}}),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/organisations/{organisation_id}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/organisations/{r.org}", {"plan": None}),
+    ),
+    ("GET", "/tickets/{key}/clocks"): (OBJ, lambda r: (f"tickets/{r.key}/clocks", None)),
     ("GET", "/tickets"): (C, lambda r: ("tickets", None)),
     ("POST", "/tickets"): (OBJ, lambda r: ("tickets", {"desk": r.desk, "title": "x"})),
     ("GET", "/tickets/{key}"): (OBJ, lambda r: (f"tickets/{r.key}", None)),
@@ -294,6 +319,8 @@ def fingerprint() -> tuple:
         Organisation.objects.count(),
         Deployment.objects.count(),
         WebhookSubscription.objects.filter(active=True).count(),
+        SlaRevision.objects.count(),
+        BusinessCalendar.objects.count(),
         sorted(WebhookSubscription.objects.values_list("url", flat=True)),
         sorted(Organisation.objects.values_list("name", flat=True)),
         TimeEntry.objects.count(),

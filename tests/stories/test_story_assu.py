@@ -390,3 +390,30 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     assert "Klant gebruikt nog de oude tariefstructuur." in [
         c.body for c in comments_for(user=agent, ticket=seen)
     ]
+
+
+def test_the_time_to_resolve_runs_out_and_the_worker_escalates(world, clock, db):
+    """The shipped example targets: an urgent ticket gets four business hours to resolve.
+    Waiting for the customer stops the count; when it runs out the worker moves the ticket
+    to Geëscaleerd, once."""
+    from datetime import UTC, datetime
+
+    from casedesk.sla.models import TicketClock
+    from casedesk.sla.presets import sla_preset_apply
+
+    desk = make_desk("assu", "ASSU", [world.org_a], {world.agent: "agent", world.lead: "lead"})
+    sla_preset_apply(actor=world.admin, desk=desk, preset="assu")
+    clock.set(datetime(2026, 11, 2, 8, 0, tzinfo=UTC))  # Monday 09:00 in Amsterdam
+    ticket = services.ticket_create(
+        actor=world.alice, desk=desk, title="Polis niet te openen", priority="urgent"
+    )
+    res = TicketClock.objects.get(ticket=ticket, target="resolution")
+    assert res.due_at == datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # 13:00 local
+    clock.set(datetime(2026, 11, 2, 12, 1, tzinfo=UTC))
+    run_once()
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.status == "geescaleerd"
+    assert last_move(ticket).data["cause"]["sla"]["target"] == "resolution"
+    clock.advance(hours=2)
+    run_once()
+    assert TicketEvent.objects.filter(ticket=ticket, kind="transition").count() == 1

@@ -269,3 +269,34 @@ def test_the_whole_organisation_follows_its_cases(world, desk, supporter, clock)
     with pytest.raises(NotFound):
         services.ticket_transition(actor=world.bob, ticket=case, transition="approve")
     assert state(case) == before
+
+
+def test_support_hours_are_8_to_17_on_weekdays_without_danish_holidays(
+    world, desk, supporter, clock
+):
+    """A case reported on Maundy Thursday afternoon waits for Easter to pass: the clock
+    counts only the support hours, and a holiday abolished by law (Store Bededag, from
+    2024) is a working day."""
+    from datetime import UTC, datetime
+
+    from casedesk.sla.models import CalendarDay, TicketClock
+    from casedesk.sla.presets import sla_preset_apply
+
+    clock.set(datetime(2027, 3, 24, 12, 0, tzinfo=UTC))
+    sla_preset_apply(actor=world.admin, desk=desk, preset="sda")
+    days = set(CalendarDay.objects.values_list("day", flat=True))
+    assert datetime(2027, 4, 23).date() not in days  # the old Store Bededag date in 2027
+    # Wednesday 24 March 2027, 16:00 in Copenhagen; Thursday 25 March to Monday 29 March
+    # (Maundy Thursday, Good Friday, the weekend, Easter Monday) are closed
+    clock.set(datetime(2027, 3, 24, 15, 0, tzinfo=UTC))
+    case = services.ticket_create(
+        actor=world.alice, desk=desk, title="Robot stopped", priority="high"
+    )
+    first = TicketClock.objects.get(ticket=case, target="first_response")
+    # two support hours: 16:00-17:00 on Wednesday, then Tuesday 30 March 08:00-09:00
+    assert first.due_at == datetime(2027, 3, 30, 7, 0, tzinfo=UTC)
+    clock.set(datetime(2027, 3, 30, 6, 30, tzinfo=UTC))
+    services.comment_add(actor=supporter, ticket=case, body="Vi kigger på det.")
+    assert TicketClock.objects.get(pk=first.pk).met_at == clock()
+    run_once()
+    assert not TicketEvent.objects.filter(ticket=case, kind="sla_breached").exists()

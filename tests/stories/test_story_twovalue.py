@@ -507,3 +507,71 @@ def test_nobody_is_taken_off_the_ball_once_the_case_runs(world, desk, consultant
         consultant,
         world.alice,
     )
+
+
+def test_service_levels_8x5_for_support_and_24x7_for_monitored_infrastructure(
+    world, desk, consultant, clock
+):
+    """Brabant-style customers are on office hours; Org B's infrastructure is watched
+    around the clock. The worker warns and records the missed targets; pending input
+    pauses the clock and the case stays active."""
+    from datetime import UTC, datetime
+
+    from casedesk.sla.models import SlaPlan, TicketClock
+    from casedesk.sla.presets import sla_preset_apply
+    from casedesk.sla.services import organisation_plan_set
+
+    sla_preset_apply(actor=world.admin, desk=desk, preset="twovalue")
+    organisation_plan_set(
+        actor=world.admin,
+        desk=desk,
+        organisation=world.org_b,
+        plan=SlaPlan.objects.get(desk=desk, slug="around_the_clock"),
+    )
+    # Friday 16:30 in Amsterdam a critical case from each customer.
+    clock.set(datetime(2026, 11, 6, 15, 30, tzinfo=UTC))
+    office = services.ticket_create(
+        actor=world.alice, desk=desk, title="ERP down", priority="critical"
+    )
+    watched = services.ticket_create(
+        actor=world.bob, desk=desk, title="Disk full", priority="critical"
+    )
+
+    def clocks(ticket):
+        return {c.target: c for c in TicketClock.objects.filter(ticket=ticket)}
+
+    # 30 business minutes: Friday's last 30 minutes; 15 minutes of wall-clock for 24x7
+    assert clocks(office)["first_response"].due_at == datetime(2026, 11, 6, 16, 0, tzinfo=UTC)
+    assert clocks(watched)["first_response"].due_at == datetime(2026, 11, 6, 15, 45, tzinfo=UTC)
+    # 4 business hours to resolve: 30 minutes on Friday, then Monday 08:00-11:30
+    assert clocks(office)["resolution"].due_at == datetime(2026, 11, 9, 10, 30, tzinfo=UTC)
+
+    # The worker was down until Saturday night: it records the 24x7 case's missed
+    # targets (a warning that comes after its breach is not sent any more); the
+    # office-hours case missed its first response at Friday 17:00 and nothing else.
+    clock.set(datetime(2026, 11, 7, 22, 0, tzinfo=UTC))
+    run_once()
+    noted = lambda t: sorted(  # noqa: E731
+        (e.kind, e.data["sla"]["target"])
+        for e in TicketEvent.objects.filter(ticket=t, kind__startswith="sla_")
+    )
+    assert noted(watched) == [
+        ("sla_breached", "first_response"),
+        ("sla_breached", "resolution"),
+    ]
+    assert noted(office) == [("sla_breached", "first_response")]
+
+    # Monday 08:30 the consultant answers and asks for input: the resolution clock pauses
+    # while the case stays active.
+    clock.set(datetime(2026, 11, 9, 7, 30, tzinfo=UTC))
+    services.ticket_transition(
+        actor=consultant,
+        ticket=office,
+        transition="ask_input",
+        comment="Which company code?",
+        assignee=consultant,
+        customer_assignee=world.alice,
+    )
+    res = clocks(office)["resolution"]
+    assert fresh(office).active and not res.running and res.used_seconds == 60 * 60
+    assert clocks(office)["first_response"].met_at == clock()

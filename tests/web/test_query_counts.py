@@ -15,6 +15,8 @@ from casedesk.tickets.attachments import BytesUpload
 from tests.conftest import make_customer, make_staff
 
 # the most statements each page may take (session and user included)
+# The ticket pages read the SLA clocks (one statement without clocks, two with them) and
+# the guide the desk's service levels (one without, five with: tests/sla/test_pages.py).
 BUDGET = {
     "portal_list": 7,
     "portal_list_inactive": 7,

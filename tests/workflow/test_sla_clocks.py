@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casedesk.workflow.calendar import always_open, weekly
+from casedesk.workflow.calendar import add, always_open, weekly
 from casedesk.workflow.sla import (
+    Clocks,
     CustomerWrote,
     Moved,
     Opened,
+    Recalendared,
     Replied,
     Reprioritised,
+    clocks_from_data,
+    clocks_to_data,
     default_modes,
     fold,
+    step,
 )
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -198,3 +204,49 @@ def test_time_used_never_exceeds_the_open_time_the_clock_lived(events):
         assert timedelta(0) <= c.used <= max(timedelta(0), end - c.started_at)
         if c.breached_at is not None and c.breach_reason == "late":
             assert c.breached_at >= c.started_at
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories())
+def test_stepping_a_stored_state_change_by_change_agrees_with_the_fold(events):
+    """The live path: after every change the state is stored as data and read back before
+    the next one is stepped. It must end exactly where the rebuild's fold ends."""
+    state = Clocks(plan=PLAN)
+    for event in events:
+        state = clocks_from_data(json.loads(json.dumps(clocks_to_data(step(OFFICE, state, event)))))
+    assert state == fold(OFFICE, PLAN, events)
+
+
+MORNINGS = weekly("Europe/Amsterdam", {d: [("08:00", "12:00")] for d in range(5)})
+
+
+def test_a_calendar_edited_while_a_clock_runs_counts_each_stretch_on_its_own_calendar():
+    opened = Opened(ams(2026, 11, 2, 10), "normal", "new", OPEN)  # Monday 10:00
+    state = step(OFFICE, Clocks(plan=PLAN), opened)
+    state = step(OFFICE, state, Replied(ams(2026, 11, 2, 11)))
+    # 14:00: four business hours used on the full-day calendar; mornings only from now on
+    state = step(OFFICE, state, Recalendared(ams(2026, 11, 2, 14)))
+    resolution = state.current("resolution")
+    assert resolution.used == 4 * H
+    # 12 h left on mornings: Tuesday to Thursday 4 h each -> Thursday 12:00
+    assert resolution.due_at(MORNINGS) == ams(2026, 11, 5, 12)
+    first = state.current("first_response")
+    assert first.met_at == ams(2026, 11, 2, 11) and first.used == 1 * H
+
+
+def test_store_bededag_counts_until_2023_and_is_a_working_day_from_2024():
+    import holidays
+
+    def danish(year: int):
+        closed = {day: [] for day in holidays.country_holidays("DK", years=year)}
+        return weekly("Europe/Copenhagen", {d: [("08:00", "17:00")] for d in range(5)}, closed)
+
+    cph = ZoneInfo("Europe/Copenhagen")
+    # 2023: Thursday 4 May 16:00 + 2 h -> Friday 5 May is Store Bededag -> Monday 8 May 09:00
+    assert add(danish(2023), datetime(2023, 5, 4, 16, tzinfo=cph), 2 * H) == datetime(
+        2023, 5, 8, 9, tzinfo=cph
+    )
+    # 2024: Thursday 25 April 16:00 + 2 h -> Friday 26 April is a working day now: 09:00
+    assert add(danish(2024), datetime(2024, 4, 25, 16, tzinfo=cph), 2 * H) == datetime(
+        2024, 4, 26, 9, tzinfo=cph
+    )

@@ -59,7 +59,12 @@ class TicketQuery(QueryIn):
     waiting_for_me: bool = Field(False, description="whose turn it is: yours")
     q: Annotated[str, StringConstraints(max_length=200)] = Field("", description="keywords")
     updated_since: IsoDateTime | None = None
-    sort: Literal["-updated", "updated", "-created", "created"] = "-updated"
+    sla: Literal["breached", "at_risk"] | None = Field(
+        None, description="breached: a service level target missed; at_risk: close to one"
+    )
+    sort: Literal["-updated", "updated", "-created", "created", "due"] = Field(
+        "-updated", description="due: tickets with a running SLA clock, the first due first"
+    )
     cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
     limit: int = Field(50, ge=1, le=MAX_PAGE)
 
@@ -141,6 +146,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketQuery]):
         waiting_for_me=filters.waiting_for_me,
         text=filters.q,
         updated_since=filters.updated_since,
+        sla=filters.sla,
         sort=filters.sort,
     )
     found = selectors.ticket_page_for_actor(
