@@ -8,14 +8,18 @@ casedesk backup FILE                              database and files into one ar
 casedesk restore FILE                             an archive into an empty installation
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
 casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
+casedesk release deploy --url U --desk N ...      tell Casedesk a deployment (a pipeline step)
 casedesk manage ARGS ...                          any Django management command
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 
@@ -71,6 +75,51 @@ def workflows_check(files: list[str]) -> int:
         return 1
     print(f"{len(paths)} workflow file(s) OK")
     return 0
+
+
+def release_deploy(args: argparse.Namespace) -> int:
+    """POST the deployment to the API with the token in CASEDESK_TOKEN (a `deploy` token;
+    never an argument, which other users of the machine can read). Sending the same
+    pipeline id again changes nothing, so a pipeline may simply retry."""
+    token = os.environ.get("CASEDESK_TOKEN", "").strip()
+    if not token:
+        print("set CASEDESK_TOKEN to an API token of the deploy scope", file=sys.stderr)
+        return 2
+    if not args.url.startswith(("https://", "http://")):
+        print("--url must be an http(s) address", file=sys.stderr)
+        return 2
+    body = {
+        "organisation": args.organisation,
+        "environment": args.environment,
+        "version": args.version,
+        "pipeline_id": args.pipeline_id,
+    }
+    if args.deployed_at:
+        body["deployed_at"] = args.deployed_at
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        f"{args.url.rstrip('/')}/api/v1/desks/{args.desk}/deployments",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:  # noqa: S310
+            status, answer = response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+        try:
+            answer = json.loads(raw or b"{}")
+        except ValueError:
+            answer = {"message": raw.decode(errors="replace")[:200]}
+    except (urllib.error.URLError, OSError) as error:
+        print(f"cannot reach {args.url}: {error}", file=sys.stderr)
+        return 1
+    if status in (200, 201):
+        what = "recorded" if status == 201 else "already recorded, nothing changed"
+        print(f"{args.version} in {args.environment} of {args.organisation}: {what}")
+        return 0
+    print(f"refused ({status}): {answer.get('message', answer)}", file=sys.stderr)
+    return 1
 
 
 def address_for(host: str, port: int, env=os.environ) -> None:
@@ -143,12 +192,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     mail.add_argument("args", nargs=argparse.REMAINDER)
 
+    release = sub.add_parser("release", help="releases: tell Casedesk about a deployment")
+    release_sub = release.add_subparsers(dest="action", required=True)
+    deploy = release_sub.add_parser(
+        "deploy", help="record a deployment through the API (token in CASEDESK_TOKEN)"
+    )
+    deploy.add_argument(
+        "--url", required=True, help="Casedesk's address, e.g. https://desk.example"
+    )
+    deploy.add_argument("--desk", required=True, type=int, help="the desk's id")
+    deploy.add_argument("--organisation", required=True, help="the organisation's slug")
+    deploy.add_argument("--environment", required=True, help="the environment's declared name")
+    deploy.add_argument("--version", required=True, help="the release's version")
+    deploy.add_argument("--pipeline-id", required=True, help="the pipeline's own id for it")
+    deploy.add_argument("--deployed-at", default="", help="ISO 8601 time; default: now")
+    deploy.add_argument("--timeout", type=float, default=30.0)
+
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
 
     args = parser.parse_args(argv)
     if args.command == "workflows":
         return workflows_check(args.files)
+    if args.command == "release":
+        return release_deploy(args)
     if args.command == "serve":
         _production_environment()
 

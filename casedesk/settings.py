@@ -52,10 +52,10 @@ ALLOWED_HOSTS = [
 BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 _base = urlparse(BASE_URL)
 BASE_ORIGIN = f"{_base.scheme}://{_base.netloc}" if _base.scheme and _base.netloc else ""
-# Unless CASEDESK_ALLOWED_HOSTS lists them, the host of the address people use is one
-# this installation answers to (`casedesk run --host` sets that address).
+# The host of the address people use is always one this installation answers to, also
+# beside a list given (`casedesk run --host` sets that address).
 _base_host = f"[{_base.hostname}]" if ":" in (_base.hostname or "") else _base.hostname
-if _base_host and "CASEDESK_ALLOWED_HOSTS" not in os.environ and _base_host not in ALLOWED_HOSTS:
+if _base_host and _base_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_base_host)
 
 # -- behind a reverse proxy (README "Behind a reverse proxy") ---------------------------
@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "casedesk.jobs",
     "casedesk.desks",
     "casedesk.tickets",
+    "casedesk.releases",
     "casedesk.sheets",
     "casedesk.web",
     "casedesk.portal",

@@ -17,6 +17,7 @@ from .routers import (
     invoicing,
     people,
     relations,
+    releases,
     sheets,
     tickets,
     webhooks,
@@ -97,5 +98,6 @@ for module in (
     sheets,
     invoicing,
     webhooks,
+    releases,
 ):
     api.add_router("", module.router)

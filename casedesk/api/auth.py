@@ -1,7 +1,8 @@
 """Who is calling: a personal token in the Authorization header, or the browser session.
 
 A request that carries an Authorization header is judged by it alone: a bad token is a
-401 even if a session cookie comes along. A token of the read scope may only read.
+401 even if a session cookie comes along. A token of the read scope may only read;
+one of the deploy scope may only record deployments.
 Session callers must send Django's CSRF token on every change. Tokens in the address are
 refused, because addresses end up in logs and browser histories.
 """
@@ -24,6 +25,7 @@ from .ratelimit import failure_hit, failures_wait, rate_hit
 from .tokens import token_authenticate
 
 SAFE = ("GET", "HEAD", "OPTIONS")
+DEPLOY_OPERATIONS = frozenset({"deployment_record"})
 TOKEN_PARAMS = ("token", "access_token", "api_key", "apikey", "auth", "bearer")
 
 
@@ -51,7 +53,12 @@ class TokenAuth(HttpBearer):
         wait = rate_hit(found)
         if wait is not None:
             raise Throttled(math.ceil(wait))
-        if request.method not in SAFE and found.scope != ApiToken.Scope.WRITE:
+        if found.scope == ApiToken.Scope.DEPLOY:
+            # a pipeline's token records deployments and does nothing else, reads included
+            match = getattr(request, "resolver_match", None)
+            if match is None or match.url_name not in DEPLOY_OPERATIONS:
+                raise AuthorizationError(403, "api.token.deploy_only")
+        elif request.method not in SAFE and found.scope != ApiToken.Scope.WRITE:
             raise AuthorizationError(403, "api.token.read_only")
         request.user = found.user  # so every read and write sees the token's owner
         return found.user

@@ -17,6 +17,7 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", _("Read only")
         WRITE = "write", _("Read and write")
+        DEPLOY = "deploy", _("Record deployments only")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -24,7 +25,7 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100, help_text="What the token is for")
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     digest = models.CharField(max_length=64, editable=False)
-    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    scope = models.CharField(max_length=6, choices=Scope.choices, default=Scope.READ)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -117,6 +117,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "api.bearer_malformed": (),
     "api.token.unknown": (),
     "api.token.read_only": (),
+    "api.token.deploy_only": (),
     "api.token.in_address": (),
     "api.csrf": (),
     "api.rate_limited": ("wait",),

@@ -120,25 +120,3 @@ class StaffMembership(models.Model):
     def save(self, *args, **kwargs):
         check_on_save(self, ("role",), kwargs.get("update_fields"))
         super().save(*args, **kwargs)
-
-
-class Deployment(models.Model):
-    """A version of the supplier's product installed in one environment of a customer."""
-
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="deployments"
-    )
-    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="deployments")
-    environment = models.CharField(max_length=40, help_text="For example TEST or PROD")
-    version = models.CharField(max_length=64)
-    deployed_at = models.DateTimeField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-
-    class Meta:
-        ordering = ["-deployed_at", "-id"]
-        indexes = [models.Index(fields=["organisation", "desk", "environment", "-deployed_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.version} in {self.environment} of {self.organisation}"

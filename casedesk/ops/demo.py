@@ -18,8 +18,9 @@ from django.db import transaction
 
 from casedesk.accounts.models import Organisation, User
 from casedesk.common import clock
-from casedesk.desks.models import Deployment, Desk, StaffMembership, Team
+from casedesk.desks.models import Desk, StaffMembership, Team
 from casedesk.desks.services import desk_create, preset_names, preset_store
+from casedesk.releases.models import Deployment, Environment, Release, VersionLine
 from casedesk.sheets.models import WorkKind
 from casedesk.tickets import services
 from casedesk.tickets.models import OutboxItem, Ticket
@@ -315,15 +316,7 @@ def demo_load() -> list[tuple[str, str, str]]:
                         actor=staff["agent"], ticket=ticket, internal=True, body=WORDS["en"]
                     )
                 _walk(ticket, steps, wf, staff["lead"], lang, lambda: frozen.advance(hours=3))
-        for slug in org_slugs:
-            for environment, version in (("TEST", "2.3"), ("PROD", "2.2")):
-                Deployment.objects.create(
-                    organisation=orgs[slug],
-                    desk=desk,
-                    environment=environment,
-                    version=version,
-                    deployed_at=real_now - timedelta(days=30),
-                )
+        _releases(desk, [orgs[slug] for slug in org_slugs], real_now - timedelta(days=30))
     # The demo's history is the past: nobody is mailed about it, no webhook is called.
     OutboxItem.objects.all().delete()
     rows = [
@@ -334,3 +327,29 @@ def demo_load() -> list[tuple[str, str, str]]:
         for role, user in customers[slug].items():
             rows.append((user.username, f"{role} at {name}", PASSWORD))
     return rows
+
+
+def _releases(desk: Desk, organisations, when) -> None:
+    """Two releases on one line; each organisation runs the newer in TEST, the older in PROD."""
+    line = VersionLine.objects.create(desk=desk, name="2", position=1)
+    older, newer = (
+        Release.objects.create(
+            desk=desk, line=line, version=v, position=p, published_on=when.date(), created_at=when
+        )
+        for v, p in (("2.2", 10), ("2.3", 20))
+    )
+    for org in organisations:
+        for position, (tier, release) in enumerate((("TEST", newer), ("PROD", older)), start=1):
+            env = Environment.objects.create(
+                organisation=org, desk=desk, name=tier, tier=tier, position=position
+            )
+            env.current = Deployment.objects.create(
+                desk=desk,
+                organisation=org,
+                environment=env,
+                release=release,
+                deployed_at=when,
+                received_at=when,
+                pipeline_id=f"demo-{org.slug}-{tier}",
+            )
+            env.save(update_fields=["current"])

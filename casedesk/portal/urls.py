@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import releases, views
 
 app_name = "portal"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("t/<str:key>/act/<slug:transition>/", views.ticket_act, name="act"),
     path("guide/", views.guides, name="guides"),
     path("guide/<int:desk_id>/", views.guide, name="guide"),
+    path("updates/", releases.updates_desks, name="updates_desks"),
+    path("updates/<int:desk_id>/", releases.updates, name="updates"),
+    path("updates/<int:desk_id>/ask/", releases.ask_for_update, name="ask_update"),
+    path("updates/<int:desk_id>/<str:version>/", releases.whats_new, name="whats_new"),
 ]

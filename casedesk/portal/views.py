@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
+from casedesk.releases.whatsnew import fixes_on_ticket
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
@@ -31,6 +32,7 @@ from casedesk.web.ticketpage import language, ticket_context
 from casedesk.web.zones import viewer_zone
 
 customer_required = only_for("customer")
+RELEASE_EVENTS = ("release_deployed", "release_published")
 
 
 # -- the list -------------------------------------------------------------------------
@@ -149,6 +151,8 @@ def _page(request, ticket, *, problem=None, action: str = "", status: int = 200)
         values=typed(request) if problem else {},
         nav="tickets",
     )
+    if any(t.on in RELEASE_EVENTS for t in context["wf"].triggers):
+        context["fix_releases"] = fixes_on_ticket(ticket)  # links to What's new
     needs_people = any("customer_assignee" in a.needs for a in context["step"].actions)
     if needs_people:
         context["people"] = selectors.organisation_people_for(user=request.user, ticket=ticket)

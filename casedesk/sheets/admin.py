@@ -143,7 +143,7 @@ class InvoiceRunAdmin(ReadOnly):
                     return redirect("admin:sheets_invoicerun_change", run.pk)
                 context["basis"] = invoicing.invoice_basis(**args)
             except CasedeskError as exc:
-                context["problem"] = exc.message
+                context["problem"] = exc  # said in the reader's language by the template
         return TemplateResponse(request, "sheets/admin/basis.html", context)
 
     def file_view(self, request, run_id: int, fmt: str):

@@ -1,11 +1,9 @@
 """Tickets in the admin are for looking only: every change goes through the services,
 where the workflow and the permissions are checked and history is written."""
 
-from django import forms
 from django.contrib import admin
 
 from casedesk.desks.adminscope import DeskScoped
-from casedesk.desks.models import Deployment
 from casedesk.jobs.admin import HeldAdmin
 
 from .models import (
@@ -18,7 +16,6 @@ from .models import (
     TicketLink,
     TicketTimer,
 )
-from .releases import release_record
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -128,42 +125,3 @@ class OutboxItemAdmin(DeskScoped, HeldAdmin, ReadOnly):
     list_filter = ["consumer"]
     list_select_related = ["event"]
     desk_path = "event__desk"
-
-
-class DeploymentForm(forms.ModelForm):
-    class Meta:
-        model = Deployment
-        fields = ["organisation", "desk", "environment", "version", "deployed_at"]
-
-
-@admin.register(Deployment)
-class DeploymentAdmin(DeskScoped, admin.ModelAdmin):
-    """Recording a deployment here moves the tickets waiting for it, as the service does."""
-
-    form = DeploymentForm
-    list_display = ["organisation", "desk", "environment", "version", "deployed_at"]
-    list_filter = ["environment", ("desk", admin.RelatedOnlyFieldListFilter)]
-
-    def get_readonly_fields(self, request, obj=None):
-        return (
-            ["organisation", "desk", "environment", "version", "deployed_at", "recorded_by"]
-            if obj
-            else []
-        )
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        data = form.cleaned_data
-        stored = release_record(
-            actor=request.user,
-            organisation=data["organisation"],
-            desk=data["desk"],
-            environment=data["environment"],
-            version=data["version"],
-            deployed_at=data["deployed_at"],
-        )
-        obj.pk = stored.pk
-
-    def has_delete_permission(self, request, obj=None):
-        return False

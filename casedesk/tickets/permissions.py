@@ -23,7 +23,8 @@ STAFF_VERBS = {
     "ticket.link": "agent",
     "ticket.duplicate": "agent",
     "ticket.create_for_customer": "agent",
-    "release.record": "lead",
+    "release.record": "lead",  # declare releases and environments, record deployments
+    "release.fix": "agent",  # say which release fixes a ticket, with its customer notes
     "mail.send": "agent",  # a mail from a ticket to any address (casedesk.mail)
     "mail.review": "agent",  # held and failed mail of the desk
     "desk.webhooks": "admin",  # manage the desk's webhook subscriptions

@@ -105,6 +105,7 @@ EVENT_WORDS = {
     "staff_commented": lambda: _("when support replies"),
     "assigned": lambda: _("when someone takes the ticket"),
     "release_deployed": lambda: _("when a version with the fix is installed"),
+    "release_published": lambda: _("when the update with the fix is released"),
     "sla_warning": lambda: _("when a service level target is close"),
     "sla_breached": lambda: _("when a service level target is missed"),
 }

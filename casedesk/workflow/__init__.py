@@ -14,7 +14,6 @@ from .engine import (
     field_problem,
     next_timer,
     options,
-    released,
     triggered,
     unassign_problem,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "next_timer",
     "options",
     "preset_paths",
-    "released",
     "triggered",
     "unassign_problem",
 ]

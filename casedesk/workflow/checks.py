@@ -427,13 +427,13 @@ class _Checker:
                     "remove `environment`",
                 )
             if (
-                trigger.on == "release_deployed"
+                trigger.on in ("release_deployed", "release_published")
                 and getattr(self.wf.fields.get("fix_version"), "kind", None) != "version"
             ):
                 self.add(
                     (*path, "on"),
-                    "release_deployed needs a `fix_version` field to compare "
-                    "with the deployed version",
+                    f"{trigger.on} needs a `fix_version` field naming the release "
+                    "of the ticket's fix",
                     "declare fields.fix_version with kind: version",
                 )
             for j, x in enumerate(trigger.in_):

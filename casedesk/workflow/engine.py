@@ -486,15 +486,3 @@ def field_problem(
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         return Denied("invalid", "field.pattern", {"field": name, "value": text[:40]})
     return None
-
-
-def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
-    """Sort key for release versions: 10.2 comes after 9.12; letters sort after numbers."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[._-]", version))
-
-
-def released(fix_version: object, deployed: str) -> bool:
-    """Is the fix in `fix_version` part of the deployed version?"""
-    if _empty(fix_version):
-        return False
-    return version_key(str(fix_version).strip()) <= version_key(deployed.strip())

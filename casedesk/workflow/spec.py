@@ -31,6 +31,7 @@ EVENTS = frozenset(
         "staff_commented",  # supplier staff added a public comment
         "assigned",  # a staff assignee was set
         "release_deployed",  # a version was deployed to the ticket organisation's environment
+        "release_published",  # a release carrying the ticket's fix is out (not yet installed)
         "sla_warning",  # an SLA target is close
         "sla_breached",  # an SLA target passed
     }

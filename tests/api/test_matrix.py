@@ -16,6 +16,7 @@ from django.db.models import Sum
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
+from casedesk.releases.models import Deployment
 from casedesk.sheets.models import InvoiceRun, Sheet, TimeEntry, WorkKind
 from casedesk.sheets.services import work_log
 from casedesk.tickets import services
@@ -40,6 +41,17 @@ MATRIX = {
         lambda r: (f"desks/{r.desk}/status-guide", None),
     ),
     ("GET", "/desks/{desk_id}/webhooks"): (OBJ, lambda r: (f"desks/{r.desk}/webhooks", None)),
+    ("GET", "/desks/{desk_id}/environments"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/environments", None),
+    ),
+    ("POST", "/desks/{desk_id}/deployments"): (
+        OBJ,
+        lambda r: (
+            f"desks/{r.desk}/deployments",
+            {"organisation": "org-a", "environment": "PROD", "version": "1", "pipeline_id": "x"},
+        ),
+    ),
     ("POST", "/desks/{desk_id}/webhooks"): (
         OBJ,
         lambda r: (f"desks/{r.desk}/webhooks", {"url": "https://example.org/hook"}),
@@ -280,6 +292,7 @@ def fingerprint() -> tuple:
         Attachment.objects.count(),
         Participant.objects.count(),
         Organisation.objects.count(),
+        Deployment.objects.count(),
         WebhookSubscription.objects.filter(active=True).count(),
         sorted(WebhookSubscription.objects.values_list("url", flat=True)),
         sorted(Organisation.objects.values_list("name", flat=True)),

@@ -126,6 +126,6 @@ def test_proxy_settings_come_from_the_environment(tmp_path):
             "https://portal.example.com",
             "https://other.example.com",
         ],
-        ["portal.example.com"],  # a list given is taken as it is
+        ["portal.example.com", "desk.example.com"],  # the address's host joins a list given
         True,
     ]

@@ -50,10 +50,10 @@ def test_queued_tasks_run_through_django_tasks_own_worker_and_are_counted(world)
     runs on the next round, once, and its result is stored by the backend."""
     from django_tasks import default_task_backend
 
-    from casedesk.desks.models import Deployment
-    from casedesk.tickets.tasks import deliver_release
+    from casedesk.releases.models import Deployment
+    from casedesk.releases.tasks import deliver_deployment
 
-    result = deliver_release.enqueue(deployment_id=Deployment.objects.count() + 999)
+    result = deliver_deployment.enqueue(deployment_id=Deployment.objects.count() + 999)
     assert worker.run_once() == (0, 1)
     done = default_task_backend.get_result(result.id)
     assert done.status == "SUCCESSFUL" and done.return_value == 0

@@ -175,3 +175,5 @@ def test_the_admin_previews_and_finalises(client, world, sl, lead):
     assert client.get(f"/admin/sheets/invoicerun/{run.pk}/file/csv/").content == bytes(run.csv)
     assert client.get("/admin/sheets/invoicerun/").status_code == 200
     assert client.get(f"/admin/sheets/invoicerun/{run.pk}/change/").status_code == 200
+    backwards = client.get(url, {**params, "start": NOV["end"], "end": NOV["start"]})
+    assert "The period ends before it starts." in backwards.content.decode()  # said, not a code

@@ -14,9 +14,9 @@ import pytest
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.desks.models import Team
 from casedesk.ops.worker import run_once
+from casedesk.releases.services import release_publish
 from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
-from casedesk.tickets.releases import release_record
 from casedesk.tickets.selectors import (
     comments_for,
     history_for,
@@ -25,6 +25,7 @@ from casedesk.tickets.selectors import (
 )
 from tests.conftest import make_desk
 from tests.helpers import fresh, state
+from tests.releases.pipeline import Pipeline
 
 
 def team(ticket: Ticket) -> str:
@@ -42,14 +43,6 @@ def refused(reason: str, **kwargs) -> TransitionRefused:
     return caught.value
 
 
-def deploy(world, desk, org, environment: str, version: str) -> tuple[int, int]:
-    """A lead records a deployment; the worker then delivers it (`casedesk worker --once`)."""
-    release_record(
-        actor=world.lead, organisation=org, desk=desk, environment=environment, version=version
-    )
-    return run_once()
-
-
 def sla_breached(ticket: Ticket, now) -> str | None:
     """What the SLA worker will do when the time to resolve is exceeded."""
     return services.ticket_fire_event(ticket_id=ticket.pk, event="sla_breached")
@@ -61,6 +54,13 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     )
     alice, amir, ada, bob = world.alice, world.amir, world.ada, world.bob
     agent, lead = world.agent, world.lead
+    # Assu's releases, declared ahead; each customer has a TEST and a PROD environment.
+    pipeline = Pipeline(
+        lead=lead,
+        desk=desk,
+        versions={"7": ["7.4.0", "7.4.1", "7.5"]},
+        orgs=[world.org_a, world.org_b],
+    )
 
     # -- Wachtend op ondersteuning -----------------------------------------------------------
     # The customer reports a problem through the service desk; Support has not looked yet.
@@ -209,21 +209,38 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     assert (step.label, step.turn) == ("Opgelost komende update", "nobody")
     assert [(a.key, a.label) for a in step.actions] == [("sluiten", "Sluiten")]  # may close now
     assert [(e.event, e.environment, e.target) for e in step.events] == [
-        ("release_deployed", "PROD", "Opgelost")
+        ("release_published", None, "Wachtend op update"),
+        ("release_deployed", "PROD", "Opgelost"),
     ]
+
+    # The update with the fix is out (published), not yet at the customer's: Wachtend op
+    # update, for every organisation's ticket that waits for it.
+    clock.advance(days=3)
+    release_publish(actor=lead, release=pipeline.releases["7.4.1"])
+    assert run_once() == (0, 1)
+    ticket = fresh(ticket)
+    assert (ticket.status, ticket.turn) == ("wachtend_op_update", "nobody")
+    published = last_move(ticket)
+    assert (published.actor_kind, published.data["transition"]) == ("system", "update_uitgebracht")
+    assert published.data["cause"]["event"] == "release_published"
+    assert published.data["cause"]["version"] == "7.4.1"
+    assert fresh(elsewhere).status == "wachtend_op_update"
+    # Publishing again changes nothing.
+    release_publish(actor=lead, release=pipeline.releases["7.4.1"])
+    assert run_once() == (0, 0)
     waiting = state(ticket)
 
     # The update reaches TEST first: the customer checks in daily work, so nothing moves.
     clock.advance(weeks=2)
-    assert deploy(world, desk, world.org_a, "TEST", "7.4.1") == (0, 1)
+    assert pipeline.deploy(world.org_a, "TEST", "7.4.1") == (0, 1)
     assert state(ticket) == waiting
     # A production update that does not carry the fix moves nothing either.
-    assert deploy(world, desk, world.org_a, "PROD", "7.4.0") == (0, 1)
+    assert pipeline.deploy(world.org_a, "PROD", "7.4.0") == (0, 1)
     assert state(ticket) == waiting
 
     # The update with the fix reaches the customer's production: Opgelost, please check.
     clock.advance(weeks=1)
-    assert deploy(world, desk, world.org_a, "PROD", "7.4.1") == (0, 1)
+    assert pipeline.deploy(world.org_a, "PROD", "7.4.1") == (0, 1)
     ticket = fresh(ticket)
     assert (ticket.status, ticket.turn, ticket.category) == ("opgelost", "customer", "resolved")
     delivered = last_move(ticket)
@@ -231,7 +248,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     assert delivered.data["cause"]["environment"] == "PROD"
     assert delivered.data["cause"]["version"] == "7.4.1"
     # The other organisation has not had that update yet.
-    assert fresh(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "wachtend_op_update"
     step = next_step_for(user=alice, ticket=ticket, lang="nl")
     assert (step.label, step.turn, step.timer) == ("Opgelost", "customer", None)
     assert {(a.key, a.label, a.target) for a in step.actions} == {
@@ -274,7 +291,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         with pytest.raises(NotFound):
             call()
         assert state(ticket) == before, name
-    assert fresh(elsewhere).status == "opgelost_komende_update"
+    assert fresh(elsewhere).status == "wachtend_op_update"
 
     # -- Gesloten: the reporter sees it is really solved and clicks "Sluiten" ---------------
     resolved = state(ticket)
@@ -341,10 +358,10 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     services.ticket_transition(actor=ada, ticket=second, transition="sluiten")
     assert (fresh(second).status, fresh(second).cycle) == ("gesloten", 2)
 
-    # Organisation B's ticket waited all along; when B gets the update, it moves, and our
-    # closed ticket stays closed.
-    assert fresh(elsewhere).status == "opgelost_komende_update"
-    assert deploy(world, desk, world.org_b, "PROD", "7.5") == (0, 1)
+    # Organisation B's ticket waited all along (the update is out, not yet at B); when B
+    # gets it, it moves, and our closed ticket stays closed.
+    assert fresh(elsewhere).status == "wachtend_op_update"
+    assert pipeline.deploy(world.org_b, "PROD", "7.5") == (0, 1)
     assert fresh(elsewhere).status == "opgelost"
     assert fresh(ticket).status == "gesloten"
 
@@ -363,6 +380,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         "escaleren",
         "naar_applicatiebeheer",
         "oplossen_komende_update",
+        "update_uitgebracht",
         "update_beschikbaar",
         "sluiten",
     ]

@@ -4,15 +4,12 @@ cost that follows the due tickets only."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.management import call_command
 
-from casedesk.desks.services import desk_create, workflow_store
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
 from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
-from casedesk.tickets.releases import release_record
 from casedesk.tickets.timers import timers_fire_due
 
 
@@ -92,55 +89,6 @@ def test_worker_once_fires_timers_and_runs_tasks(world, ticket, clock, capsys):
     assert "fired 1 timer(s)" in capsys.readouterr().out
     ticket.refresh_from_db()
     assert ticket.status == "closed"
-
-
-RELEASE_FLOW = (
-    Path(__file__).parent.parent / "fixtures" / "workflows" / "releases.yaml"
-).read_text()
-
-
-def test_a_release_moves_exactly_the_tickets_it_fixes(world, clock):
-    desk = desk_create(
-        name="Product", key_prefix="PRD", workflow=workflow_store(source=RELEASE_FLOW, origin="t")
-    )
-    desk.organisations.set([world.org_a, world.org_b])
-    desk.staff.create(user=world.lead, role="lead")
-    tickets = {}
-    for name, org_user, fix in (
-        ("a24", world.alice, "2.4"),
-        ("a30", world.alice, "3.0"),
-        ("b24", world.bob, "2.4"),
-    ):
-        t = services.ticket_create(actor=org_user, desk=desk, title=name)
-        services.ticket_transition(
-            actor=world.lead, ticket=t, transition="fixed_later", fields={"fix_version": fix}
-        )
-        tickets[name] = t
-    release_record(
-        actor=world.lead, organisation=world.org_a, desk=desk, environment="TEST", version="2.10"
-    )
-    run_once()
-    assert {n: Ticket.objects.get(pk=t.pk).status for n, t in tickets.items()} == {
-        "a24": "waiting_update",
-        "a30": "waiting_update",
-        "b24": "waiting_update",
-    }
-    release_record(
-        actor=world.lead, organisation=world.org_a, desk=desk, environment="PROD", version="2.10"
-    )
-    run_once()
-    assert {n: Ticket.objects.get(pk=t.pk).status for n, t in tickets.items()} == {
-        "a24": "test_it",
-        "a30": "waiting_update",
-        "b24": "waiting_update",
-    }
-    event = TicketEvent.objects.filter(ticket=tickets["a24"], kind="transition").last()
-    assert event.data["cause"] == {
-        "event": "release_deployed",
-        "environment": "PROD",
-        "version": "2.10",
-        "deployment": event.data["cause"]["deployment"],
-    }
 
 
 def test_a_timer_never_makes_a_move_the_system_may_not_make(world, ticket, clock, caplog):

@@ -21,7 +21,6 @@ from casedesk.workflow import (
     next_step,
     next_timer,
     options,
-    released,
     triggered,
 )
 from casedesk.workflow.loader import PRESETS
@@ -148,15 +147,6 @@ def test_next_step_for_customer_speaks_their_language():
 def test_field_values_are_checked_by_kind():
     wf = load_file(PRESETS / "default.yaml")
     assert field_problem(wf, "nope", "1") == Denied("invalid", "field.unknown", {"field": "nope"})
-
-
-def test_release_versions_compare_numerically():
-    assert released("2.4", "2.10")
-    assert released("2.4", "2.4")
-    assert not released("2.10", "2.9")
-    assert not released("", "9.9")
-    assert not released(None, "1")
-    assert released("2024.1", "2024.1.3")
 
 
 STAYS = """\

@@ -22,7 +22,6 @@ from casedesk.workflow import (
     next_step,
     next_timer,
     options,
-    released,
     triggered,
 )
 from tests.workflow.preset_tickets import Preset
@@ -55,10 +54,9 @@ def wf():
     return P.wf
 
 
-def on_release(wf, snap: Snapshot, deployed: str, environment: str) -> str | None:
-    """What the bridge does for a deployment: compare the versions, then ask the workflow."""
-    if not released(snap.fields.get("fix_version"), deployed):
-        return None
+def on_release(wf, snap: Snapshot, environment: str) -> str | None:
+    """What a delivery asks the workflow for a ticket whose fix the release carries (which
+    releases carry it is the releases app's: tests/releases)."""
     return triggered(wf, snap, "release_deployed", environment=environment)
 
 
@@ -236,17 +234,14 @@ def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert step.label == "Opgelost komende update"
     assert [(e.event, e.environment, e.target) for e in step.events] == [
-        ("release_deployed", "PROD", "Opgelost")
+        ("release_published", None, "Wachtend op update"),
+        ("release_deployed", "PROD", "Opgelost"),
     ]
-
-    # only a version that contains the fix counts ...
-    assert not released("7.4.1", "7.4.0")
-    assert released("7.4.1", "7.4.1")
-    assert released("7.4.1", "7.10")
-    assert on_release(wf, snap, "7.4.0", "PROD") is None
-    # ... and only in production
-    assert on_release(wf, snap, "7.4.1", "TEST") is None
-    assert on_release(wf, snap, "7.4.1", "PROD") == "update_beschikbaar"
+    # the update being out moves it to waiting for the update
+    assert triggered(wf, snap, "release_published") == "update_uitgebracht"
+    # and only production counts
+    assert on_release(wf, snap, "TEST") is None
+    assert on_release(wf, snap, "PROD") == "update_beschikbaar"
 
     t += timedelta(weeks=6)
     snap = P.move(snap, SYSTEM_ACTOR, "update_beschikbaar", t)
@@ -261,12 +256,11 @@ def test_waiting_for_update_moves_when_the_customer_gets_that_version(wf):
     snap = P.ticket("in_behandeling")
     snap = P.move(snap, AGENT, "wachten_op_update", t, fields={"fix_version": "7.3.5"})
     assert next_step(wf, snap, REPORTER, "nl", t).label == "Wachtend op update"
-    assert on_release(wf, snap, "7.3.4", "PROD") is None
-    assert on_release(wf, snap, "7.4", "PROD") == "update_beschikbaar"
+    assert on_release(wf, snap, "TEST") is None
+    assert triggered(wf, snap, "release_published") is None  # the update is already out
+    assert on_release(wf, snap, "PROD") == "update_beschikbaar"
     # staff can make the same move by hand
     assert P.move(snap, AGENT, "update_beschikbaar", t).status == "opgelost"
-    # without a fix version a release moves nothing
-    assert on_release(wf, P.ticket("wachtend_op_update"), "99", "PROD") is None
 
 
 def test_an_sla_breach_escalates_open_tickets(wf):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
+from casedesk.common.errors import CasedeskError
 from casedesk.common.markdown import render
 from casedesk.web import present
+from casedesk.web.messages import say_whole
 
 register = template.Library()
 
@@ -46,3 +48,9 @@ def get(mapping, key):
 @register.filter
 def same(a, b) -> bool:
     return a == b
+
+
+@register.filter
+def said(error: CasedeskError) -> str:
+    """An error's words in the active language, for pages of apps below the web layer."""
+    return say_whole(error)

@@ -1,0 +1,199 @@
+"""Benchmark: what a deployment costs, against the tickets it concerns and all the others.
+
+Builds, on the `tms` preset, K tickets of one organisation waiting in *Afventer
+Distribution start* for a fix in release 3.1.2, and N - K others it does not concern:
+other organisations' tickets waiting for the same fix, the organisation's closed tickets
+fixed in it, and tickets with no fix. Then it measures, for a TEST deployment of 3.2:
+
+  find concerned    the delivery's read of the tickets it concerns (the `fix_waiting`
+                    index), median of 7 runs
+  deliver K         the whole delivery: every concerned ticket moved to *Opdateret i
+                    TEST* in its own transaction (run once, rolled back afterwards)
+
+Run against a scratch database (it is filled with generated rows):
+
+  CASEDESK_DATA_DIR=/tmp/casedesk-bench .venv/bin/python bench/deployments.py \\
+      --concerned 10000 --sizes 100000 1000000
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/casedesk_bench .venv/bin/python ...
+
+Prints a Markdown table; see bench/README.md for recorded results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casedesk.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from casedesk.accounts.models import Organisation, User
+from casedesk.desks.models import Desk
+from casedesk.desks.services import desk_create, preset_store
+from casedesk.releases.delivery import DEPLOYED, _candidates, carried, deployment_deliver
+from casedesk.releases.models import Deployment, Environment, Release, TicketFix, VersionLine
+from casedesk.tickets.models import Ticket
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def setup_base():
+    call_command("migrate", verbosity=0)
+    desk = Desk.objects.filter(key_prefix="DEPL").first()
+    if desk is None:
+        desk = desk_create(name="Bench", key_prefix="DEPL", workflow=preset_store("tms"))
+    orgs = []
+    for slug in ("bench-a", "bench-b", "bench-c"):
+        org, _ = Organisation.objects.get_or_create(slug=slug, defaults={"name": slug})
+        desk.organisations.add(org)
+        orgs.append(org)
+    user = User.objects.filter(username="bench-depl").first() or User.objects.create_user(
+        "bench-depl", kind="customer", organisation=orgs[0], customer_role="member"
+    )
+    line, _ = VersionLine.objects.get_or_create(desk=desk, name="3", defaults={"position": 1})
+    releases = {}
+    for version, position in (("3.1.2", 10), ("3.2", 20)):
+        releases[version], _ = Release.objects.get_or_create(
+            desk=desk,
+            version=version,
+            defaults={"line": line, "position": position, "created_at": T0},
+        )
+    env, _ = Environment.objects.get_or_create(
+        organisation=orgs[0], desk=desk, name="TEST", defaults={"tier": "TEST"}
+    )
+    return desk, orgs, user, line, releases, env
+
+
+def grow(desk, orgs, user, line, fixed, size: int, concerned: int) -> None:
+    """Tickets 1..K concern the deployment; the rest are spread over the other kinds."""
+    have = Ticket.objects.filter(desk=desk).count()
+    if have >= size:
+        return
+    pg = connection.vendor == "postgresql"
+    if pg:
+        rows = "generate_series(%(start)s, %(end)s) AS n"
+        fields = """'{"fix_version": "3.1.2"}'::jsonb"""
+        empty_list, yes, t0 = "'[]'::jsonb", "true", T0
+    else:
+        rows = (
+            "(WITH RECURSIVE s(n) AS (SELECT %(start)s UNION ALL SELECT n + 1 FROM s "
+            "WHERE n < %(end)s) SELECT n FROM s)"
+        )
+        fields, empty_list, yes, t0 = """'{"fix_version": "3.1.2"}'""", "'[]'", "1", "2026-01-01"
+    # kind of ticket n: 0 concerned; else by n % 3: 0 other org waiting, 1 closed, 2 no fix
+    kind = f"CASE WHEN n <= {concerned} THEN 0 ELSE 1 + (n %% 3) END"
+    org = f"CASE {kind} WHEN 1 THEN %(b)s WHEN 0 THEN %(a)s ELSE %(a)s END"
+    status = f"CASE {kind} WHEN 2 THEN 'lukket' ELSE 'under_behandling' END"
+    sub = f"CASE {kind} WHEN 2 THEN 'normal' ELSE 'afventer_distribution_start' END"
+    category = f"CASE {kind} WHEN 2 THEN 'closed' ELSE 'open' END"
+    insert_tickets = f"""
+        INSERT INTO tickets_ticket (desk_id, number, key, workflow_id, organisation_id,
+            reporter_id, created_by_id, channel, type, priority, title, description, status,
+            sub_status, previous_status, previous_sub, category, turn, active, flags, fields,
+            cycle, progress_rank, version, created_at, updated_at, status_entered_at,
+            last_activity_at)
+        SELECT %(desk)s, n, 'DEPL-' || n, %(workflow)s, {org}, %(user)s, %(user)s, 'web',
+            'fejl', 'normal', 'Generated ticket ' || n, '', {status}, {sub}, '', '',
+            {category}, 'nobody', {yes}, {empty_list}, {fields}, 1, 0, 1, %(t0)s, %(t0)s,
+            %(t0)s, %(t0)s
+        FROM {rows}"""
+    insert_fixes = f"""
+        INSERT INTO releases_ticketfix (ticket_id, desk_id, organisation_id, release_id,
+            line_id, position, kind, notes, open, created_at)
+        SELECT id, desk_id, organisation_id, %(release)s, %(line)s, 10, 'fix', '{{}}',
+            category = 'open', %(t0)s
+        FROM tickets_ticket
+        WHERE desk_id = %(desk)s AND number BETWEEN %(start)s AND %(end)s
+            AND NOT (number > {concerned} AND number % 3 = 2)"""
+    insert_fixes = insert_fixes.replace("number % 3", "number %% 3")
+    step = 50_000
+    with connection.cursor() as cursor:
+        for start in range(have + 1, size + 1, step):
+            params = {
+                "desk": desk.pk,
+                "workflow": desk.workflow_id,
+                "a": orgs[0].pk,
+                "b": orgs[1].pk,
+                "user": user.pk,
+                "t0": t0,
+                "start": start,
+                "end": min(start + step - 1, size),
+                "release": fixed.pk,
+                "line": line.pk,
+            }
+            cursor.execute(insert_tickets, params)
+            cursor.execute(insert_fixes, params)
+        Desk.objects.filter(pk=desk.pk).update(next_number=size + 1)
+        if pg:
+            cursor.execute("ANALYZE tickets_ticket")
+            cursor.execute("ANALYZE releases_ticketfix")
+
+
+def median_ms(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--concerned", type=int, default=1_000)
+    parser.add_argument("--deliver", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args()
+    desk, orgs, user, line, releases, env = setup_base()
+    print(f"{connection.vendor}, {args.concerned:,} concerned tickets\n")
+    print("| tickets | find concerned | statements | deliver all concerned | per ticket |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in args.sizes:
+        grow(desk, orgs, user, line, releases["3.1.2"], size, args.concerned)
+        fixes = TicketFix.objects.filter(carried(releases["3.2"]), organisation_id=orgs[0].pk)
+
+        def find(fixes=fixes) -> None:
+            found = sum(1 for _ in _candidates(fixes, DEPLOYED, "TEST"))
+            assert found == args.concerned, found
+
+        find_ms = median_ms(find, 7)
+        with CaptureQueriesContext(connection) as queries:
+            find()
+        deliver_ms = per = ""
+        if args.deliver:
+            with transaction.atomic():
+                deployment = Deployment.objects.create(
+                    desk=desk,
+                    organisation=orgs[0],
+                    environment=env,
+                    release=releases["3.2"],
+                    deployed_at=T0,
+                    received_at=T0,
+                    pipeline_id=f"bench-{size}",
+                )
+                Environment.objects.filter(pk=env.pk).update(current=deployment)
+                started = time.perf_counter()
+                moved = deployment_deliver(deployment)
+                took = (time.perf_counter() - started) * 1000
+                assert moved == args.concerned, moved
+                transaction.set_rollback(True)
+            deliver_ms = f"{took / 1000:,.1f} s"
+            per = f"{took / moved:.2f} ms"
+        print(f"| {size:,} | {find_ms:,.1f} ms | {len(queries)} | {deliver_ms} | {per} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Reads of releases, environments and deployments, scoped to who is asking.
+
+A customer sees their own organisation's environments and deployments only, on desks
+their organisation uses; staff see those of the desks they have a role on. The desk is
+found through `desk_for_user`, so a desk someone may not see is the same NotFound as one
+that does not exist.
+"""
+
+from __future__ import annotations
+
+from casedesk.common.errors import NotFound
+from casedesk.desks.models import Desk
+from casedesk.tickets.selectors import desk_for_user
+
+from .models import Deployment, Environment, Release
+
+
+def _organisation_filter(user) -> dict:
+    return {"organisation_id": user.organisation_id} if user.is_customer else {}
+
+
+def environments_for(*, user, desk: Desk):
+    """The environments `user` may see on `desk` (checked visible by the caller)."""
+    return (
+        Environment.objects.filter(desk=desk, **_organisation_filter(user))
+        .select_related("organisation", "current__release")
+        .order_by("organisation__name", "position", "id")
+    )
+
+
+def deployments_for(*, user, desk: Desk):
+    return Deployment.objects.filter(desk=desk, **_organisation_filter(user)).select_related(
+        "environment", "release"
+    )
+
+
+def environment_by_name(*, user, desk_id: int, organisation_slug: str, name: str) -> Environment:
+    """An environment named by a pipeline: the desk, the organisation's slug, its name."""
+    desk = desk_for_user(user=user, desk_id=desk_id)
+    env = (
+        environments_for(user=user, desk=desk)
+        .filter(organisation__slug=organisation_slug, name=name)
+        .first()
+    )
+    if env is None:
+        raise NotFound("no such environment")
+    return env
+
+
+def release_by_version(*, desk: Desk, version: str) -> Release | None:
+    return Release.objects.filter(desk=desk, version=version).select_related("line").first()
