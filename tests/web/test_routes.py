@@ -34,6 +34,8 @@ POLICY = {
     "password_reset_complete": "public",
     "attachment": "login",
     "ticket": "login",
+    "sheet-print": "login",
+    "sheet-pdf": "login",
     "mail-preferences": "login",
     "mail-problems": "staff",
     "mail-problem-act": "staff-post",
@@ -47,6 +49,10 @@ POLICY = {
     "portal:act": "customer-post",
     "portal:guides": "login",
     "portal:guide": "login",
+    "portal:updates_desks": "customer",
+    "portal:updates": "customer",
+    "portal:ask_update": "customer-post",
+    "portal:whats_new": "customer",
     "portal:updates_desks": "customer",
     "portal:updates": "customer",
     "portal:ask_update": "customer-post",
@@ -65,6 +71,7 @@ POLICY = {
     "agent:duplicate": "staff-post",
     "agent:edit": "staff-post",
     "agent:mail": "staff-post",
+    "agent:log": "staff-post",
 }
 
 
@@ -95,6 +102,8 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<int:mail_id>": "1",
         "<str:action>": "retry",
         "<str:version>": "1.0",
+        "<str:version>": "1.0",
+        "<int:cycle>": "1",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)
@@ -150,6 +159,8 @@ ANONYMOUS = {
     "password_reset_complete": (200, 405),
     "attachment": (LOGIN, 405),
     "ticket": (LOGIN, 405),
+    "sheet-print": (LOGIN, 405),
+    "sheet-pdf": (LOGIN, 405),
     "mail-preferences": (LOGIN, LOGIN),
     "mail-problems": (LOGIN, LOGIN),
     "mail-problem-act": (LOGIN, LOGIN),
@@ -167,6 +178,10 @@ ANONYMOUS = {
     "portal:updates": (LOGIN, 405),
     "portal:ask_update": (405, LOGIN),
     "portal:whats_new": (LOGIN, 405),
+    "portal:updates_desks": (LOGIN, 405),
+    "portal:updates": (LOGIN, 405),
+    "portal:ask_update": (405, LOGIN),
+    "portal:whats_new": (LOGIN, 405),
     "agent:queues": (LOGIN, 405),
     "agent:bulk": (405, LOGIN),
     "agent:register": (LOGIN, LOGIN),
@@ -179,6 +194,7 @@ ANONYMOUS = {
     "agent:contact": (405, LOGIN),
     "agent:route": (405, LOGIN),
     "agent:duplicate": (405, LOGIN),
+    "agent:log": (405, LOGIN),
     "agent:edit": (405, LOGIN),
     "agent:mail": (405, LOGIN),
 }
