@@ -23,9 +23,8 @@ def held_of(ticket) -> list[OutboxItem]:
 def broken(world, desk_mail, smtp, settings, monkeypatch):
     """GEN's time zone is mistyped (written past the validation); OTH's is fine.
 
-    Mail dates now fall back to UTC for a zone that does not exist, so a mistyped zone no
-    longer breaks a notification by itself: the composer is made to refuse one, as any
-    fault in one desk's data would, to show that one desk's fault holds up no other."""
+    The composer is made to refuse the mistyped zone up front, as any fault in one desk's
+    data would, to show that one desk's fault holds up no other."""
     from zoneinfo import ZoneInfo
 
     from casedesk.mail.models import DeskMail
