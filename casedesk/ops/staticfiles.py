@@ -6,7 +6,7 @@ refuse to collect them, and browsers only ask for a map when developer tools are
 from __future__ import annotations
 
 from django.contrib.staticfiles.storage import HashedFilesMixin
-from whitenoise.storage import CompressedManifestStaticFilesStorage
+from whitenoise.storage import CompressedManifestStaticFilesStorage  # type: ignore[import-untyped]
 
 
 class StaticFiles(CompressedManifestStaticFilesStorage):
