@@ -244,7 +244,7 @@ CASEDESK_FILE_STORAGE_OPTIONS = _storage_options()
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": CASEDESK_FILE_STORAGE, "OPTIONS": CASEDESK_FILE_STORAGE_OPTIONS},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "casedesk.ops.staticfiles.StaticFiles"
         if STATIC_ROOT
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

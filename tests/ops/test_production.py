@@ -62,7 +62,7 @@ def test_serve_runs_processes_that_become_ready_step_by_step(tmp_path):
     server = installation.start("serve", "--port", str(port), "--processes", "2")
     base = f"http://127.0.0.1:{port}"
     try:
-        assert json.loads(wait_for(f"{base}/health", server))["status"] == "ok"
+        assert json.loads(wait_for(f"{base}/health", server, timeout=240))["status"] == "ok"
         # a new installation: alive, but not ready before it is migrated...
         status, _, body = _get(f"{base}/ready")
         assert status == 503 and "not applied" in json.loads(body)["problems"][0]
