@@ -17,7 +17,7 @@ from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, version_of
+from casedesk.web.forms import CONFIRM_MISSING, confirmed, fields_of, typed, version_of
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 
@@ -169,6 +169,7 @@ def _addresses(text: str) -> list[str]:
 @staff_required
 def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     def call(ticket):
+        confirmed(request, ticket, transition)
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
         services.ticket_transition(
@@ -241,6 +242,8 @@ def route(request: HttpRequest, key: str) -> HttpResponse:
 @staff_required
 def duplicate(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
+        if request.POST.get("confirm") != "1":
+            raise InvalidInput({"confirm": CONFIRM_MISSING})
         try:
             original = selectors.ticket_get_for_actor(
                 user=request.user, key=request.POST.get("original", "")

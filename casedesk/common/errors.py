@@ -29,7 +29,8 @@ class Forbidden(CasedeskError):
 
 class TransitionRefused(CasedeskError):
     """The workflow refuses the move; `reason` is the engine's code (role, wrong_status,
-    ticket_type, order, requirement, invalid, unknown_transition)."""
+    ticket_type, order, requirement, invalid, unknown_transition; duplicate: a duplicate is
+    closed through ticket_mark_duplicate, not as a plain move)."""
 
     code = "transition_refused"
 

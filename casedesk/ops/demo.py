@@ -228,10 +228,18 @@ def _people() -> tuple[dict[str, User], dict[str, dict[str, User]]]:
     return staff, customers
 
 
+def _needs(wf: Workflow, transition: str, status: str) -> tuple[str, ...]:
+    """What a move asks for: its own requirements and those of the status it enters."""
+    t = wf.transitions[transition]
+    target = t.to.status if t.to is not None else ""
+    extra = wf.statuses[target].requires if target in wf.statuses else ()
+    return (*t.requires, *(r for r in extra if r not in t.requires))
+
+
 def _walk(ticket: Ticket, steps: list[Step], wf: Workflow, agent: User, lang: str, tick) -> Ticket:
     for step in steps:
         tick()
-        needs = tuple(wf.transitions[step.transition].requires)
+        needs = _needs(wf, step.transition, ticket.status)
         given = _given(wf, needs, step.sub, lang)
         if step.by == "system":
             ticket = services.ticket_system_transition(

@@ -17,7 +17,7 @@ from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, uploads_of, version_of
+from casedesk.web.forms import confirmed, fields_of, typed, uploads_of, version_of
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
@@ -172,6 +172,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
 def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     ticket = ticket_or_404(request, key)
     try:
+        confirmed(request, ticket, transition)
         person = None
         if request.POST.get("customer_assignee"):
             people = selectors.organisation_people_for(user=request.user, ticket=ticket)

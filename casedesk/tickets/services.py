@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from casedesk.common import clock
-from casedesk.common.errors import Forbidden, InvalidInput
+from casedesk.common.errors import Forbidden, InvalidInput, TransitionRefused
 from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
@@ -231,6 +231,14 @@ def ticket_transition(
         user=actor, ticket_id=ticket.pk, expected_version=expected_version, channel=channel
     ) as change:
         ticket, now = change.ticket, change.now
+        rule = change.wf.duplicates
+        if rule is not None and transition == rule.transition:
+            # a duplicate is closed with its original, links and title: ticket_mark_duplicate
+            raise TransitionRefused(
+                "duplicate",
+                f"'{transition}' closes a duplicate: mark the ticket as a duplicate of its "
+                "original instead",
+            )
         fields = dict(fields or {})
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = "not a staff member of this desk"

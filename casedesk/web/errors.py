@@ -41,6 +41,8 @@ def _field_message(text: str) -> str:
     if "does not match its" in text or "must be text" in text:
         name = text.split(":", 1)[0]
         return _("%(name)s: the file's content does not match its type.") % {"name": name}
+    if text == "confirm this step first":
+        return _("Please tick the box to confirm this step.")
     if match := re.fullmatch(r"at most (\d+) files at once", text):
         return _("At most %(n)s files at once.") % {"n": match.group(1)}
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from casedesk.common.errors import VersionRequired
+from casedesk.common.errors import InvalidInput, VersionRequired
+from casedesk.tickets import selectors
 from casedesk.tickets.attachments import Upload
 
 FIELD = "field:"
@@ -17,6 +18,19 @@ def version_of(request: HttpRequest, name: str = "version") -> int:
     if not (value.isdigit() and 0 < int(value) < 2**31):
         raise VersionRequired
     return int(value)
+
+
+CONFIRM_MISSING = "confirm this step first"
+
+
+def confirmed(request: HttpRequest, ticket, transition: str) -> None:
+    """A step that ends the ticket, or that staff take on the customer's behalf, is made
+    only once the person ticked the box that says so (`Action.confirm`, from the engine)."""
+    step = selectors.next_step_for(user=request.user, ticket=ticket, lang="en")
+    actions = [*step.actions, *([step.duplicate] if step.duplicate else [])]
+    action = next((a for a in actions if a.key == transition), None)
+    if action is not None and action.confirm and request.POST.get("confirm") != "1":
+        raise InvalidInput({"confirm": CONFIRM_MISSING})
 
 
 def fields_of(request: HttpRequest) -> dict[str, str]:

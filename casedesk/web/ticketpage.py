@@ -42,13 +42,22 @@ def ticket_context(user, ticket: Ticket) -> dict:
         "wf": wf,
         "tz": tz,
         "step": step,
-        "turn_text": present.turn_text(step.turn, customer=customer),
+        "turn_text": present.turn_text(
+            step.turn,
+            customer=customer,
+            mine=step.viewer_turn,
+            waits_for=step.waits_for,
+            final=step.category in ("closed", "cancelled"),
+        ),
+        "flag_labels": [wf.flag_label(f, lang) for f in sorted(step.flags)],
         "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
         "event_texts": [present.event_text(e) for e in step.events],
         "thread": thread,
         "files": files,
         "links": links,
-        "history": present.history_lines(events, people=people, wf=wf, lang=lang, team_names=teams),
+        "history": present.history_lines(
+            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz
+        ),
         "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
         if ticket.priority in wf.priorities
@@ -57,5 +66,6 @@ def ticket_context(user, ticket: Ticket) -> dict:
         if ticket.team is not None
         else "",
         "fields": fields,
+        "team_names": teams,
         "customer": customer,
     }

@@ -164,7 +164,7 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     )
     step = next_step_for(user=alice, ticket=sheet, lang="cs")
     assert step.timer is not None
-    assert (step.timer.due_at, step.timer.target) == (sent_at + FIVE_DAYS, "Schváleno")
+    assert (step.timer.due_at, step.timer.target) == (sent_at + FIVE_DAYS, "Hotovo")
     assert "automaticky schválena" in step.timer.notice
     assert {a.key for a in step.actions} == {"customer_approves", "customer_rejects"}
 
@@ -177,12 +177,14 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     assert fresh(sheet).status == "ke_schvaleni"
     assert system_moves(sheet)[-1].data["transition"] == "assign"
 
-    # At the deadline the system approves the sheet, exactly once.
+    # At the deadline the system approves the sheet and closes it, exactly once: the seed
+    # says the ticket then closes by itself and is invoiced.
     clock.set(sent_at + FIVE_DAYS)
     fired, _ = run_once()
     assert fired == 1
     sheet = fresh(sheet)
-    assert (sheet.status, sheet.turn) == ("schvaleno", "supplier")
+    assert (sheet.status, sheet.category, sheet.turn) == ("hotovo", "closed", "nobody")
+    assert (sheet.active, sheet.closed_at) == (False, clock())
     approvals = [e for e in system_moves(sheet) if e.data["transition"] == "auto_approve"]
     assert len(approvals) == 1
     (approval,) = approvals
@@ -196,17 +198,9 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     assert run_once() == (0, 0)
     assert len(system_moves(sheet)) == 2  # the move to Přiřazeno and the approval
 
-    # Only the supplier closes the approved sheet; after that it is invoiced.
-    assert refused(actor=alice, ticket=sheet, transition="finish").reason == "role"
-    services.ticket_transition(actor=consultant, ticket=sheet, transition="finish")
-    sheet = fresh(sheet)
-    assert (sheet.status, sheet.category, sheet.active, sheet.closed_at) == (
-        "hotovo",
-        "closed",
-        False,
-        clock(),
-    )
     assert next_step_for(user=alice, ticket=sheet, lang="cs").label == "Hotovo"
+    # nothing is left for the supplier to do by hand
+    assert refused(actor=consultant, ticket=sheet, transition="finish").reason == "wrong_status"
 
 
 def test_the_customer_approves_or_returns_a_service_sheet(world, desk, consultant, clock):
@@ -311,7 +305,7 @@ def test_a_question_in_ke_schvaleni_stops_the_clock_until_staff_answer(
     assert run_once() == (0, 1)  # only the reminder for the new due date
     clock.advance(seconds=1)
     assert run_once()[0] == 1
-    assert fresh(sheet).status == "schvaleno"
+    assert fresh(sheet).status == "hotovo"
 
 
 def test_cancelling_needs_a_reason_and_other_customers_see_nothing(world, desk, consultant, clock):
