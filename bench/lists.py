@@ -112,7 +112,7 @@ def _insert(have, size, desks, orgs, users, agent_id) -> None:
         pick = lambda expr: f"{words}[1 + ({expr}) %% {len(WORDS)}]"  # noqa: E731
         array = lambda values: "(ARRAY[" + ",".join(str(v) for v in values) + "])"  # noqa: E731
         index = lambda arr, expr, n: f"{arr}[1 + ({expr}) %% {n}]"  # noqa: E731
-        yes, empty, empty_list = "true", "'{}'::jsonb", "'[]'::jsonb"
+        empty, empty_list = "'{}'::jsonb", "'[]'::jsonb"
     else:
         raise SystemExit("bench/lists.py builds its data with PostgreSQL's generate_series")
     desk_ids = array([d[0] for d in desks])
@@ -137,7 +137,8 @@ def _insert(have, size, desks, orgs, users, agent_id) -> None:
             'Seen by ' || {pick("n / 11")} || ' after the ' || {pick("n / 13")} || ' change',
             {index(status, "n / 3", len(STATUSES))}, '', '', '',
             {index(category, "n / 3", len(STATUSES))}, {index(turn, "n / 3", len(STATUSES))},
-            {yes}, {empty_list}, {empty}, 1, 0, 1, {spread}, {spread}, {spread}, {spread},
+            {index(category, "n / 3", len(STATUSES))} NOT IN ('closed', 'cancelled'),
+            {empty_list}, {empty}, 1, 0, 1, {spread}, {spread}, {spread}, {spread},
             CASE WHEN n %% 4 = 0 THEN {agent_id} ELSE NULL END
         FROM {rows}"""
     step = 100_000
@@ -192,6 +193,11 @@ def main() -> None:
     measure("agent: page 101 of all their desks", agent, TicketFilters(), r, deep=True)
     measure("customer: their organisation, newest first", customer, TicketFilters(), r)
     measure("customer: their open tickets", customer, TicketFilters(open=True), r)
+    first_desk = Desk.objects.order_by("id").first().pk
+    measure("agent: one desk, active", agent, TicketFilters(desk=first_desk, active=True), r)
+    measure("agent: all their desks, inactive", agent, TicketFilters(active=False), r)
+    measure("customer: their active tickets", customer, TicketFilters(active=True), r)
+    measure("customer: their inactive tickets", customer, TicketFilters(active=False), r)
     measure("search, common word ('printer')", agent, TicketFilters(text="printer"), r)
     measure("search, two words ('printer ledger')", agent, TicketFilters(text="printer ledger"), r)
     measure("search, rare pair ('tiskárna 42')", agent, TicketFilters(text="tiskárna 42"), r)

@@ -41,6 +41,23 @@ def workflows_check(files: list[str]) -> int:
     return 0
 
 
+def address_for(host: str, port: int, env=os.environ) -> None:
+    """Make links in mail and webhooks follow the address `casedesk run` serves on, unless
+    CASEDESK_BASE_URL names the address people use (a proxy in front, a real name). The
+    settings accept requests for the host of that address. Runs before they are read."""
+    wildcard = host in ("", "0.0.0.0", "::")  # noqa: S104 (a name we are given, not bound)
+    named = f"[{host}]" if ":" in host else host
+    if not env.get("CASEDESK_BASE_URL"):
+        shown = "127.0.0.1" if wildcard else named
+        env["CASEDESK_BASE_URL"] = f"http://{shown}:{port}"
+        if wildcard:
+            print(
+                f"Listening on every address; links in mail say http://127.0.0.1:{port}. "
+                "Set CASEDESK_BASE_URL to the address people use.",
+                file=sys.stderr,
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="casedesk", description="Casedesk service desk")
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "workflows":
         return workflows_check(args.files)
 
+    if args.command == "run":
+        address_for(args.host, args.port)
     _django()
     from django.core.management import call_command, execute_from_command_line
 

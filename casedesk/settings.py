@@ -6,7 +6,7 @@ CASEDESK_DATA_DIR      where the SQLite file, the secret key and uploads live
                        (default: ~/.local/share/casedesk, or $XDG_DATA_HOME/casedesk).
 CASEDESK_SECRET_KEY    default: generated once and kept in the data directory.
 CASEDESK_DEBUG         "1" for development only.
-CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names).
+CASEDESK_ALLOWED_HOSTS comma-separated (default: localhost names and the host of BASE_URL).
 CASEDESK_BASE_URL      the address people use to reach this installation.
 """
 
@@ -57,6 +57,31 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+_base = urlparse(BASE_URL)
+BASE_ORIGIN = f"{_base.scheme}://{_base.netloc}" if _base.scheme and _base.netloc else ""
+# The address people use is always a host this installation answers to.
+_base_host = f"[{_base.hostname}]" if ":" in (_base.hostname or "") else _base.hostname
+if _base_host and _base_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_base_host)
+
+# -- behind a reverse proxy (README "Behind a reverse proxy") ---------------------------
+# The header a TLS-terminating proxy sets to "https" on requests that came over TLS, e.g.
+# X-Forwarded-Proto. The proxy must set (or remove) it on every request: whoever can send
+# it to Casedesk directly can claim a secure connection.
+CASEDESK_PROXY_SSL_HEADER = os.environ.get("CASEDESK_PROXY_SSL_HEADER", "").strip()
+if CASEDESK_PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + CASEDESK_PROXY_SSL_HEADER.upper().replace("-", "_"),
+        "https",
+    )
+# Origins (scheme://host[:port]) whose forms may post here besides the request's own: the
+# origin of CASEDESK_BASE_URL always, and any others given (comma-separated).
+CSRF_TRUSTED_ORIGINS = [BASE_ORIGIN] if BASE_ORIGIN else []
+CSRF_TRUSTED_ORIGINS += [
+    o.strip().rstrip("/")
+    for o in os.environ.get("CASEDESK_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if o.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -208,7 +233,16 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("CASEDESK_HSTS_SUBDOMAINS") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("CASEDESK_HSTS_PRELOAD") == "1"
+# Plain-http requests are sent to https when the address people use is https and Casedesk
+# can tell (TLS here, or the proxy's header); monitoring may ask these over plain http.
+SECURE_SSL_REDIRECT = False
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$", r"^metrics$"]
 if BASE_URL.startswith("https://"):
+    SECURE_SSL_REDIRECT = (
+        os.environ.get("CASEDESK_SSL_REDIRECT", "1" if CASEDESK_PROXY_SSL_HEADER else "0") == "1"
+    )
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True

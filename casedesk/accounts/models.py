@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from casedesk.common.settings_checks import check_on_save, validate_language
+from casedesk.common.settings_checks import check_on_save, validate_language, validate_time_zone
 
 CUSTOMER_ROLES = [
     ("member", "Member"),
@@ -91,6 +91,13 @@ class User(AbstractUser):
     language = models.CharField(
         max_length=8, blank=True, validators=[validate_language], help_text="Preferred language"
     )
+    # blank: the browser's zone, else each desk's
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The time zone this person reads times in (blank: their browser's)",
+    )
 
     objects: ClassVar[CasedeskUserManager] = CasedeskUserManager()
 
@@ -108,7 +115,9 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def save(self, *args, **kwargs):
-        check_on_save(self, ("kind", "customer_role", "language"), kwargs.get("update_fields"))
+        check_on_save(
+            self, ("kind", "customer_role", "language", "time_zone"), kwargs.get("update_fields")
+        )
         super().save(*args, **kwargs)
 
     @property

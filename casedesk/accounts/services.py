@@ -160,3 +160,17 @@ def user_set_language(*, user, language: str) -> None:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+def user_set_time_zone(*, user, time_zone: str) -> None:
+    """Remember the time zone this person reads times in; blank: their browser's."""
+    from casedesk.common.settings_checks import time_zone_names
+
+    time_zone = (time_zone or "").strip()
+    if time_zone and time_zone not in time_zone_names():
+        raise InvalidInput(
+            {"time_zone": f"'{time_zone[:64]}' is not a time zone name, such as Europe/Copenhagen"}
+        )
+    if user.time_zone != time_zone:
+        user.time_zone = time_zone
+        user.save(update_fields=["time_zone"])

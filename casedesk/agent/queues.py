@@ -33,6 +33,8 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
     desk_ids = {d.pk for d in desks}
     desk = int(q["desk"]) if q.get("desk", "").isdigit() and int(q["desk"]) in desk_ids else None
     status = q.get("status", "")[:60] if desk else ""
+    activity = q.get("activity", "")
+    activity = activity if activity in lists.ACTIVITY else ""
     text = q.get("q", "")[:200]
     args: dict = {
         "desk": desk,
@@ -40,6 +42,7 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
         "text": text,
         "sort": sort,
         "open": {"open": True, "closed": False, "any": None}[state],
+        "active": lists.ACTIVITY[activity],
     }
     if queue == "mine":
         args["assignee"] = "me"
@@ -58,6 +61,7 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
         "sort": sort,
         "desk": desk,
         "status": status,
+        "activity": activity,
         "q": text,
     }
     return TicketFilters(**args), chosen

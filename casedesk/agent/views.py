@@ -20,6 +20,7 @@ from casedesk.web.errors import problem_of
 from casedesk.web.forms import CONFIRM_MISSING, confirmed, fields_of, typed, version_of
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
+from casedesk.web.zones import viewer_zone
 
 from . import queues as queue_defs
 from .bulk import bulk_apply
@@ -53,7 +54,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
     user = request.user
-    context = ticket_context(user, ticket)
+    context = ticket_context(user, ticket, viewer_zone(request))
     context.update(
         problem=problem,
         failed_action=action,

@@ -118,6 +118,7 @@ class AutomaticOut(Schema):
     notice: str
     event: str | None = None
     environment: str | None = None
+    since: str = Field("", description="for timers: entered or last_activity, what it counts from")
 
 
 class NextStepOut(Schema):
@@ -140,6 +141,12 @@ class NextStepOut(Schema):
         description="on the customer's turn, the customer roles whose turn it is"
     )
     viewer_turn: bool = Field(description="whether it is your turn")
+    held: AutomaticOut | None = Field(
+        None,
+        description="the timer an unanswered customer reply holds back: it acts only once "
+        "staff have answered publicly (counted again from that answer when `since` is "
+        "last_activity); `due_at` is when it would act if answered now",
+    )
 
 
 class TicketSummary(Schema):

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from casedesk.accounts.models import Organisation, User
-from casedesk.common.settings_checks import language_choices
+from casedesk.common.settings_checks import language_choices, time_zone_choices
 
 from .adminscope import OrganisationScoped, PeopleScoped
 
@@ -36,7 +36,10 @@ class CasedeskUserAdmin(PeopleScoped, UserAdmin):
     list_select_related = ["organisation"]
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        ("Casedesk", {"fields": ["kind", "organisation", "customer_role", "language"]}),
+        (
+            "Casedesk",
+            {"fields": ["kind", "organisation", "customer_role", "language", "time_zone"]},
+        ),
     )
     add_fieldsets = (
         *(UserAdmin.add_fieldsets or ()),
@@ -46,4 +49,6 @@ class CasedeskUserAdmin(PeopleScoped, UserAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "language":
             kwargs["widget"] = forms.Select(choices=language_choices(blank=True))
+        if db_field.name == "time_zone":
+            kwargs["widget"] = forms.Select(choices=[("", "---------"), *time_zone_choices()])
         return super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -37,6 +37,9 @@ def serve(*, host: str, port: int, demo: bool, worker: bool) -> int:
         "ident": "Casedesk",
         # refused by its Content-Length before a byte of the body is read
         "max_request_body_size": settings.CASEDESK_MAX_REQUEST_BYTES,
+        # The proxy's headers reach Django, which trusts them only as configured
+        # (CASEDESK_PROXY_SSL_HEADER, CASEDESK_TRUSTED_PROXIES); waitress would drop them.
+        "clear_untrusted_proxy_headers": False,
     }
     if not worker:
         with contextlib.suppress(KeyboardInterrupt):

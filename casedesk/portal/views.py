@@ -21,6 +21,7 @@ from casedesk.web.forms import confirmed, fields_of, typed, uploads_of, version_
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
+from casedesk.web.zones import viewer_zone
 
 customer_required = only_for("customer")
 
@@ -34,6 +35,8 @@ def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
     state = q.get("state", "")
     state = state if state in ("open", "closed", "any") else "open"
     waiting = q.get("waiting") == "1"
+    activity = q.get("activity", "")
+    activity = activity if activity in lists.ACTIVITY else ""
     sort = q.get("sort", "")
     sort = sort if sort in lists.SORTS else "-updated"
     text = q.get("q", "")[:200]
@@ -41,10 +44,18 @@ def portal_filters(request: HttpRequest) -> tuple[TicketFilters, dict]:
         reporter="me" if scope == "mine" else None,
         open={"open": True, "closed": False, "any": None}[state],
         waiting_for_me=waiting,
+        active=lists.ACTIVITY[activity],
         text=text,
         sort=sort,
     )
-    chosen = {"scope": scope, "state": state, "waiting": waiting, "sort": sort, "q": text}
+    chosen = {
+        "scope": scope,
+        "state": state,
+        "activity": activity,
+        "waiting": waiting,
+        "sort": sort,
+        "q": text,
+    }
     return filters, chosen
 
 
@@ -127,7 +138,7 @@ def ticket_created(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
-    context = ticket_context(request.user, ticket)
+    context = ticket_context(request.user, ticket, viewer_zone(request))
     context.update(
         problem=problem,
         failed_action=action,
@@ -181,7 +192,7 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
             )
             if person is None:
                 raise InvalidInput({"customer_assignee": "this is not one of the choices"})
-        services.ticket_transition(
+        moved = services.ticket_transition(
             actor=request.user,
             ticket=ticket,
             transition=transition,
@@ -196,7 +207,8 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
         problem = problem_of(exc)
         fresh = ticket_or_404(request, key)
         return _page(request, fresh, problem=problem, action=transition, status=problem.status)
-    step = selectors.next_step_for(user=request.user, ticket=ticket, lang=language())
+    # the ticket as the change left it: `ticket` is what the page showed before the move
+    step = selectors.next_step_for(user=request.user, ticket=moved, lang=language())
     messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})
     return redirect("portal:ticket", key=ticket.key)
 

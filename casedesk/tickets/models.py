@@ -122,6 +122,13 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_recent"),
             models.Index(fields=["desk", "status", "-updated_at"], name="ticket_desk_status"),
             models.Index(fields=["desk", "turn", "category"], name="ticket_desk_turn"),
+            # the active/inactive filter of the portal, the queues and the API, in sort order
+            models.Index(
+                fields=["organisation", "active", "-updated_at", "-id"], name="ticket_org_active"
+            ),
+            models.Index(
+                fields=["desk", "active", "-updated_at", "-id"], name="ticket_desk_active"
+            ),
             # a staff member's view spans several desks; these serve it in sort order
             models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created"),

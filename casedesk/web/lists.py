@@ -17,6 +17,7 @@ from casedesk.tickets.selectors import ticket_page_for_actor, workflow_of
 from casedesk.web import present
 from casedesk.web.access import is_staff
 from casedesk.web.ticketpage import language
+from casedesk.web.zones import abbreviation, hint, viewer_zone
 
 SORTS = {
     "-updated": _("Recently updated"),
@@ -25,6 +26,13 @@ SORTS = {
     "created": _("Oldest first"),
 }
 PAGE_SIZE = 50
+# the `activity` filter of both lists: a status is active while the desk has work to do
+ACTIVITY: dict[str, bool | None] = {"": None, "active": True, "inactive": False}
+ACTIVITY_LABELS = {
+    "": _("Active or not"),
+    "active": _("Active"),
+    "inactive": _("Inactive"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class Row:
     status: str
     turn: str
     turn_text: str
+    tz: str  # the zone its times are shown in
+    zone_label: str = ""  # 'CET' when the list's times are in more than one zone
 
 
 def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> dict:
@@ -48,12 +58,17 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
         found = ticket_page_for_actor(user=request.user, filters=filters, limit=PAGE_SIZE)
         cursor = None
     lang = language()
+    viewer = viewer_zone(request)
+    zones = {viewer.for_desk(t.desk.time_zone) for t in found.tickets}
+    mixed = len(zones) > 1  # only without a zone of the viewer's own: label every time
     rows = [
         Row(
             t,
             workflow_of(t).place_label(t.status, t.sub_status, lang),
             t.turn,
             present.turn_text(t.turn, customer=customer),
+            viewer.for_desk(t.desk.time_zone),
+            abbreviation(t.updated_at, viewer.for_desk(t.desk.time_zone)) if mixed else "",
         )
         for t in found.tickets
     ]
@@ -62,6 +77,8 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
         "rows": rows,
         "chosen": chosen,
         "sorts": SORTS,
+        "activities": ACTIVITY_LABELS,
+        "tz_hint": hint(viewer, zones) if rows else "",
         "problem": problem,
         "next_query": urlencode({**keep, "cursor": found.next_cursor}) if found.next_cursor else "",
         "first_query": urlencode(keep) if cursor else "",

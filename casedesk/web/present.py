@@ -76,6 +76,43 @@ def timer_text(auto: Automatic, tz: str) -> str:
     }
 
 
+def held_text(auto: Automatic, tz: str, *, customer: bool) -> str:
+    """What a timer held back by an unanswered customer reply waits for, and what happens
+    once the desk has answered."""
+    from casedesk.workflow.durations import format_duration
+
+    values = {"action": auto.action, "target": auto.target}
+    if auto.since == "last_activity" and auto.after is not None:
+        values["after"] = duration_text(format_duration(auto.after))
+        if customer:
+            text = _(
+                "“%(action)s” waits for our answer to your reply. Once we have answered, it "
+                "happens by itself %(after)s after our answer if nothing else happens "
+                "(to: %(target)s)."
+            )
+        else:
+            text = _(
+                "“%(action)s” waits for an answer to the customer's reply. Once it is "
+                "answered, it happens by itself %(after)s after that answer if nothing else "
+                "happens (to: %(target)s)."
+            )
+    else:
+        values["date"] = day(auto.due_at, tz)
+        if customer:
+            text = _(
+                "“%(action)s” waits for our answer to your reply. Once we have answered, it "
+                "happens by itself on %(date)s, or at once if that day has passed "
+                "(to: %(target)s)."
+            )
+        else:
+            text = _(
+                "“%(action)s” waits for an answer to the customer's reply. Once it is "
+                "answered, it happens by itself on %(date)s, or at once if that day has "
+                "passed (to: %(target)s)."
+            )
+    return text % values
+
+
 EVENT_WORDS = {
     "customer_commented": lambda: _("when the customer replies"),
     "staff_commented": lambda: _("when support replies"),

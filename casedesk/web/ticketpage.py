@@ -9,17 +9,20 @@ from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.selectors import workflow_of
 from casedesk.web import present
+from casedesk.web.zones import ViewerZone, hint
 
 
 def language() -> str:
     return (translation.get_language() or "en").split("-")[0]
 
 
-def ticket_context(user, ticket: Ticket) -> dict:
-    """Everything a ticket page shows; a fixed number of queries whatever the ticket holds."""
+def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) -> dict:
+    """Everything a ticket page shows; a fixed number of queries whatever the ticket holds.
+    Times are in the viewer's zone when they or their browser named one, else the desk's."""
     lang = language()
     wf = workflow_of(ticket)
-    tz = ticket.desk.time_zone
+    viewer_zone = viewer_zone or ViewerZone()
+    tz = viewer_zone.for_desk(ticket.desk.time_zone)
     customer = not user.is_supplier_staff
     step = selectors.next_step_for(user=user, ticket=ticket, lang=lang)
     comments = selectors.comments_for(user=user, ticket=ticket)
@@ -41,6 +44,7 @@ def ticket_context(user, ticket: Ticket) -> dict:
         "ticket": ticket,
         "wf": wf,
         "tz": tz,
+        "tz_hint": hint(viewer_zone, {ticket.desk.time_zone}),
         "step": step,
         "turn_text": present.turn_text(
             step.turn,
@@ -51,6 +55,7 @@ def ticket_context(user, ticket: Ticket) -> dict:
         ),
         "flag_labels": [wf.flag_label(f, lang) for f in sorted(step.flags)],
         "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
+        "held_text": present.held_text(step.held, tz, customer=customer) if step.held else "",
         "event_texts": [present.event_text(e) for e in step.events],
         "thread": thread,
         "files": files,

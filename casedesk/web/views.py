@@ -7,6 +7,7 @@ from typing import Literal, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -22,16 +23,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.accounts.services import user_set_language
-from casedesk.common.errors import NotFound
+from casedesk.accounts.services import user_set_language, user_set_time_zone
+from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.settings_checks import time_zone_choices
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
 
 from .access import is_staff, ticket_or_404
 from .client import client_address
 from .knownbrowser import browser_tag, known_for, login_name, remember
 from .throttle import login_attempt_allowed, login_failed, login_succeeded, reset_allowed
+from .zones import COOKIE as ZONE_COOKIE
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 
@@ -91,6 +95,29 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     translation.activate(code)
     set_language_cookie(response, code)
     return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def time_zone(request: HttpRequest) -> HttpResponse:
+    """A person's own time zone for every page and mail; blank: their browser's."""
+    context: dict = {
+        "zones": time_zone_choices(),
+        "browser_zone": request.COOKIES.get(ZONE_COOKIE, "")[:64],
+    }
+    if request.method == "POST":
+        try:
+            user_set_time_zone(user=request.user, time_zone=request.POST.get("time_zone", ""))
+        except InvalidInput:
+            context.update(
+                error=_("That is not a time zone Casedesk knows; choose one from the list."),
+                chosen=request.POST.get("time_zone", "")[:64],
+            )
+            return render(request, "web/time_zone.html", context, status=422)
+        messages.success(request, _("Your time zone was saved."))
+        return redirect("time-zone")
+    context["chosen"] = getattr(request.user, "time_zone", "")
+    return render(request, "web/time_zone.html", context)
 
 
 def set_language_cookie(response: HttpResponse, code: str) -> None:

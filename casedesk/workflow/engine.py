@@ -374,6 +374,19 @@ def next_timer(wf: Workflow, snap: Snapshot) -> DueTimer | None:
     return best
 
 
+def held_timer(wf: Workflow, snap: Snapshot) -> DueTimer | None:
+    """The timer a customer's unanswered reply holds back: the one that would act if the
+    reply had been answered, with the due time it would have now. None when no reply waits.
+
+    Once staff answer publicly, the last activity is their answer, so a timer counted
+    from the last activity starts again from it; one counted from entering the status
+    keeps its date, and acts at once if that has passed.
+    """
+    if snap.awaiting_reply_since is None:
+        return None
+    return next_timer(wf, replace(snap, awaiting_reply_since=None))
+
+
 def triggered(
     wf: Workflow, snap: Snapshot, event: str, *, environment: str | None = None
 ) -> str | None:

@@ -7,9 +7,9 @@ nothing here is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from .engine import Actor, Snapshot, next_timer, options, roles_of
+from .engine import Actor, DueTimer, Snapshot, held_timer, next_timer, options, roles_of
 from .spec import CUSTOMER_SIDE, Ref, Transition, Workflow, expand_roles
 
 FIELD_PREFIX = "field:"
@@ -45,6 +45,8 @@ class Automatic:
     notice: str  # the workflow's own words; may hold {date}
     event: str | None = None  # for events: what must happen first
     environment: str | None = None
+    since: str = ""  # for timers: entered | last_activity
+    after: timedelta | None = None  # for timers: how long after `since`
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class NextStep:
     # closing as a duplicate, when this viewer may: made only through the duplicate
     # service (original, links both ways, title prefix), never as a plain move
     duplicate: Action | None = None
+    # the timer that reply holds back: it acts only once staff have answered
+    held: Automatic | None = None
 
 
 def _target(wf: Workflow, snap: Snapshot, t: Transition, lang: str) -> str:
@@ -136,16 +140,8 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
                 sub_choices=(),
                 confirm="ends",
             )
-    timer = None
-    due = next_timer(wf, snap)
-    if due is not None:
-        t = wf.transitions[due.timer.transition]
-        timer = Automatic(
-            action=wf.text(t.label, lang),
-            target=_target(wf, snap, t, lang),
-            due_at=due.due_at,
-            notice=wf.text(due.timer.notice, lang),
-        )
+    timer = _automatic(wf, snap, next_timer(wf, snap), lang)
+    held = _automatic(wf, snap, held_timer(wf, snap), lang)
     events = []
     for trigger in wf.triggers:
         if not any(ref.matches(snap.status, snap.sub_status) for ref in trigger.places):
@@ -184,6 +180,21 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
         waits_for=waits,
         duplicate=duplicate,
         viewer_turn=turn == "customer" and bool(expand_roles(waits) & roles_of(viewer, snap)),
+        held=held,
+    )
+
+
+def _automatic(wf: Workflow, snap: Snapshot, due: DueTimer | None, lang: str) -> Automatic | None:
+    if due is None:
+        return None
+    t = wf.transitions[due.timer.transition]
+    return Automatic(
+        action=wf.text(t.label, lang),
+        target=_target(wf, snap, t, lang),
+        due_at=due.due_at,
+        notice=wf.text(due.timer.notice, lang),
+        since=due.timer.since,
+        after=due.timer.after,
     )
 
 

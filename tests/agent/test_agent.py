@@ -48,6 +48,19 @@ def test_queues(agent, world, ticket):
     assert agent.get("/agent/?queue=x&desk=abc&sort=y&cursor=z").status_code == 200
 
 
+def test_queues_filter_active_and_inactive_within_the_agents_desks(agent, world, ticket):
+    done = services.ticket_create(actor=world.bob, desk=world.desk, title="Called off")
+    services.ticket_transition(actor=world.agent, ticket=done, transition="cancel", comment="x")
+    page = agent.get("/agent/?queue=all&state=any&activity=inactive").content.decode()
+    assert done.key in page and ticket.key not in page and 'class="inactive"' in page
+    page = agent.get("/agent/?queue=all&state=any&activity=active").content.decode()
+    assert ticket.key in page and done.key not in page
+    # staff of no desk see nothing, whichever filter they choose
+    agent.force_login(world.outsider)
+    page = agent.get("/agent/?queue=all&state=any&activity=inactive").content.decode()
+    assert done.key not in page
+
+
 def test_queue_pages_follow_the_cursor(agent, world, clock):
     keys = []
     for n in range(55):

@@ -56,6 +56,25 @@ def test_list_with_filters_and_keyset_pages(world, as_user, clock):
     assert agent.get("tickets?category=new&category=closed").status_code == 200
 
 
+def test_list_filters_active_and_inactive(world, as_user):
+    going = services.ticket_create(actor=world.alice, desk=world.desk, title="Still going")
+    done = services.ticket_create(actor=world.alice, desk=world.desk, title="Called off")
+    services.ticket_transition(actor=world.agent, ticket=done, transition="cancel", comment="x")
+    bobs = services.ticket_create(actor=world.bob, desk=world.desk, title="CANARY-bob")
+    services.ticket_transition(actor=world.agent, ticket=bobs, transition="cancel", comment="x")
+    alice = as_user("alice")
+    inactive = alice.get("tickets?active=false").json()["items"]
+    assert [(t["key"], t["active"]) for t in inactive] == [(done.key, False)]
+    active = alice.get("tickets?active=true").json()["items"]
+    assert [t["key"] for t in active] == [going.key]
+    agent = as_user("agent")
+    assert {t["key"] for t in agent.get("tickets?active=false").json()["items"]} == {
+        done.key,
+        bobs.key,
+    }
+    assert alice.get("tickets?active=maybe").status_code == 422
+
+
 def test_transitions_list_what_the_caller_may_do_and_refusals_say_why(world, as_user, ticket):
     alice, agent = as_user("alice"), as_user("agent")
     offered = agent.get(f"tickets/{ticket.key}/transitions").json()

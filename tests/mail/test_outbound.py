@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from casedesk.common.errors import InvalidInput, NotFound
@@ -12,7 +14,7 @@ from casedesk.mail.threading import root_id
 from casedesk.ops.worker import run_once
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
-from casedesk.tickets.models import TicketEvent
+from casedesk.tickets.models import TicketEvent, TicketTimer
 
 from .conftest import body_of, html_of
 
@@ -121,6 +123,40 @@ def test_a_move_to_the_customers_turn_tells_whose_turn_it_is_in_their_language(w
     assert "has a new status" in body_of(to_amir)
 
 
+def test_each_status_mail_names_the_status_its_change_reached(world, smtp, ticket):
+    """Mail is composed later, by the worker: three quick moves still make three mails,
+    each naming where its own change led, and the earlier ones say where the case is now."""
+    t = services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="start", assignee=world.agent
+    )
+    t = services.ticket_transition(
+        actor=world.agent, ticket=t, transition="ask_customer", comment="Which printer?"
+    )
+    services.ticket_transition(actor=world.agent, ticket=t, transition="resolve", comment="Done")
+    run_once()
+    heads = [
+        line
+        for mail in smtp.to("alice@example.org")
+        for line in body_of(mail).splitlines()
+        if line.startswith("GEN-1 ")
+    ]
+    assert heads == [
+        "GEN-1 has a new status: In progress.",
+        "GEN-1 is waiting for you: Waiting for you.",
+        "GEN-1 is waiting for you: Resolved.",
+    ]
+    first, second, last = (
+        m
+        for m in smtp.to("alice@example.org")
+        if "GEN-1 has" in body_of(m) or "GEN-1 is" in body_of(m)
+    )
+    assert "it is now: Resolved." in body_of(first) and "it is now: Resolved." in body_of(second)
+    assert "Status: In progress" in body_of(first)
+    # what she can do belongs to where the case is now, and only the last mail is there
+    assert "What you can do now" not in body_of(second)
+    assert "moved on" not in body_of(last) and "What you can do now" in body_of(last)
+
+
 def test_a_warning_before_a_timer_acts_names_the_date(world, smtp, ticket, clock):
     t = services.ticket_transition(
         actor=world.agent, ticket=ticket, transition="start", assignee=world.agent
@@ -135,6 +171,38 @@ def test_a_warning_before_a_timer_acts_names_the_date(world, smtp, ticket, clock
     assert "A reminder about GEN-1" in text
     assert "this case closes on" in text and "Nov. 9, 2026" in text
     assert TicketEvent.objects.filter(kind="timer_warning").count() == 1
+
+
+def test_a_reminders_date_is_in_the_recipients_own_zone_and_says_which(world, smtp, ticket, clock):
+    world.desk.time_zone = "Europe/Copenhagen"
+    world.desk.save()
+    world.alice.time_zone = "America/Los_Angeles"
+    world.alice.save()
+    t = services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="start", assignee=world.agent
+    )
+    services.ticket_transition(actor=world.agent, ticket=t, transition="resolve", comment="Fixed")
+    due = TicketTimer.objects.get(ticket=ticket).due_at
+    clock.advance(days=5)
+    run_once()
+    (reminder,) = [m for m in smtp.to("alice@example.org") if "reminder" in body_of(m)]
+    local = due.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert local.tzname() == "PST"
+    hour = local.strftime("%-I") + (" a.m." if local.hour < 12 else " p.m.")
+    assert f"Nov. {local.day}, 2026, {hour} PST." in body_of(reminder).replace(":00", "")
+    assert "CET" not in body_of(reminder)
+
+
+def test_every_link_in_a_mail_follows_the_configured_address(world, smtp, settings):
+    settings.BASE_URL = "https://desk.example.com:8443"
+    services.ticket_create(actor=world.alice, desk=world.desk, title="Printer on fire")
+    run_once()
+    (mail,) = smtp.to("alice@example.org")
+    assert mail["List-Unsubscribe"] == "<https://desk.example.com:8443/mail/preferences/>"
+    for body in (body_of(mail), html_of(mail)):
+        assert "https://desk.example.com:8443/tickets/GEN-1/" in body
+        assert "https://desk.example.com:8443/mail/preferences/" in body
+        assert "127.0.0.1" not in body
 
 
 def test_people_choose_which_mails_they_get(world, smtp, ticket):

@@ -49,6 +49,23 @@ def test_list_filters_waiting_for_me_closed_and_search(alice, world):
     assert alice.get("/portal/?sort=evil&state=x&scope=y&cursor=forged").status_code == 200
 
 
+def test_list_filters_active_and_inactive_and_greys_the_inactive(alice, world):
+    going = services.ticket_create(actor=world.alice, desk=world.desk, title="Still going")
+    done = services.ticket_create(actor=world.alice, desk=world.desk, title="Called off")
+    services.ticket_transition(actor=world.agent, ticket=done, transition="cancel", comment="x")
+    bobs = services.ticket_create(actor=world.bob, desk=world.desk, title="CANARY-bob")
+    services.ticket_transition(actor=world.agent, ticket=bobs, transition="cancel", comment="x")
+    page = alice.get("/portal/?state=any&activity=inactive").content.decode()
+    assert done.key in page and going.key not in page and bobs.key not in page
+    row = re.search(rf'<tr class="([^"]*)">\s*<td class="key nowrap">{done.key}<', page)
+    assert row and row.group(1) == "inactive" and "Inactive</span>" in page
+    page = alice.get("/portal/?state=any&activity=active").content.decode()
+    assert going.key in page and done.key not in page and "Inactive</span>" not in page
+    both = alice.get("/portal/?state=any").content.decode()
+    assert going.key in both and done.key in both
+    assert alice.get("/portal/?activity=evil").status_code == 200  # ignored, not an error
+
+
 def test_htmx_filter_returns_only_the_list(alice, world):
     services.ticket_create(actor=world.alice, desk=world.desk, title="Printer")
     response = alice.get("/portal/?q=printer", headers={"HX-Request": "true"})
@@ -142,6 +159,9 @@ def test_customer_approves_once_they_confirm_it_ends_the_ticket(alice, world, ti
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == "closed"
+    # the confirmation names where the move led, not where the ticket was
+    page = alice.get(response["Location"]).content.decode()
+    assert "Done. The ticket is now: Closed." in page
 
 
 def test_reopen_asks_for_the_reason_and_keeps_it_when_stale(alice, world, ticket):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.ops.worker import run_once
@@ -293,6 +294,12 @@ def test_a_question_in_ke_schvaleni_stops_the_clock_until_staff_answer(
     assert not TicketTimer.objects.filter(ticket=sheet).exists()
     step = next_step_for(user=world.alice, ticket=sheet, lang="cs")
     assert (step.timer, step.reply_pending) == (None, True)
+    # the page says what the approval now waits for and what happens once answered
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(world.alice)
+    page = browser.get(f"/portal/t/{sheet.key}/").content.decode()
+    assert "waits for our answer to your reply" in page
+    assert "5 days after our answer" in page
     clock.set(sent_at + timedelta(days=30))
     assert run_once() == (0, 0)
     assert fresh(sheet).status == "ke_schvaleni"

@@ -48,9 +48,13 @@ def browser():
 
 
 class Session:
-    def __init__(self, browser, base: str, username: str, *, width: int = 1280):
+    def __init__(
+        self, browser, base: str, username: str, *, width: int = 1280, zone: str | None = None
+    ):
         self.base = base
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, locale="en-GB", timezone_id=zone
+        )
         self.page = self.context.new_page()
         self.dialogs: list[str] = []
         self.foreign: list[str] = []
@@ -153,6 +157,22 @@ def test_language_switch(browser, live_server, world):
     assert world.alice.language == "da"
     page = alice.go("/portal/")
     assert page.locator("html").get_attribute("lang") == "da"
+
+
+def test_times_follow_the_browsers_zone_until_the_person_chooses_one(browser, live_server, world):
+    ticket = services.ticket_create(actor=world.alice, desk=world.desk, title="Printer")
+    alice = Session(browser, live_server.url, "alice", zone="Pacific/Auckland")
+    page = alice.go(f"/portal/t/{ticket.key}/")
+    assert "Times are in your browser's time zone, Pacific/Auckland." in page.content()
+    page = alice.go("/account/time-zone/")
+    assert "Your browser says it is in Pacific/Auckland." in page.content()
+    page.select_option("#time_zone", "Europe/Prague")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    world.alice.refresh_from_db()
+    assert world.alice.time_zone == "Europe/Prague"
+    page = alice.go("/portal/")
+    assert "Times are in your time zone, Europe/Prague." in page.content()
 
 
 def test_phone_layout_and_keyboard(browser, live_server, world):

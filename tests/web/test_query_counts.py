@@ -15,6 +15,8 @@ from tests.conftest import make_customer, make_staff
 # the most statements each page may take (session and user included)
 BUDGET = {
     "portal_list": 7,
+    "portal_list_inactive": 7,
+    "agent_queue_active": 8,
     "portal_ticket": 10,
     "agent_queue": 8,
     "agent_ticket": 17,
@@ -61,6 +63,8 @@ def _pages(world, ticket):
         "portal_ticket": (world.alice, f"/portal/t/{ticket.key}/"),
         "portal_create": (world.alice, f"/portal/new/?desk={world.desk.pk}"),
         "agent_queue": (world.agent, "/agent/?queue=all&state=any"),
+        "portal_list_inactive": (world.alice, "/portal/?state=any&activity=inactive"),
+        "agent_queue_active": (world.agent, "/agent/?queue=all&state=any&activity=active"),
         "agent_ticket": (world.agent, f"/agent/t/{ticket.key}/"),
         "guide": (world.alice, f"/portal/guide/{world.desk.pk}/"),
         "workflow": (world.agent, f"/agent/desks/{world.desk.pk}/workflow/"),

@@ -230,6 +230,10 @@ def test_the_timer_waits_while_a_customer_comment_is_unanswered():
     step = next_step(WF, commented, CUSTOMER, "en", day(3))
     assert step.timer is None
     assert step.reply_pending
+    # the page still knows what waits, and what it counts from once staff have answered
+    assert step.held is not None
+    assert (step.held.since, step.held.after) == ("last_activity", timedelta(days=5))
+    assert step.held.target == "Done"
     # staff answer: five quiet days from the answer
     answered = replace(commented, awaiting_reply_since=None, last_activity_at=day(4))
     assert next_timer(WF, answered).due_at == day(9)

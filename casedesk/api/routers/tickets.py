@@ -49,6 +49,9 @@ class TicketQuery(QueryIn):
     category: list[Category] = Field(default_factory=list)
     turn: Turn | None = None
     open: bool | None = Field(None, description="true: not closed or cancelled")
+    active: bool | None = Field(
+        None, description="true: in an active status (the desk has work to do); false: inactive"
+    )
     assignee: PersonFilter | None = None
     customer_assignee: PersonFilter | None = None
     reporter: PersonFilter | None = None
@@ -132,6 +135,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketQuery]):
         categories=tuple(filters.category),
         turn=filters.turn,
         open=filters.open,
+        active=filters.active,
         assignee=filters.assignee,
         customer_assignee=filters.customer_assignee,
         reporter=filters.reporter,

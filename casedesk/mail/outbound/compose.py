@@ -77,10 +77,20 @@ def subject_of(ticket: Ticket, title: str | None = None) -> str:
     return one_line(f"[{ticket.key}] {title if title is not None else ticket.title}", 300)
 
 
-def when(value: datetime, desk, lang: str) -> str:
-    local = timezone.localtime(value, ZoneInfo(desk.time_zone or "UTC"))
+def zone_of(user, desk) -> str:
+    """The zone a mail's times are in: the recipient's own, else the desk's."""
+    own = getattr(user, "time_zone", "") if user is not None else ""
+    return own or desk.time_zone or "UTC"
+
+
+def when(value: datetime, desk, lang: str, user=None) -> str:
+    """A date and time in the recipient's zone, named ('3 Dec 2026, 14:00 CET')."""
+    try:
+        local = timezone.localtime(value, ZoneInfo(zone_of(user, desk)))
+    except (KeyError, ValueError):
+        local = timezone.localtime(value, ZoneInfo("UTC"))
     with translation.override(lang):
-        return formats.date_format(local, "DATETIME_FORMAT")
+        return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 @dataclass(frozen=True)
@@ -93,10 +103,24 @@ class _Place:
     timer: None = None
 
 
-def _notice(text: str, due: datetime | None, desk, lang: str) -> str:
+def _reached(event, wf, ticket) -> tuple[str, str] | None:
+    """The place a transition entry reached, when the ticket has moved on from it since
+    (the mail is composed later, by the worker; it must name the status of its change)."""
+    if event.kind != "transition":
+        return None
+    to = (event.data or {}).get("to") or {}
+    status, sub = to.get("status", ""), to.get("sub_status", "") or ""
+    if status not in wf.statuses or (sub and sub not in wf.sub_statuses):
+        return None
+    if (status, sub) == (ticket.status, ticket.sub_status or ""):
+        return None
+    return status, sub
+
+
+def _notice(text: str, due: datetime | None, desk, lang: str, user=None) -> str:
     if not text:
         return ""
-    return text.replace("{date}", when(due, desk, lang)) if due else text
+    return text.replace("{date}", when(due, desk, lang, user)) if due else text
 
 
 def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Content:
@@ -107,7 +131,18 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
     with translation.override(lang):
         labels = texts.labels()
         step: NextStep | _Place
-        if user is None:
+        reached = _reached(event, wf, ticket)
+        moved_on = ""
+        if reached is not None:
+            # what this change reached, not where the ticket is now; what can be done and
+            # what happens next belong to where it is now, so the mail only names that
+            status, sub = reached
+            step = _Place(
+                label=wf.place_label(status, sub, lang),
+                explanation=wf.text(wf.statuses[status].explain, lang),
+            )
+            moved_on = texts.moved_on(wf.place_label(ticket.status, ticket.sub_status, lang))
+        elif user is None:
             step = _Place(label=wf.place_label(ticket.status, ticket.sub_status, lang))
         else:
             step = next_step_for(user=user, ticket=ticket, lang=lang)
@@ -124,9 +159,9 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
         if kind == "reminder":
             timer = wf.timers.get((event.data or {}).get("timer", ""))
             due = datetime.fromisoformat(event.data["due_at"])
-            notice = _notice(wf.text(timer.notice, lang) if timer else "", due, desk, lang)
+            notice = _notice(wf.text(timer.notice, lang) if timer else "", due, desk, lang, user)
         elif step.timer is not None and not staff:
-            notice = _notice(step.timer.notice, step.timer.due_at, desk, lang)
+            notice = _notice(step.timer.notice, step.timer.due_at, desk, lang, user)
         shown = comment if comment and (staff or not comment.internal) else None
         files = []
         if shown is not None:
@@ -145,6 +180,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             "explanation": step.explanation if not staff else "",
             "actions": [a.label for a in step.actions] if not staff else [],
             "notice": notice,
+            "moved_on": moved_on,
             "url": ticket_url(ticket),
             "labels": labels,
             "footer": texts.footer(ticket.key, one_line(desk.name, 120), preferences_url()),

@@ -36,6 +36,10 @@ def headline(kind: str, **v: str) -> str:
     return lines[kind] % v
 
 
+def moved_on(status: str) -> str:
+    return _("The case has moved on since this change; it is now: %(status)s.") % {"status": status}
+
+
 def labels() -> dict[str, str]:
     return {
         "status": _("Status"),

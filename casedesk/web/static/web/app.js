@@ -2,6 +2,15 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  // the browser's time zone, for pages of people who chose none (web/zones.py)
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var kept = (document.cookie.match(/(?:^|; )casedesk_tz=([^;]*)/) || [])[1];
+    if (zone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && kept !== zone) {
+      document.cookie = "casedesk_tz=" + zone +
+        "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+    }
+  } catch (e) { /* no Intl: the desk's zone is used */ }
   document.addEventListener("change", function (event) {
     var target = event.target;
     // the language menu switches as soon as a language is picked
