@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.utils.safestring import mark_safe
 
 from casedesk.common.markdown import render
@@ -46,3 +47,10 @@ def get(mapping, key):
 @register.filter
 def same(a, b) -> bool:
     return a == b
+
+
+@register.simple_tag
+def own_language_names() -> list[tuple[str, str]]:
+    """Each language in its own name ("Dansk", "Čeština"), never translated into the page's
+    language: a reader looks for the name they know (Django's tag would say "engelsk")."""
+    return list(settings.LANGUAGES)
