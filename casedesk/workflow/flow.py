@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from .checks import Finding
 from .engine import SYSTEM_ACTOR, Actor, Snapshot, _may_by, _needs, options, roles_of, triggered
 from .graph import outgoing, reachable
+from .nextstep import viewer_turn
 from .spec import SYSTEM, Lines, Place, Ref, Workflow, expand_roles, starts_at
 
 _PROBE_ID = 1
@@ -41,14 +42,6 @@ def viewer_probe(wf: Workflow, place: Place, ticket_type: str) -> Snapshot:
     return replace(
         probe(wf, place, ticket_type), assignee_id=_STAFF_ID, customer_assignee_id=_CONTACT_ID
     )
-
-
-def viewer_turn(wf: Workflow, snap: Snapshot, viewer: Actor) -> bool:
-    """Is it this customer viewer's turn on this ticket? (the engine's role rules)"""
-    if wf.turn_at(snap.status, snap.sub_status) != "customer":
-        return False
-    waits = expand_roles(wf.waits_for_at(snap.status, snap.sub_status))
-    return bool(waits & roles_of(viewer, snap))
 
 
 def probe(wf: Workflow, place: Place, ticket_type: str) -> Snapshot:

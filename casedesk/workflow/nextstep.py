@@ -98,6 +98,15 @@ def confirmation(wf: Workflow, snap: Snapshot, viewer: Actor, t: Transition) -> 
     return ""
 
 
+def viewer_turn(wf: Workflow, snap: Snapshot, viewer: Actor) -> bool:
+    """Is it this customer's own turn: the customer's side's, and one of the roles the
+    status waits for (`waits_for`, everyone on the customer's side by default)?"""
+    if viewer.kind != "customer" or wf.turn_at(snap.status, snap.sub_status) != "customer":
+        return False
+    waits = wf.waits_for_at(snap.status, snap.sub_status)
+    return bool(expand_roles(waits) & roles_of(viewer, snap))
+
+
 def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datetime) -> NextStep:
     status = wf.statuses[snap.status]
     sub = wf.sub_statuses.get(snap.sub_status) if snap.sub_status else None
@@ -179,7 +188,7 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
         reply_pending=snap.awaiting_reply_since is not None,
         waits_for=waits,
         duplicate=duplicate,
-        viewer_turn=turn == "customer" and bool(expand_roles(waits) & roles_of(viewer, snap)),
+        viewer_turn=viewer_turn(wf, snap, viewer),
         held=held,
     )
 

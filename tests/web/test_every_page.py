@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from casedesk.accounts.models import User
 from casedesk.desks.services import preset_names
 from casedesk.mail.models import OutboundMail
-from casedesk.ops.demo import TITLES, WORDS, _given, _needs, plan
+from casedesk.ops.demo import TITLES, WORDS, _duplicate_pair, _given, _needs, plan
 from casedesk.tickets import outbox, services
 from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.selectors import next_step_for
@@ -236,6 +236,11 @@ def test_every_page_as_every_customer_in_every_language(preset, db, clock, app_c
             actor=agent, ticket=ticket, person=people["contact"]
         )
         tickets.append(_walk(ticket, steps, wf, people, lang0))
+    # a duplicate and its original, closed through the duplicate service
+    if wf.duplicates is not None:
+        pair = {org.slug: {"member": people["reporter"], "approver": people["colleague"]}}
+        _duplicate_pair(desk, wf, org, pair, agent, clock())
+        tickets = list(Ticket.objects.filter(desk=desk).order_by("pk"))
     # the warnings timers give ahead of time are history the customer reads too
     for timer in TicketTimer.objects.filter(ticket__desk=desk, warn_at__isnull=False):
         timers_warn_due(now=timer.warn_at + timedelta(minutes=1))
