@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import fields_of, typed, uploads_of
+from casedesk.web.forms import TicketForm, typed, uploads_of
 from casedesk.web.ticketpage import language
 
 CHANNELS = ("phone", "mail")
@@ -46,25 +46,19 @@ def register_view(request: HttpRequest) -> HttpResponse:
     desk = context["desk"]
     try:
         if desk is None:
-            raise InvalidInput({"desk": "choose a desk"})
+            raise InvalidInput({"desk": Problem("desk.required")})
         try:
             reporter = selectors.customer_for_desk(
                 user=request.user, desk=desk, username=request.POST.get("customer", "")
             )
         except NotFound:
-            raise InvalidInput(
-                {"customer": "no customer of this desk has that user name or e-mail address"}
-            ) from None
+            raise InvalidInput({"customer": Problem("ticket.reporter.unknown")}) from None
         channel = request.POST.get("channel")
         ticket = services.ticket_create(
             actor=request.user,
             desk=desk,
             reporter=reporter,
-            title=request.POST.get("title", ""),
-            description=request.POST.get("description", ""),
-            type=request.POST.get("type") or None,
-            priority=request.POST.get("priority") or None,
-            fields=fields_of(request),
+            **TicketForm(request.POST, workflow=desk.workflow.workflow).values(),
             attachments=uploads_of(request),
             channel=channel if channel in CHANNELS else "phone",
         )

@@ -12,12 +12,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import CONFIRM_MISSING, confirmed, fields_of, typed, version_of
+from casedesk.web.forms import (
+    CommentForm,
+    EditForm,
+    TransitionForm,
+    confirm_problem,
+    confirmed,
+    typed,
+    version_of,
+)
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 from casedesk.web.zones import viewer_zone
@@ -97,7 +105,7 @@ def _person(people, value: str, name: str = "person"):
         return None
     found = next((p for p in people if str(p.pk) == value), None)
     if found is None:
-        raise InvalidInput({name: "this is not one of the choices"})
+        raise InvalidInput({name: Problem("input.not_a_choice")})
     return found
 
 
@@ -122,13 +130,14 @@ def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
 @require_POST
 @staff_required
 def reply(request: HttpRequest, key: str) -> HttpResponse:
-    internal = request.POST.get("internal") == "1"
+    typed_in = CommentForm(request.POST).read()
+    internal = typed_in["internal"]
 
     def call(ticket):
         services.comment_add(
             actor=request.user,
             ticket=ticket,
-            body=request.POST.get("body", ""),
+            body=typed_in["body"],
             internal=internal,
             attachments=request.FILES.getlist("attachments"),
             expected_version=version_of(request),
@@ -173,18 +182,15 @@ def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
         confirmed(request, ticket, transition)
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
+        form = TransitionForm(
+            request.POST, workflow=ticket.desk.workflow.workflow, staff=staff, people=people
+        )
         services.ticket_transition(
             actor=request.user,
             ticket=ticket,
             transition=transition,
-            comment=request.POST.get("comment", ""),
-            comment_internal=request.POST.get("comment_internal") == "1",
-            sub_status=request.POST.get("sub_status") or None,
-            fields=fields_of(request),
-            assignee=_person(staff, request.POST.get("assignee", ""), "assignee"),
-            customer_assignee=_person(
-                people, request.POST.get("customer_assignee", ""), "customer_assignee"
-            ),
+            comment_internal=form.read()["comment_internal"],
+            **form.values(),
             expected_version=version_of(request),
         )
         ticket.refresh_from_db()
@@ -244,13 +250,13 @@ def route(request: HttpRequest, key: str) -> HttpResponse:
 def duplicate(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         if request.POST.get("confirm") != "1":
-            raise InvalidInput({"confirm": CONFIRM_MISSING})
+            raise confirm_problem()
         try:
             original = selectors.ticket_get_for_actor(
                 user=request.user, key=request.POST.get("original", "")
             )
         except NotFound:
-            raise InvalidInput({"original": "there is no such ticket on your desks"}) from None
+            raise InvalidInput({"original": Problem("ticket.other.unknown")}) from None
         services.ticket_mark_duplicate(
             actor=request.user,
             ticket=ticket,
@@ -267,16 +273,11 @@ def duplicate(request: HttpRequest, key: str) -> HttpResponse:
 @staff_required
 def edit(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
-        wf_fields = {
-            k[len("field:") :]: v.strip() for k, v in request.POST.items() if k.startswith("field:")
-        }
+        form = EditForm(request.POST, workflow=ticket.desk.workflow.workflow)
         services.ticket_edit(
             actor=request.user,
             ticket=ticket,
-            title=request.POST.get("title"),
-            priority=request.POST.get("priority") or None,
-            type=request.POST.get("type") or None,
-            fields=wf_fields,
+            **form.values(),
             expected_version=version_of(request),
         )
         return _("The ticket was saved.")

@@ -6,6 +6,8 @@ from functools import wraps
 
 from ninja import NinjaAPI
 
+from casedesk.common.errors import Problem
+
 from . import errors
 from .auth import AUTH, refuse_token_in_address
 from .parsing import StrictJsonParser
@@ -21,9 +23,13 @@ login session, which must send the CSRF token (`X-CSRFToken`) with every change.
 Tokens are limited to a number of requests per minute; past it the answer is 429 with
 `Retry-After`.
 
-**Errors** all have one shape: `code` (stable), `message`, `errors` by field, and for
-refused transitions `reason` and `missing`; a 409 carries `current_version`. Something
-you may not see is a 404, exactly like something that does not exist.
+**Errors** all have one shape: `code` (stable and dotted, such as `transition.role`),
+`params` (the values the error names, workflow things by their keys), `message` (the
+sentence, in the language of `Accept-Language` when Casedesk speaks it, else your own
+setting, else English), `kind` (the family: `invalid`, `forbidden`, `not_found`...),
+`errors` by field (each with its own `code`, `params` and `message`), and for refused
+transitions `reason` and `missing`; a 409 carries `current_version`. Something you may
+not see is a 404, exactly like something that does not exist. Never parse `message`.
 
 **Concurrency.** Reads of a ticket carry its version as the `ETag`. Send it back as
 `If-Match` (or as `version` in the body) with a change: if someone changed the ticket
@@ -62,9 +68,9 @@ def guard(run):
             return errors.error_response(api, request, 400, problem)
         unknown = sorted(set(request.GET) - known)
         if unknown:
-            message = f"unknown parameter(s): {', '.join(unknown)}"
-            fields = {name: "not a parameter of this operation" for name in unknown}
-            return errors.error_response(api, request, 422, message, errors=fields)
+            fields = {name: Problem("input.unknown_parameter") for name in unknown}
+            invalid = Problem("input.invalid")
+            return errors.error_response(api, request, 422, invalid, errors=fields)
         return run(request, *args, **kwargs)
 
     return checked

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from casedesk.common.errors import Problem
 from casedesk.web.client import client_address
 
 from .models import ApiToken
@@ -33,7 +34,7 @@ class TokenAuth(HttpBearer):
             return None
         scheme, _, secret = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise AuthenticationError(401, "send 'Authorization: Bearer <token>'")
+            raise AuthenticationError(401, "api.bearer_malformed")
         return self.authenticate(request, secret.strip())
 
     def authenticate(self, request: HttpRequest, token: str):
@@ -46,12 +47,12 @@ class TokenAuth(HttpBearer):
             if wait is not None:
                 raise Throttled(math.ceil(wait))
             failure_hit(address)
-            raise AuthenticationError(401, "this token is unknown, expired or revoked")
+            raise AuthenticationError(401, "api.token.unknown")
         wait = rate_hit(found)
         if wait is not None:
             raise Throttled(math.ceil(wait))
         if request.method not in SAFE and found.scope != ApiToken.Scope.WRITE:
-            raise AuthorizationError(403, "this token may only read")
+            raise AuthorizationError(403, "api.token.read_only")
         request.user = found.user  # so every read and write sees the token's owner
         return found.user
 
@@ -71,14 +72,14 @@ class SessionAuth(APIKeyCookie):
         if user is None or not user.is_authenticated:
             return None
         if request.method not in SAFE and check_csrf(request) is not None:
-            raise HttpError(403, "CSRF check failed: send the X-CSRFToken header")
+            raise HttpError(403, "api.csrf")
         return user
 
 
-def refuse_token_in_address(request: HttpRequest) -> str | None:
+def refuse_token_in_address(request: HttpRequest) -> Problem | None:
     for name in request.GET:
         if name.lower() in TOKEN_PARAMS:
-            return "API tokens go in the Authorization header, never in the address"
+            return Problem("api.token.in_address")
     return None
 
 

@@ -8,7 +8,7 @@ import re
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from casedesk.common.errors import InvalidInput, VersionRequired
+from casedesk.common.errors import InvalidInput, Problem, VersionRequired
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,15})"?\s*$')
@@ -38,10 +38,10 @@ def expected_version(request: HttpRequest, body_version: int | None) -> int:
         return body_version
     match = _ETAG.match(header)
     if match is None:
-        raise InvalidInput({"If-Match": 'send the ETag of your last read, such as "7"'})
+        raise InvalidInput({"If-Match": Problem("ticket.if_match_invalid")})
     version = int(match.group(1))
     if body_version is not None and body_version != version:
-        raise InvalidInput({"version": "If-Match and version disagree"})
+        raise InvalidInput({"version": Problem("ticket.version_disagree")})
     return version
 
 

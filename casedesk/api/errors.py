@@ -1,39 +1,64 @@
 """One shape for every error the API answers, and the handlers that produce it.
 
-    {"code": "transition_refused", "message": "...", "errors": {}, "reason": "role",
-     "missing": [], "current_version": null}
+    {"code": "transition.role", "kind": "transition_refused",
+     "message": "The step “Cancel” is not open to customer organisation admins.",
+     "params": {"role": "org_admin", "transition": "cancel"},
+     "errors": {}, "reason": "role", "missing": [], "current_version": null}
 
-`code` is stable and machine-readable; `message` is for people. `errors` names each bad
-field; `reason` and `missing` explain a refused transition (the engine's codes);
+`code` is stable, dotted and machine-readable, and `params` are the values its sentence
+names (workflow things by their keys); `message` is that sentence for people, in the
+caller's language: `Accept-Language` when it names a language Casedesk speaks, else the
+person's own setting, else English. `kind` is the family of the error (the value `code`
+had before codes were dotted). `errors` names each bad field with its own code, params
+and message; `reason` and `missing` explain a refused transition (the engine's words);
 `current_version` comes with a 409, so the caller can re-read and retry.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation.trans_real import parse_accept_lang_header
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from pydantic import Field
 
-from casedesk.common.errors import CasedeskError
+from casedesk.common.errors import (
+    CasedeskError,
+    InvalidInput,
+    Problem,
+    StaleTicket,
+    TransitionRefused,
+)
+from casedesk.web.messages import say
 
 log = logging.getLogger("casedesk.api")
 
+LANGUAGES = {code for code, _ in settings.LANGUAGES}
+
+
+class FieldError(Schema):
+    code: str = Field(description="stable, machine-readable: see the API guide")
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str = Field(description="the sentence, in the caller's language")
+
 
 class Error(Schema):
-    code: str = Field(description="stable, machine-readable: see the API guide")
-    message: str
-    errors: dict[str, str] = Field(default_factory=dict, description="what is wrong, by field")
+    code: str = Field(description="stable, dotted, machine-readable: see the API guide")
+    kind: str = Field(description="the family: invalid, forbidden, not_found, conflict...")
+    message: str = Field(description="the sentence, in the caller's language")
+    params: dict[str, Any] = Field(default_factory=dict, description="what the sentence names")
+    errors: dict[str, FieldError] = Field(default_factory=dict, description="by field")
     reason: str | None = Field(None, description="why a transition was refused")
     missing: list[str] = Field(default_factory=list, description="what a transition needs")
     current_version: int | None = Field(None, description="the ticket's version, on a 409")
 
 
-CODES = {
+KINDS = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -52,20 +77,62 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 428, 429)
 
 
 class UnsupportedMediaType(Exception):
-    pass
+    def __init__(self, given: str):
+        super().__init__(given)
+        self.given = given
 
 
 class BadJson(Exception):
-    pass
+    def __init__(self, code: str, **params: object):
+        super().__init__(code)
+        self.problem = Problem(code, **params)
 
 
-def error_body(status: int, message: str, *, code: str | None = None, **extra) -> dict:
-    body = Error(code=code or CODES.get(status, "error"), message=message, **extra)
+def error_language(request: HttpRequest | None) -> str:
+    """`Accept-Language` if it names a language we speak, else the person's, else English."""
+    if request is not None:
+        for lang, _ in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+            for candidate in (lang.lower(), lang.lower().split("-")[0]):
+                if candidate in LANGUAGES:
+                    return candidate
+        own = getattr(getattr(request, "user", None), "language", "")
+        if own in LANGUAGES:
+            return own
+    return "en"
+
+
+def error_body(
+    status: int,
+    problem: Problem,
+    request: HttpRequest | None = None,
+    *,
+    kind: str | None = None,
+    errors: dict[str, Problem] | None = None,
+    workflow=None,
+    **extra,
+) -> dict:
+    lang = error_language(request)
+    fields = {
+        name: FieldError(code=p.code, params=p.params, message=say(p, lang, workflow))
+        for name, p in (errors or {}).items()
+    }
+    body = Error(
+        code=problem.code,
+        kind=kind or KINDS.get(status, "error"),
+        message=say(problem, lang, workflow),
+        params=problem.params,
+        errors=fields,
+        **extra,
+    )
     return body.model_dump()
 
 
-def error_response(api, request, status: int, message: str, **extra) -> HttpResponse:
-    return api.create_response(request, error_body(status, message, **extra), status=status)
+def error_response(api, request, status: int, problem: Problem, **extra) -> HttpResponse:
+    response = api.create_response(
+        request, error_body(status, problem, request, **extra), status=status
+    )
+    response["Content-Language"] = error_language(request)
+    return response
 
 
 def _field_name(loc) -> str:
@@ -73,76 +140,80 @@ def _field_name(loc) -> str:
     return ".".join(parts) or "body"
 
 
+def _schema_problem(item: dict) -> Problem:
+    if item.get("type") == "missing":
+        return Problem("input.required")
+    return Problem("input.malformed", detail=str(item.get("type", "invalid")))
+
+
 def install(api) -> None:
     """Map every exception the API can meet to the one shape."""
 
     @api.exception_handler(CasedeskError)
     def casedesk_error(request: HttpRequest, exc: CasedeskError):
-        detail = exc.detail
+        refused = exc if isinstance(exc, TransitionRefused) else None
         return error_response(
             api,
             request,
             exc.status,
-            exc.message,
-            code=exc.code,
-            errors=detail.get("errors") or {},
-            reason=detail.get("reason"),
-            missing=list(missing) if isinstance(missing := detail.get("missing"), list) else [],
-            current_version=detail.get("current"),
+            exc.problem,
+            kind=exc.kind,
+            errors=exc.errors if isinstance(exc, InvalidInput) else None,
+            workflow=exc.workflow,
+            reason=refused.reason if refused else None,
+            missing=list(refused.missing) if refused else [],
+            current_version=exc.current if isinstance(exc, StaleTicket) else None,
         )
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError):
-        errors: dict[str, str] = {}
+        errors: dict[str, Problem] = {}
         for item in exc.errors:
-            errors.setdefault(_field_name(item.get("loc", ())), item.get("msg", "invalid"))
-        message = "; ".join(f"{k}: {v}" for k, v in errors.items())
-        return error_response(api, request, 422, message, errors=errors)
+            errors.setdefault(_field_name(item.get("loc", ())), _schema_problem(item))
+        return error_response(api, request, 422, Problem("input.invalid"), errors=errors)
 
     @api.exception_handler(Throttled)
     def throttled(request: HttpRequest, exc: Throttled):
-        response = error_response(
-            api, request, 429, "too many requests; wait the seconds in Retry-After, then retry"
-        )
-        response["Retry-After"] = str(int(exc.wait or 60))
+        wait = int(exc.wait or 60)
+        response = error_response(api, request, 429, Problem("api.rate_limited", wait=wait))
+        response["Retry-After"] = str(wait)
         return response
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError):
         cause = exc.__cause__
         if isinstance(cause, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
-            return error_response(api, request, 413, "the request body is too large")
+            return error_response(api, request, 413, Problem("api.too_large"))
         if isinstance(cause, UnsupportedMediaType):
-            return error_response(api, request, 415, str(cause))
-        if isinstance(cause, BadJson | ValueError | RecursionError):
-            return error_response(api, request, 400, f"the body is not valid JSON: {cause}")
+            return error_response(api, request, 415, Problem("api.media_type", given=cause.given))
+        if isinstance(cause, BadJson):
+            return error_response(api, request, 400, cause.problem)
+        if isinstance(cause, ValueError | RecursionError):
+            return error_response(api, request, 400, Problem("api.json.invalid"))
         if isinstance(exc, AuthenticationError) and exc.message == "Unauthorized":
-            return error_response(
-                api, request, 401, "log in, or send 'Authorization: Bearer <your API token>'"
-            )
-        return error_response(api, request, exc.status_code, exc.message)
+            return error_response(api, request, 401, Problem("api.unauthorized"))
+        # our own HttpErrors carry a registered code as their message
+        return error_response(api, request, exc.status_code, Problem.of(exc.message))
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404):
-        return error_response(api, request, 404, "not found")
+        return error_response(api, request, 404, Problem("api.not_found"))
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: Exception):
-        return error_response(api, request, 413, "the request body is too large")
+        return error_response(api, request, 413, Problem("api.too_large"))
 
     @api.exception_handler(TooManyFilesSent)
     def too_many_files(request: HttpRequest, exc: Exception):
-        return error_response(
-            api, request, 413, f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at once"
-        )
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return error_response(api, request, 413, Problem("api.too_many_files", limit=limit))
 
     @api.exception_handler(TooManyFieldsSent)
     def too_many_fields(request: HttpRequest, exc: Exception):
-        return error_response(
-            api, request, 413, f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields"
-        )
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return error_response(api, request, 413, Problem("api.too_many_fields", limit=limit))
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception):
         log.exception("API error on %s %s", request.method, request.path)
-        return error_response(api, request, 500, "something went wrong on our side")
+        return error_response(api, request, 500, Problem("api.server_error"))

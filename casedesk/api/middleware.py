@@ -9,11 +9,13 @@ import json
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
 
-from .errors import error_body
+from casedesk.common.errors import Problem
+
+from .errors import error_body, error_language
 from .parsing import clean_text
 
 PREFIX = "/api/"
-MESSAGES = {404: "no such address in the API", 405: "this address does not take that method"}
+PROBLEMS = {404: "api.address.unknown", 405: "api.method_not_allowed", 413: "api.too_large"}
 
 
 class ApiErrorShape:
@@ -26,18 +28,20 @@ class ApiErrorShape:
         try:
             texts = (request.path, *request.GET.keys(), *request.GET.values())
         except SuspiciousOperation:  # too many parameters
-            return self._error(400, "the address has too many parameters")
+            return self._error(request, 400, Problem("api.address.too_many_parameters"))
         for text in texts:
             problem = clean_text(text)
             if problem:
-                return self._error(400, f"the address {problem}")
+                return self._error(request, 400, Problem("api.address.invalid_text"))
         response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
+            code = PROBLEMS.get(response.status_code)
             shaped = self._error(
+                request,
                 response.status_code,
-                MESSAGES.get(response.status_code, response.reason_phrase.lower()),
+                Problem(code) if code else Problem("plain", text=response.reason_phrase),
             )
             if "Allow" in response:
                 shaped["Allow"] = response["Allow"]
@@ -45,9 +49,11 @@ class ApiErrorShape:
         return response
 
     @staticmethod
-    def _error(status: int, message: str) -> HttpResponse:
-        return HttpResponse(
-            json.dumps(error_body(status, message)),
+    def _error(request, status: int, problem: Problem) -> HttpResponse:
+        response = HttpResponse(
+            json.dumps(error_body(status, problem, request)),
             status=status,
             content_type="application/json; charset=utf-8",
         )
+        response["Content-Language"] = error_language(request)
+        return response

@@ -17,7 +17,7 @@ def _pairs(pairs):
     seen = {}
     for key, value in pairs:
         if key in seen:
-            raise BadJson(f"the key '{key}' appears twice")
+            raise BadJson("api.json.duplicate_key", key=str(key)[:80])
         seen[key] = value
     return seen
 
@@ -25,32 +25,32 @@ def _pairs(pairs):
 def _number(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise BadJson(f"{text} is out of range")
+        raise BadJson("api.json.out_of_range", value=text[:40])
     return value
 
 
 def _constant(name: str):
-    raise BadJson(f"{name} is not a number JSON allows")
+    raise BadJson("api.json.not_a_number", value=name)
 
 
 def clean_text(value: str) -> str | None:
-    """What is wrong with a string from a request, or None."""
+    """The code of what is wrong with a string from a request, or None."""
     if "\x00" in value:
-        return "contains a NUL character"
+        return "input.nul"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "is not valid Unicode (a lone surrogate)"
+        return "input.not_unicode"
     return None
 
 
 def check_value(value, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
-        raise BadJson(f"nested deeper than {MAX_DEPTH} levels")
+        raise BadJson("api.json.too_deep", limit=MAX_DEPTH)
     if isinstance(value, str):
         problem = clean_text(value)
         if problem:
-            raise BadJson(f"a text {problem}")
+            raise BadJson("api.json.text")
     elif isinstance(value, dict):
         for key, item in value.items():
             check_value(key, depth + 1)
@@ -63,10 +63,7 @@ def check_value(value, depth: int = 0) -> None:
 class StrictJsonParser(Parser):
     def parse_body(self, request):
         if request.content_type != "application/json":
-            raise UnsupportedMediaType(
-                f"send JSON with 'Content-Type: application/json', not "
-                f"'{request.content_type or 'nothing'}'"
-            )
+            raise UnsupportedMediaType(request.content_type or "-")
         data = json.loads(
             request.body,
             object_pairs_hook=_pairs,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from casedesk.common import clock
-from casedesk.common.errors import Forbidden, InvalidInput, NotFound
+from casedesk.common.errors import Forbidden, InvalidInput, NotFound, Problem
 
 from .models import ApiToken
 
@@ -36,21 +36,21 @@ def token_create(
     """Make a token for `user` (themselves, or anyone for a supplier administrator) and
     return it with its secret, which is never shown again."""
     if not (actor.is_active and (actor.pk == user.pk or actor.is_superuser)):
-        raise Forbidden("you may make tokens only for yourself")
+        raise Forbidden("token.self_only")
     now = clock.now()
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     name = (name or "").strip()
     if not name or len(name) > 100:
-        errors["name"] = "say what the token is for (1 to 100 characters)"
+        errors["name"] = Problem("token.name.invalid", limit=100)
     if scope not in ApiToken.Scope.values:
-        errors["scope"] = "read or write"
+        errors["scope"] = Problem("token.scope.unknown")
     expires_at = expires_at or now + timedelta(days=90)
     if expires_at <= now:
-        errors["expires_at"] = "choose a date in the future"
+        errors["expires_at"] = Problem("token.expiry.past")
     elif expires_at > now + timedelta(days=MAX_DAYS):
-        errors["expires_at"] = f"a token lives at most {MAX_DAYS} days"
+        errors["expires_at"] = Problem("token.expiry.too_far", days=MAX_DAYS)
     if not user.is_active:
-        errors["user"] = "this person cannot log in"
+        errors["user"] = Problem("token.user.inactive")
     if errors:
         raise InvalidInput(errors)
     prefix = secrets.token_hex(6)
@@ -76,7 +76,7 @@ def token_revoke(*, actor, token_id: int) -> ApiToken:
             rows = rows.filter(user=actor)
         token = rows.filter(pk=token_id).first()
         if token is None:
-            raise NotFound("no such token")
+            raise NotFound("token.not_found")
         if token.revoked_at is None:
             token.revoked_at = clock.now()
             token.save(update_fields=["revoked_at"])

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casedesk.common import clock
-from casedesk.common.errors import CasedeskError
+from casedesk.common.errors import CasedeskError, InvalidInput
+from casedesk.web.messages import say
 
 from .models import ApiToken
 from .tokens import token_create, token_revoke, tokens_of
@@ -54,9 +55,9 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
                 )
                 form = TokenForm()
             except CasedeskError as exc:
-                errors = exc.detail.get("errors")
-                for field, message in (errors if isinstance(errors, dict) else {}).items():
-                    form.add_error(field if field in form.fields else None, message)
+                problems = exc.errors if isinstance(exc, InvalidInput) else {"": exc.problem}
+                for field, problem in problems.items():
+                    form.add_error(field if field in form.fields else None, say(problem))
         if secret is None:
             status = 400
     context = {

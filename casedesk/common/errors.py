@@ -1,79 +1,155 @@
-"""The errors services raise. Views and the API map each to one response shape."""
+"""The errors services raise: a stable dotted code with its parameters, never a sentence.
+
+The words are chosen at the edge, in the reader's language, by one catalogue
+(`casedesk.web.messages`); every code is registered in `casedesk.common.codes`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .codes import CODES, PLAIN
+
+if TYPE_CHECKING:
+    from casedesk.workflow import Denied, Workflow
+
+
+class Problem:
+    """One thing that is wrong: a registered code and the values its sentence names.
+
+    Parameters that are workflow keys (`transition`, `status`, `type`, `priority`, `role`,
+    `field`...) stay keys here; the catalogue shows their labels."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, /, **params: Any):
+        self.code = code
+        self.params: dict[str, Any] = params
+
+    @classmethod
+    def of(cls, value: Problem | str) -> Problem:
+        """A problem as given, or one for a registered code; anything else is a sentence
+        from code not yet converted, kept as it is under the `plain` code."""
+        if isinstance(value, Problem):
+            return value
+        return cls(value) if value in CODES else cls(PLAIN, text=str(value))
+
+    @classmethod
+    def denied(cls, refusal: Denied) -> Problem:
+        """The engine's refusal (or a field's problem) as a problem."""
+        return cls(refusal.code, **refusal.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params)}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.code, self.params) == (other.code, other.params)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Problem({self.code!r}{args})"
+
 
 class CasedeskError(Exception):
-    code = "error"
+    """`kind` is the family (what the API called `code` before codes were dotted)."""
+
+    kind = "error"
     status = 400
 
-    def __init__(self, message: str, **detail: object):
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
+    def __init__(self, code: Problem | str, /, *, workflow: Workflow | None = None, **params: Any):
+        problem = code if isinstance(code, Problem) else Problem.of(code)
+        if params:
+            problem = Problem(problem.code, **{**problem.params, **params})
+        super().__init__(problem.code)
+        self.problem = problem
+        self.workflow = workflow  # to show workflow keys by their labels
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.problem.params
+
+    def __str__(self) -> str:
+        return f"{self.problem.code} {self.problem.params}" if self.problem.params else self.code
 
 
 class NotFound(CasedeskError):
     """Missing, or not visible to this person: the two must look the same."""
 
-    code = "not_found"
+    kind = "not_found"
     status = 404
 
 
 class Forbidden(CasedeskError):
     """Visible, but this person may not do that."""
 
-    code = "forbidden"
+    kind = "forbidden"
     status = 403
 
 
 class TransitionRefused(CasedeskError):
-    """The workflow refuses the move; `reason` is the engine's code (role, wrong_status,
-    ticket_type, order, requirement, invalid, unknown_transition; duplicate: a duplicate is
-    closed through ticket_mark_duplicate, not as a plain move)."""
+    """The workflow refuses the move; `reason` is the engine's family of refusal (role,
+    wrong_status, ticket_type, order, requirement, invalid, unknown_transition)."""
 
-    code = "transition_refused"
+    kind = "transition_refused"
 
-    def __init__(self, reason: str, message: str, missing: tuple[str, ...] = ()):
-        super().__init__(message, reason=reason, missing=list(missing))
+    def __init__(
+        self,
+        reason: str,
+        problem: Problem,
+        missing: tuple[str, ...] = (),
+        *,
+        workflow: Workflow | None = None,
+    ):
+        super().__init__(problem, workflow=workflow)
         self.reason = reason
         self.missing = missing
         self.status = 403 if reason in ("role", "ticket_type") else 422
 
 
+def refused(refusal: Denied, workflow: Workflow | None = None) -> TransitionRefused:
+    """The error for the engine's refusal, with the workflow its keys are labels in."""
+    return TransitionRefused(
+        refusal.reason, Problem.denied(refusal), refusal.missing, workflow=workflow
+    )
+
+
 class StaleTicket(CasedeskError):
     """Someone else changed the ticket since the caller read it."""
 
-    code = "conflict"
+    kind = "conflict"
     status = 409
 
     def __init__(self, key: str, expected: int, current: int):
-        super().__init__(
-            f"{key} was changed by someone else (you had version {expected}, it is now {current})",
-            expected=expected,
-            current=current,
-        )
+        super().__init__(Problem("ticket.stale", key=key, expected=expected, current=current))
+        self.expected = expected
+        self.current = current
 
 
 class VersionRequired(CasedeskError):
     """A person's change must say which version of the ticket it was based on."""
 
-    code = "version_required"
+    kind = "version_required"
     status = 428
 
     def __init__(self) -> None:
-        super().__init__(
-            "say which version of the ticket this change is based on (reload it and try again)"
-        )
+        super().__init__(Problem("ticket.version_required"))
 
 
 class InvalidInput(CasedeskError):
     """Bad input; `errors` maps each field to what is wrong with it."""
 
-    code = "invalid"
+    kind = "invalid"
     status = 422
 
-    def __init__(self, errors: dict[str, str]):
-        message = "; ".join(f"{k}: {v}" for k, v in errors.items())
-        super().__init__(message, errors=errors)
-        self.errors = errors
+    def __init__(self, errors: Mapping[str, Problem | str], *, workflow: Workflow | None = None):
+        super().__init__(Problem("input.invalid"), workflow=workflow)
+        self.errors: dict[str, Problem] = {k: Problem.of(v) for k, v in errors.items()}

@@ -49,7 +49,12 @@ MAX_NAME = 150
 
 
 class FileRefused(ValueError):
-    pass
+    """A file Casedesk does not take: a registered code and its parameters."""
+
+    def __init__(self, code: str, **params: str):
+        super().__init__(code)
+        self.code = code
+        self.params = params
 
 
 def clean_name(name: str) -> str:
@@ -93,14 +98,12 @@ def kind_of(name: str, head: bytes) -> Kind:
     kind = KINDS.get(ext)
     if kind is None:
         allowed = ", ".join(sorted(KINDS))
-        raise FileRefused(
-            f"files of type '{ext or 'without extension'}' are not accepted ({allowed})"
-        )
+        raise FileRefused("attachment.type_refused", extension=ext or "-", allowed=allowed)
     if kind.signatures:
         if not head.startswith(kind.signatures):
-            raise FileRefused(f"the file's content does not match its '{ext}' extension")
+            raise FileRefused("attachment.content_mismatch", extension=ext)
         if ext == ".webp" and head[8:12] != b"WEBP":
-            raise FileRefused("the file's content does not match its '.webp' extension")
+            raise FileRefused("attachment.content_mismatch", extension=ext)
     elif not _is_text(head):
-        raise FileRefused(f"a '{ext}' file must be text")
+        raise FileRefused("attachment.not_text", extension=ext)
     return kind

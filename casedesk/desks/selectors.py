@@ -48,12 +48,12 @@ def people_visible_to(user) -> QuerySet[User]:
 def organisation_get_for_actor(*, user, organisation_id: int) -> Organisation:
     found = organisations_visible_to(user).filter(pk=organisation_id).first()
     if found is None:
-        raise NotFound("no such organisation")
+        raise NotFound("organisation.not_found")
     return found
 
 
 def person_get_for_actor(*, user, person_id: int) -> User:
     found = people_visible_to(user).select_related("organisation").filter(pk=person_id).first()
     if found is None:
-        raise NotFound("no such person")
+        raise NotFound("person.not_found")
     return found

@@ -34,10 +34,10 @@ def outbound_for_staff(*, user, mail_id) -> OutboundMail:
     try:
         mail_id = int(mail_id)
     except (TypeError, ValueError):
-        raise NotFound("no such mail") from None
+        raise NotFound("mail.not_found") from None
     found = _scoped(OutboundMail.objects.filter(pk=mail_id), user).first()
     if found is None:
-        raise NotFound("no such mail")
+        raise NotFound("mail.not_found")
     return found
 
 
@@ -45,10 +45,10 @@ def inbound_for_staff(*, user, mail_id) -> InboundMail:
     try:
         mail_id = int(mail_id)
     except (TypeError, ValueError):
-        raise NotFound("no such mail") from None
+        raise NotFound("mail.not_found") from None
     found = _scoped(InboundMail.objects.filter(pk=mail_id), user).defer("raw").first()
     if found is None:
-        raise NotFound("no such mail")
+        raise NotFound("mail.not_found")
     return found
 
 
@@ -88,8 +88,8 @@ def notification_for_staff(*, user, item_id) -> OutboxItem:
     try:
         item_id = int(item_id)
     except (TypeError, ValueError):
-        raise NotFound("no such mail") from None
+        raise NotFound("mail.not_found") from None
     found = _notifications(user).select_related("event__ticket__desk").filter(pk=item_id).first()
     if found is None:
-        raise NotFound("no such mail")
+        raise NotFound("mail.not_found")
     return found

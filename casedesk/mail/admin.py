@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from casedesk.common.errors import CasedeskError
 from casedesk.desks.adminscope import DeskScoped, SuperusersOnly
 from casedesk.jobs.admin import HeldAdmin
+from casedesk.web.messages import say_whole
 
 from .inbound.review import inbound_discard, inbound_reprocess
 from .models import DeskMail, InboundMail, MailPreferences, OutboundMail
@@ -53,7 +54,7 @@ class InboundMailAdmin(DeskScoped, Records):
             try:
                 inbound_discard(actor=request.user, mail_id=mail.pk)
             except CasedeskError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
+                self.message_user(request, say_whole(exc), messages.ERROR)
 
     @admin.action(description="Process the selected held mail again")
     def reprocess(self, request, queryset):

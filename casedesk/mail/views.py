@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casedesk.common.errors import CasedeskError, NotFound
+from casedesk.web.messages import say_whole
 
 from .access import (
     desks_reviewed_by,
@@ -82,5 +83,5 @@ def problem_act(request: HttpRequest, kind: str, mail_id: int, action: str) -> H
     except NotFound:
         raise Http404("no such mail") from None
     except CasedeskError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, say_whole(exc))
     return redirect("mail-problems")

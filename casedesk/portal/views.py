@@ -11,13 +11,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from casedesk.common.errors import CasedeskError, InvalidInput, NotFound
+from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import confirmed, fields_of, typed, uploads_of, version_of
+from casedesk.web.forms import (
+    CommentForm,
+    TicketForm,
+    TransitionForm,
+    confirmed,
+    typed,
+    uploads_of,
+    version_of,
+)
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
@@ -106,17 +114,14 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/create.html", context)
     context["values"] = typed(request)
     if context["desk"] is None:
-        context["problem"] = problem_of(InvalidInput({"desk": "choose a desk"}))
+        context["problem"] = problem_of(InvalidInput({"desk": Problem("desk.required")}))
         return render(request, "portal/create.html", context, status=422)
     try:
+        form = TicketForm(request.POST, workflow=context["desk"].workflow.workflow)
         ticket = services.ticket_create(
             actor=request.user,
             desk=context["desk"],
-            title=request.POST.get("title", ""),
-            description=request.POST.get("description", ""),
-            type=request.POST.get("type") or None,
-            priority=request.POST.get("priority") or None,
-            fields=fields_of(request),
+            **form.values(),
             attachments=uploads_of(request),
             channel="web",
         )
@@ -165,7 +170,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
         services.comment_add(
             actor=request.user,
             ticket=ticket,
-            body=request.POST.get("body", ""),
+            body=CommentForm(request.POST).read()["body"],
             attachments=uploads_of(request),
             expected_version=version_of(request),
             channel="web",
@@ -184,22 +189,21 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     ticket = ticket_or_404(request, key)
     try:
         confirmed(request, ticket, transition)
-        person = None
-        if request.POST.get("customer_assignee"):
-            people = selectors.organisation_people_for(user=request.user, ticket=ticket)
-            person = next(
-                (p for p in people if str(p.pk) == request.POST["customer_assignee"]), None
-            )
-            if person is None:
-                raise InvalidInput({"customer_assignee": "this is not one of the choices"})
+        people = (
+            selectors.organisation_people_for(user=request.user, ticket=ticket)
+            if request.POST.get("customer_assignee")
+            else ()
+        )
+        form = TransitionForm(request.POST, workflow=ticket.desk.workflow.workflow, people=people)
+        values = form.values()
         moved = services.ticket_transition(
             actor=request.user,
             ticket=ticket,
             transition=transition,
-            comment=request.POST.get("comment", ""),
-            sub_status=request.POST.get("sub_status") or None,
-            fields=fields_of(request),
-            customer_assignee=person,
+            comment=values["comment"],
+            sub_status=values["sub_status"],
+            fields=values["fields"],
+            customer_assignee=values["customer_assignee"],
             expected_version=version_of(request),
             channel="web",
         )

@@ -20,7 +20,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.common.files import KINDS, FileRefused, clean_name, extension, kind_of
 
 from .changes import TicketChange, ticket_change
@@ -50,7 +50,7 @@ class BytesUpload:
             yield self.data[start : start + 64 * 1024]
 
 
-def _spool(upload: Upload, label: str):
+def _spool(upload: Upload, label: str, name: str):
     """Copy an upload to a temporary file, enforcing the size cap as it streams."""
     limit = settings.CASEDESK_MAX_ATTACHMENT_BYTES
     digest, size, head = hashlib.sha256(), 0, b""
@@ -59,7 +59,9 @@ def _spool(upload: Upload, label: str):
         size += len(chunk)
         if size > limit:
             spool.close()
-            raise InvalidInput({label: f"larger than the limit of {limit // 1024**2} MB"})
+            raise InvalidInput(
+                {label: Problem("attachment.too_large", name=name, limit_mb=limit // 1024**2)}
+            )
         if len(head) < SNIFF:
             head += chunk[: SNIFF - len(head)]
         digest.update(chunk)
@@ -82,7 +84,7 @@ def store_attachments(
     channel = channel or change.channel
     if len(uploads) > settings.CASEDESK_MAX_ATTACHMENTS:
         raise InvalidInput(
-            {"attachments": f"at most {settings.CASEDESK_MAX_ATTACHMENTS} files at once"}
+            {"attachments": Problem("attachment.too_many", limit=settings.CASEDESK_MAX_ATTACHMENTS)}
         )
     written: list[str] = []
     stored: list[Attachment] = []
@@ -90,12 +92,14 @@ def store_attachments(
         for index, upload in enumerate(uploads):
             label = f"attachments.{index}"
             name = clean_name(getattr(upload, "name", "") or "")
-            spool, size, head, sha = _spool(upload, label)
+            spool, size, head, sha = _spool(upload, label, name)
             with spool:
                 try:
                     kind = kind_of(name, head)
                 except FileRefused as exc:
-                    raise InvalidInput({label: f"{name}: {exc}"}) from None
+                    raise InvalidInput(
+                        {label: Problem(exc.code, name=name, **exc.params)}
+                    ) from None
                 path = f"attachments/{ticket.desk_id}/{now:%Y/%m}/{uuid.uuid4().hex}"
                 path = default_storage.save(path, File(spool, name=path))
             written.append(path)
@@ -141,7 +145,7 @@ def attachment_add(
 ) -> list[Attachment]:
     """Attach files to a ticket without a comment (staff may attach internal ones)."""
     if not uploads:
-        raise InvalidInput({"attachments": "choose at least one file"})
+        raise InvalidInput({"attachments": Problem("attachment.required")})
     verb = "note.add" if internal else "comment.add"
     with ticket_change(
         user=actor,
@@ -161,13 +165,13 @@ def attachment_get_for_actor(*, user, attachment_id: int) -> Attachment:
     try:
         attachment_id = int(attachment_id)
     except (TypeError, ValueError):
-        raise NotFound("no such attachment") from None
+        raise NotFound("attachment.not_found") from None
     rows = Attachment.objects.filter(pk=attachment_id, ticket__in=Ticket.objects.visible_to(user))
     if not getattr(user, "is_supplier_staff", False):
         rows = rows.filter(internal=False)
     found = rows.first()
     if found is None:
-        raise NotFound("no such attachment")
+        raise NotFound("attachment.not_found")
     return found
 
 

@@ -25,7 +25,7 @@ def actor_for(user, desk: Desk) -> Actor:
     if user is None:
         return SYSTEM_ACTOR
     if not user.is_active:
-        raise NotFound("no such ticket")
+        raise NotFound("ticket.not_found")
     if user.is_superuser:
         return Actor("staff", "admin", user.pk)
     if user.is_supplier_staff:
@@ -35,7 +35,7 @@ def actor_for(user, desk: Desk) -> Actor:
             .first()
         )
         if role is None:
-            raise NotFound("no such ticket")
+            raise NotFound("ticket.not_found")
         return Actor("staff", role, user.pk)
     return Actor("customer", user.customer_role, user.pk)
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from django.db import transaction
 
 from casedesk.common import clock
-from casedesk.common.errors import NotFound, StaleTicket, TransitionRefused
+from casedesk.common.errors import NotFound, StaleTicket, refused
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
@@ -55,7 +55,7 @@ def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound("no such ticket")
+        raise NotFound("ticket.not_found")
     if expected_version is not None and ticket.version != expected_version:
         raise StaleTicket(ticket.key, expected_version, ticket.version)
     return ticket
@@ -146,9 +146,9 @@ class TicketChange:
                 transition,
                 actor.kind,
                 actor.user_id,
-                outcome.code,
+                outcome.reason,
             )
-            raise TransitionRefused(outcome.code, outcome.message, outcome.missing)
+            raise refused(outcome, self.wf)
         changes = store(
             self.ticket, self.wf, before, after(before, outcome, actor=actor, now=self.now)
         )

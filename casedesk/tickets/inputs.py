@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casedesk.common.errors import Problem
 from casedesk.desks.models import Desk, StaffMembership
 from casedesk.workflow import Workflow, field_problem
 
@@ -12,21 +13,21 @@ MAX_TEXT = 100_000
 def text_input(errors: dict, name: str, value: str, *, required: bool, limit: int) -> str:
     value = (value or "").strip()
     if required and not value:
-        errors[name] = "this cannot be empty"
+        errors[name] = Problem("input.required")
     elif len(value) > limit:
-        errors[name] = f"at most {limit} characters"
+        errors[name] = Problem("input.too_long", limit=limit)
     elif "\x00" in value:
-        errors[name] = "contains a NUL character"
+        errors[name] = Problem("input.nul")
     return value
 
 
-def field_errors(wf: Workflow, values: dict, *, customer: bool) -> dict[str, str]:
+def field_errors(wf: Workflow, values: dict, *, customer: bool) -> dict[str, Problem]:
     """What is wrong with each value, by the workflow's rules (`field_problem`)."""
     errors = {}
     for name, value in values.items():
         problem = field_problem(wf, name, value, by_customer=customer)
         if problem:
-            errors[f"fields.{name}"] = problem
+            errors[f"fields.{name}"] = Problem.denied(problem)
     return errors
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput, StaleTicket
+from casedesk.common.errors import InvalidInput, Problem, StaleTicket
 from casedesk.workflow import Given
 
 from .changes import TicketChange, lock_ticket
@@ -20,7 +20,7 @@ def _change_pair(
     """One change to each of two tickets, locked lower id first so two links never
     deadlock; call inside a transaction and finish both."""
     if first.pk == second.pk:
-        raise InvalidInput({"other": "a ticket cannot be linked to itself"})
+        raise InvalidInput({"other": Problem("ticket.link.self")})
     a, b = sorted((first.pk, second.pk))
     locked = {pk: lock_ticket(actor, pk, None) for pk in (a, b)}
     if expected_version is not None and locked[first.pk].version != expected_version:
@@ -77,15 +77,21 @@ def ticket_mark_duplicate(
         ticket, original, now = dup.ticket, orig.ticket, dup.now
         if TicketLink.objects.filter(source=original, target=ticket, kind="duplicate_of").exists():
             raise InvalidInput(
-                {"original": f"{original.key} is already a duplicate of {ticket.key}"}
+                {
+                    "original": Problem(
+                        "ticket.duplicate.already_of", original=original.key, ticket=ticket.key
+                    )
+                }
             )
         if TicketLink.objects.filter(source=ticket, kind="duplicate_of").exists():
-            raise InvalidInput({"ticket": f"{ticket.key} is already marked as a duplicate"})
+            raise InvalidInput({"ticket": Problem("ticket.duplicate.already", ticket=ticket.key)})
         if (
             original.category in ("closed", "cancelled")
             and TicketLink.objects.filter(source=original, kind="duplicate_of").exists()
         ):
-            raise InvalidInput({"original": f"{original.key} is itself a closed duplicate"})
+            raise InvalidInput(
+                {"original": Problem("ticket.duplicate.original_closed", original=original.key)}
+            )
         TicketLink.objects.create(
             source=ticket,
             target=original,

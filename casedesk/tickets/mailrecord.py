@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 
 from .attachments import Upload, store_attachments
 from .changes import ticket_change
@@ -41,7 +41,7 @@ def ticket_mail_record(
         wanted = {int(i) for i in ids if str(i).isdigit() and int(i) <= MAX_ID}
         existing = list(Attachment.objects.filter(pk__in=wanted, ticket=change.ticket))
         if len(existing) != len(set(ids)):
-            raise InvalidInput({"attachment_ids": "not files of this ticket"})
+            raise InvalidInput({"attachment_ids": Problem("ticket.mail_attachment.foreign")})
         stored = store_attachments(
             change, list(uploads or []), comment=None, internal=internal, channel="mail"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.desks.models import Team
 from casedesk.workflow import unassign_problem
 
@@ -16,7 +16,8 @@ from .permissions import authorise
 def _may_unassign(change: TicketChange, which: str) -> None:
     problem = unassign_problem(change.wf, snapshot(change.ticket), which)
     if problem:
-        raise InvalidInput({"person" if which == "customer_assignee" else which: problem})
+        field = "person" if which == "customer_assignee" else which
+        raise InvalidInput({field: Problem.denied(problem)}, workflow=change.wf)
 
 
 def ticket_assign(
@@ -31,7 +32,7 @@ def ticket_assign(
         channel=channel,
     ) as change:
         if assignee is not None and not is_desk_staff(change.ticket.desk, assignee):
-            raise InvalidInput({"assignee": "not a staff member of this desk"})
+            raise InvalidInput({"assignee": Problem("ticket.assignee.not_staff")})
         if assignee is None and change.ticket.assignee_id is not None:
             _may_unassign(change, "assignee")
         change.assign(assignee.pk if assignee else None)
@@ -55,7 +56,7 @@ def ticket_assign_customer(
             and person.is_customer
             and person.organisation_id == ticket.organisation_id
         ):
-            raise InvalidInput({"person": "not a person of the ticket's organisation"})
+            raise InvalidInput({"person": Problem("ticket.customer_assignee.not_member")})
         if person is None and ticket.customer_assignee_id is not None:
             _may_unassign(change, "customer_assignee")
         change.assign_customer(person.pk if person else None)
@@ -79,7 +80,7 @@ def ticket_route(
     ) as change:
         ticket = change.ticket
         if team is not None and team.desk_id != ticket.desk_id:
-            raise InvalidInput({"team": "not a team of this desk"})
+            raise InvalidInput({"team": Problem("ticket.team.unknown")})
         if (team.pk if team else None) != ticket.team_id:
             change.record(
                 "routed",
@@ -107,7 +108,7 @@ def participant_add(*, actor, ticket: Ticket, person, channel: str = "web") -> P
             or (change.who.kind == "staff" and is_desk_staff(ticket.desk, person))
         )
         if not fits:
-            raise InvalidInput({"person": "not someone who may follow this ticket"})
+            raise InvalidInput({"person": Problem("ticket.follower.not_allowed")})
         participant, created = Participant.objects.get_or_create(
             ticket=ticket,
             user=person,

@@ -58,7 +58,7 @@ def authorise(user, verb: str, desk: Desk) -> Actor:
     """The actor for `user` on `desk`, if they may do `verb` there; raises otherwise."""
     actor = actor_for(user, desk)
     if not allowed(actor, verb):
-        raise Forbidden(f"you may not do that ({verb})", verb=verb)
+        raise Forbidden("permission.denied", verb=verb)
     return actor
 
 
@@ -81,14 +81,14 @@ def authorise_given(user, desk: Desk, given: set[str]) -> None:
 def ensure_desk_visible(user, desk: Desk) -> None:
     """A customer works only with desks their organisation uses; staff with their desks."""
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.pk is None:
-        raise NotFound("no such desk")
+        raise NotFound("desk.not_found")
     if user.is_superuser:
         return
     if user.is_supplier_staff:
         try:
             actor_for(user, desk)  # raises NotFound without a role on the desk
         except NotFound:
-            raise NotFound("no such desk") from None  # worded like a desk that is not there
+            raise NotFound("desk.not_found") from None  # worded like a desk that is not there
         return
     if not desk.organisations.filter(pk=user.organisation_id).exists():
-        raise NotFound("no such desk")
+        raise NotFound("desk.not_found")

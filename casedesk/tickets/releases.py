@@ -13,7 +13,7 @@ from django.db import transaction
 
 from casedesk.accounts.models import Organisation
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.desks.models import Deployment, Desk, WorkflowVersion
 from casedesk.workflow import released
 
@@ -35,13 +35,13 @@ def release_record(
     """Record that `version` now runs in `environment` of `organisation`."""
     authorise(actor, "release.record", desk)
     environment, version = (environment or "").strip(), (version or "").strip()
-    errors = {}
+    errors: dict[str, Problem] = {}
     if not environment or len(environment) > 40:
-        errors["environment"] = "name the environment, e.g. TEST or PROD (at most 40 characters)"
+        errors["environment"] = Problem("ticket.release.environment", limit=40)
     if not version or len(version) > 64:
-        errors["version"] = "give the version (at most 64 characters)"
+        errors["version"] = Problem("ticket.release.version", limit=64)
     if not desk.organisations.filter(pk=organisation.pk).exists():
-        errors["organisation"] = "this organisation does not use this desk"
+        errors["organisation"] = Problem("ticket.release.organisation")
     if errors:
         raise InvalidInput(errors)
     from .tasks import deliver_release

@@ -21,7 +21,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, Expression, Q, QuerySet
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 
 from .models import Ticket
 
@@ -120,12 +120,12 @@ def _person(value: int | str, user) -> int | None:
         return None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
         return int(value)
-    raise InvalidInput({"person": f"'{value}' is not a person id, 'me' or 'none'"})
+    raise InvalidInput({"person": Problem("search.person.invalid", value=str(value)[:80])})
 
 
 def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
     if f.sort not in SORTS:
-        raise InvalidInput({"sort": f"sort by one of: {', '.join(SORTS)}"})
+        raise InvalidInput({"sort": Problem("search.sort.unknown", choices=list(SORTS))})
     if f.desk is not None:
         rows = rows.filter(desk_id=f.desk)
     if f.organisation is not None:
@@ -182,11 +182,9 @@ def _after(rows: QuerySet, cursor: str, sort: str) -> QuerySet:
         when = datetime.fromisoformat(value)
         pk = int(pk)
     except (signing.BadSignature, ValueError, TypeError):
-        raise InvalidInput(
-            {"cursor": "this page cursor is not valid; start from the first page"}
-        ) from None
+        raise InvalidInput({"cursor": Problem("search.cursor.invalid")}) from None
     if cursor_sort != sort:
-        raise InvalidInput({"cursor": "this page cursor belongs to another sort order"})
+        raise InvalidInput({"cursor": Problem("search.cursor.other_sort")})
     name, descending = SORTS[sort]
     if descending:
         return rows.filter(Q(**{f"{name}__lt": when}) | Q(**{name: when, "pk__lt": pk}))
@@ -196,7 +194,7 @@ def _after(rows: QuerySet, cursor: str, sort: str) -> QuerySet:
 def page(rows: QuerySet, *, sort: str, cursor: str | None, limit: int) -> Page:
     """One page of `rows` in `sort` order, after `cursor`."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput({"limit": f"ask for 1 to {MAX_PAGE} tickets per page"})
+        raise InvalidInput({"limit": Problem("search.limit", max=MAX_PAGE)})
     if cursor:
         rows = _after(rows, cursor, sort)
     name, descending = SORTS[sort]

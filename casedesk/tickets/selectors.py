@@ -46,7 +46,7 @@ def ticket_get_for_actor(*, user, key: str) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound("no such ticket")
+        raise NotFound("ticket.not_found")
     _mark_visible(user, ticket)
     return ticket
 
@@ -55,11 +55,11 @@ def _ensure_visible(user, ticket: Ticket) -> None:
     """Reads below take a ticket object; make sure this person may see it. A ticket just
     read by `ticket_get_for_actor` for the same person needs no second query."""
     if not _may_read(user):
-        raise NotFound("no such ticket")
+        raise NotFound("ticket.not_found")
     if ticket.__dict__.get("_visible_to_user") == user.pk:
         return
     if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
-        raise NotFound("no such ticket")
+        raise NotFound("ticket.not_found")
 
 
 def ticket_page_for_actor(
@@ -215,7 +215,7 @@ def links_for(*, user, ticket: Ticket) -> list[LinkView]:
 def desk_for_user(*, user, desk_id: int) -> Desk:
     desk = Desk.objects.filter(pk=desk_id).select_related("workflow").first()
     if desk is None:
-        raise NotFound("no such desk")
+        raise NotFound("desk.not_found")
     ensure_desk_visible(user, desk)
     return desk
 
@@ -241,7 +241,7 @@ def people_named_in(*, user, ticket: Ticket, ids) -> dict:
 
 def _ensure_desk_staff(user, desk: Desk) -> None:
     if not (_may_read(user) and user.is_supplier_staff):
-        raise NotFound("no such desk")
+        raise NotFound("desk.not_found")
     ensure_desk_visible(user, desk)
 
 
@@ -298,7 +298,7 @@ def customer_for_desk(*, user, desk: Desk, username: str):
         .select_related("organisation")[:2]
     )
     if len(found) != 1 or not text:
-        raise NotFound("no such customer")
+        raise NotFound("customer.not_found")
     return found[0]
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from casedesk.common import clock
-from casedesk.common.errors import Forbidden, InvalidInput, TransitionRefused
+from casedesk.common.errors import Forbidden, InvalidInput, Problem, TransitionRefused
 from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
@@ -76,35 +76,35 @@ def ticket_create(
     """Open a ticket: a customer for themselves, or staff for a customer (`reporter`)."""
     ensure_desk_visible(actor, desk)
     wf = desk.workflow.workflow
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     title = text_input(errors, "title", title, required=True, limit=MAX_TITLE)
     description = text_input(errors, "description", description, required=False, limit=MAX_TEXT)
     type = type or wf.default_type
     priority = priority or wf.default_priority
     if type not in wf.types:
-        errors["type"] = f"'{type}' is not a ticket type of this desk"
+        errors["type"] = Problem("ticket.type.unknown", value=str(type)[:80])
     elif actor.is_customer and not wf.types[type].customer_may_create:
-        errors["type"] = f"customers cannot open tickets of type '{type}'"
+        errors["type"] = Problem("ticket.type.not_for_customers", type=type)
     if priority not in wf.priorities:
-        errors["priority"] = f"'{priority}' is not a priority of this desk"
+        errors["priority"] = Problem("ticket.priority.unknown", value=str(priority)[:80])
     fields = dict(fields or {})
     errors.update(field_errors(wf, fields, customer=actor.is_customer))
 
     if actor.is_customer:
         authorise(actor, "ticket.create", desk)
         if reporter is not None and reporter.pk != actor.pk:
-            raise Forbidden("customers open tickets for themselves")
+            raise Forbidden("ticket.reporter.self_only")
         reporter = actor
     else:
         authorise(actor, "ticket.create_for_customer", desk)
         if reporter is None:
-            errors["reporter"] = "choose the customer this ticket is for"
+            errors["reporter"] = Problem("ticket.reporter.required")
         elif not (reporter.is_active and reporter.is_customer):
-            errors["reporter"] = "the reporter must be an active customer"
+            errors["reporter"] = Problem("ticket.reporter.not_customer")
         elif not desk.organisations.filter(pk=reporter.organisation_id).exists():
-            errors["reporter"] = "this customer's organisation does not use this desk"
+            errors["reporter"] = Problem("ticket.reporter.other_desk")
     if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput(errors, workflow=wf)
 
     now = clock.now()
     with transaction.atomic():
@@ -169,7 +169,7 @@ def comment_add(
     comment may move the ticket, when the workflow says so (`customer_commented`).
     `moves_ticket=False` (mail whose sender is not proven): shown, and nothing else about
     the ticket changes, no workflow event, no activity time that timers count from."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     attachments = list(attachments or [])
     body = text_input(errors, "body", body, required=not attachments, limit=MAX_TEXT)
     if errors:
@@ -223,7 +223,7 @@ def ticket_transition(
     channel: str = "web",
 ) -> Ticket:
     """Make a workflow transition, with what it requires (comment, fields, assignees)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     comment = text_input(errors, "comment", comment, required=False, limit=MAX_TEXT)
     if errors:
         raise InvalidInput(errors)
@@ -236,17 +236,17 @@ def ticket_transition(
             # a duplicate is closed with its original, links and title: ticket_mark_duplicate
             raise TransitionRefused(
                 "duplicate",
-                f"'{transition}' closes a duplicate: mark the ticket as a duplicate of its "
-                "original instead",
+                Problem("ticket.duplicate.plain_move", transition=transition),
+                workflow=change.wf,
             )
         fields = dict(fields or {})
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
-            errors["assignee"] = "not a staff member of this desk"
+            errors["assignee"] = Problem("ticket.assignee.not_staff")
         if customer_assignee is not None and not (
             customer_assignee.is_active
             and customer_assignee.organisation_id == ticket.organisation_id
         ):
-            errors["customer_assignee"] = "not a person of the ticket's organisation"
+            errors["customer_assignee"] = Problem("ticket.customer_assignee.not_member")
         if errors:
             raise InvalidInput(errors)
         given = Given(
@@ -314,7 +314,7 @@ def ticket_edit(
         channel=channel,
     ) as change:
         ticket, wf = change.ticket, change.wf
-        errors: dict[str, str] = {}
+        errors: dict[str, Problem] = {}
         changes: dict[str, list] = {}
         if title is not None:
             title = text_input(errors, "title", title, required=True, limit=MAX_TITLE)
@@ -322,16 +322,16 @@ def ticket_edit(
                 changes["title"] = [ticket.title, title]
         if priority is not None and priority != ticket.priority:
             if priority not in wf.priorities:
-                errors["priority"] = f"'{priority}' is not a priority of this desk"
+                errors["priority"] = Problem("ticket.priority.unknown", value=str(priority)[:80])
             changes["priority"] = [ticket.priority, priority]
         if type is not None and type != ticket.type:
             if type not in wf.types:
-                errors["type"] = f"'{type}' is not a ticket type of this desk"
+                errors["type"] = Problem("ticket.type.unknown", value=str(type)[:80])
             changes["type"] = [ticket.type, type]
         fields = dict(fields or {})
         errors.update(field_errors(wf, fields, customer=False))
         if errors:
-            raise InvalidInput(errors)
+            raise InvalidInput(errors, workflow=wf)
         if "title" in changes and title is not None:
             ticket.title = title
         if "priority" in changes and priority is not None:

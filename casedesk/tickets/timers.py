@@ -79,7 +79,7 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
                 timer.transition, cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()}
             )
         except TransitionRefused as exc:
-            log.warning("timer %s on %s refused: %s", timer.timer, ticket.key, exc.message)
+            log.warning("timer %s on %s refused: %s", timer.timer, ticket.key, exc)
             timer.delete()
             return False
         change.finish()

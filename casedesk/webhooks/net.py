@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from casedesk.common.errors import Problem
+
 TIMEOUT = 10.0
 EXCERPT = 500
 
@@ -25,7 +27,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Refused(Exception):
-    """The request was not sent, or failed on the way; the message says why."""
+    """The request was not sent, or failed on the way: a registered code and its params."""
+
+    def __init__(self, code: str, **params: object):
+        super().__init__(code)
+        self.problem = Problem(code, **params)
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,15 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path) of a URL a webhook may use; raises Refused."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise Refused("use an http:// or https:// address")
+        raise Refused("webhook.url.scheme")
     if parts.username or parts.password:
-        raise Refused("put no user name or password in the address; the signature proves us")
+        raise Refused("webhook.url.credentials")
     if not parts.hostname:
-        raise Refused("the address has no host")
+        raise Refused("webhook.url.no_host")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise Refused("the address has an invalid port") from None
+        raise Refused("webhook.url.port") from None
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
@@ -92,16 +98,13 @@ def resolve(host: str, port: int, allowed: list[Network]) -> str:
     """The address to connect to; every address the host has must be allowed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"cannot resolve {host}: {exc}") from None
+    except (socket.gaierror, UnicodeError):
+        raise Refused("webhook.url.unresolved", host=host) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not address_allowed(ip, allowed):
-            raise Refused(
-                f"{host} resolves to {ip}, a private or local address; an administrator "
-                "must allow its range first"
-            )
+            raise Refused("webhook.url.private", host=f"{host} ({ip})")
     return addresses[0]
 
 
@@ -135,7 +138,9 @@ def post(url: str, body: bytes, headers: dict[str, str], allowed: list[Network])
         response = connection.getresponse()
         excerpt = response.read(EXCERPT).decode("utf-8", "replace")
     except (OSError, http.client.HTTPException) as exc:
-        raise Refused(f"{type(exc).__name__}: {exc}"[:300]) from None
+        raise Refused(
+            "webhook.url.unreachable", detail=f"{type(exc).__name__}: {exc}"[:300]
+        ) from None
     finally:
         connection.close()
     duration = int((time.monotonic() - started) * 1000)

@@ -25,6 +25,7 @@ from django.db.models import F, Q
 
 from casedesk.common import clock
 from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
+from casedesk.web.messages import say
 
 from . import net
 from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -121,7 +122,7 @@ def delivery_attempt(delivery_id: int) -> bool:
     try:
         answer = net.post(sub.url, body, headers, allowed_networks())
     except net.Refused as exc:
-        error = str(exc)
+        error = say(exc.problem, "en")
     ok = answer is not None and 200 <= answer.status < 300
     if answer is not None and not ok:
         error = f"answered {answer.status}" + (

@@ -7,7 +7,7 @@ import secrets
 from django.db import transaction
 
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.desks.models import Desk, StaffMembership
 from casedesk.tickets.permissions import authorise
 
@@ -26,15 +26,13 @@ def _clean(errors: dict, url: str | None, events: list[str] | None) -> None:
             local = local or host.lower().rstrip(".").endswith(".localhost")
             allowed = allowed_networks()
             if local or any(not net.address_allowed(ip, allowed) for ip in net.literal(host)):
-                raise net.Refused(
-                    "this address is private or local; an administrator must allow its range first"
-                )
+                raise net.Refused("webhook.url.private", host=host)
         except net.Refused as exc:
-            errors["url"] = str(exc)
+            errors["url"] = exc.problem
     if events is not None:
         unknown = sorted(set(events) - set(TYPES))
         if unknown:
-            errors["events"] = f"unknown: {', '.join(unknown)}; known: {', '.join(TYPES)}"
+            errors["events"] = Problem("webhook.events.unknown", unknown=unknown, known=list(TYPES))
 
 
 def subscription_create(
@@ -42,7 +40,7 @@ def subscription_create(
 ) -> tuple[WebhookSubscription, str]:
     """A subscription and its signing secret, which is shown only this once."""
     authorise(actor, "desk.webhooks", desk)
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     _clean(errors, url, events or [])
     if errors:
         raise InvalidInput(errors)
@@ -72,7 +70,7 @@ def subscription_update(
     with transaction.atomic():
         sub = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
         authorise(actor, "desk.webhooks", sub.desk)
-        errors: dict[str, str] = {}
+        errors: dict[str, Problem] = {}
         _clean(errors, url, events)
         if errors:
             raise InvalidInput(errors)
@@ -117,7 +115,7 @@ def subscriptions_for_desk(*, user, desk: Desk) -> list[WebhookSubscription]:
 def subscription_get_for_actor(*, user, subscription_id: int) -> WebhookSubscription:
     found = subscriptions_visible_to(user).filter(pk=subscription_id).first()
     if found is None:
-        raise NotFound("no such webhook")
+        raise NotFound("webhook.not_found")
     return found
 
 

@@ -75,9 +75,13 @@ class Given:
 
 @dataclass(frozen=True)
 class Denied:
-    # unknown_transition | wrong_status | role | ticket_type | order | requirement | invalid
+    """A refusal: its family (`reason`: unknown_transition | wrong_status | role |
+    ticket_type | order | requirement | invalid), a registered dotted `code` and the
+    parameters its sentence names. Workflow things stay keys; the edge shows labels."""
+
+    reason: str
     code: str
-    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
 
 
@@ -145,22 +149,23 @@ def _may_by(t: Transition, roles: frozenset[str]) -> bool:
 def _gate(wf: Workflow, snap: Snapshot, actor: Actor, t: Transition) -> Denied | None:
     """Every rule that does not depend on what the actor types in."""
     if not _may_by(t, roles_of(actor, snap)):
-        return Denied("role", f"a {actor.role} may not make '{t.key}'")
+        return Denied("role", "transition.role", {"role": actor.role, "transition": t.key})
     if t.types is not None and snap.type not in t.types:
-        return Denied("ticket_type", f"'{t.key}' is not for tickets of type '{snap.type}'")
-    if not starts_at(wf, t, snap.status, snap.sub_status):
-        where = wf.place_label(snap.status, snap.sub_status, "en")
-        return Denied("wrong_status", f"'{t.key}' cannot be made from status '{where}'")
-    if t.to_previous and not snap.previous_status:
         return Denied(
-            "wrong_status", f"'{t.key}' returns to the previous status, but there is none"
+            "ticket_type", "transition.ticket_type", {"transition": t.key, "type": snap.type}
         )
+    if not starts_at(wf, t, snap.status, snap.sub_status):
+        return Denied(
+            "wrong_status",
+            "transition.wrong_status",
+            {"transition": t.key, "status": snap.status, "sub_status": snap.sub_status},
+        )
+    if t.to_previous and not snap.previous_status:
+        return Denied("wrong_status", "transition.no_previous", {"transition": t.key})
     if wf.order == "forward" and not t.reopen and not t.to_previous and t.to is not None:
         rank = wf.statuses[t.to.status].rank
         if rank is not None and rank < snap.progress_rank:
-            return Denied(
-                "order", f"'{t.key}' would move the ticket backwards; it only moves forward"
-            )
+            return Denied("order", "transition.backwards", {"transition": t.key})
     return None
 
 
@@ -212,14 +217,14 @@ def decide(
     """May `actor` make transition `key` with `given`? If so, the ticket afterwards."""
     t = wf.transitions.get(key)
     if t is None:
-        return Denied("unknown_transition", f"there is no transition '{key}'")
+        return Denied("unknown_transition", "transition.unknown", {"value": key[:80]})
     denied = _gate(wf, snap, actor, t)
     if denied is not None:
         return denied
     for name, value in given.fields.items():
         problem = field_problem(wf, name, value, by_customer=actor.kind == "customer")
         if problem:
-            return Denied("invalid", problem)
+            return problem
     missing = []
     for req in _needs(wf, snap, t):
         if req == "comment" and given.comment.strip():
@@ -232,7 +237,12 @@ def decide(
             continue
         missing.append(req)
     if missing:
-        return Denied("requirement", f"'{t.key}' needs: {', '.join(missing)}", tuple(missing))
+        return Denied(
+            "requirement",
+            "transition.requirement",
+            {"transition": t.key, "missing": list(missing)},
+            tuple(missing),
+        )
 
     if t.to is None:
         status, sub = snap.previous_status, snap.previous_sub
@@ -241,11 +251,19 @@ def decide(
         choices = _sub_choices(wf, t)
         if t.to.sub is not None:
             if given.sub_status not in (None, "", t.to.sub):
-                return Denied("invalid", f"'{t.key}' always leads to sub-status '{t.to.sub}'")
+                return Denied(
+                    "invalid",
+                    "transition.sub_status_fixed",
+                    {"transition": t.key, "sub_status": t.to.sub},
+                )
             sub = t.to.sub
         elif given.sub_status:
             if given.sub_status not in choices:
-                return Denied("invalid", f"'{given.sub_status}' is not a sub-status of '{status}'")
+                return Denied(
+                    "invalid",
+                    "transition.sub_status_unknown",
+                    {"value": str(given.sub_status)[:80], "status": status},
+                )
             sub = given.sub_status
         else:
             sub = wf.statuses[status].default_sub or ""
@@ -404,12 +422,17 @@ def triggered(
     return None
 
 
-def unassign_problem(wf: Workflow, snap: Snapshot, which: str) -> str | None:
+REQUIRED_BY_STATUS = {
+    "assignee": "ticket.assignee.required_by_status",
+    "customer_assignee": "ticket.customer_assignee.required_by_status",
+}
+
+
+def unassign_problem(wf: Workflow, snap: Snapshot, which: str) -> Denied | None:
     """Why the ticket may not lose its `assignee` or `customer_assignee` now, if it may not."""
     if which in wf.statuses[snap.status].requires:
-        label = wf.text(wf.statuses[snap.status].label, "en")
-        who = "an assignee" if which == "assignee" else "a person at the customer"
-        return f"a ticket in '{label}' must have {who}"
+        code = REQUIRED_BY_STATUS[which]
+        return Denied("invalid", code, {"status": snap.status})
     return None
 
 
@@ -422,22 +445,27 @@ def _empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+MAX_FIELD = 500
+
+
 def field_problem(
     wf: Workflow, name: str, value: object, *, by_customer: bool = False
-) -> str | None:
+) -> Denied | None:
     """Why `value` cannot be stored in field `name` (by a customer), or None if it can."""
     spec = wf.fields.get(name)
     if spec is None:
-        return f"there is no field '{name}'"
+        return Denied("invalid", "field.unknown", {"field": name[:80]})
     if by_customer and not spec.customer_editable:
-        return f"{name}: customers may not set this field"
+        return Denied("invalid", "field.not_for_customers", {"field": name})
     if value is None:
         return None
     if isinstance(value, bool):
-        return f"{name}: expected {spec.kind}, got true/false"
+        return Denied(
+            "invalid", "field.kind", {"field": name, "kind": spec.kind, "value": str(value).lower()}
+        )
     text = str(value).strip()
-    if len(text) > 500:
-        return f"{name}: longer than 500 characters"
+    if len(text) > MAX_FIELD:
+        return Denied("invalid", "field.too_long", {"field": name, "limit": MAX_FIELD})
     try:
         if spec.kind == "number":
             int(text)
@@ -452,9 +480,11 @@ def field_problem(
         elif spec.kind == "version" and not _VERSION.match(text):
             raise ValueError
     except (ValueError, InvalidOperation):
-        return f"{name}: '{text[:40]}' is not a valid {spec.kind}"
+        return Denied(
+            "invalid", "field.kind", {"field": name, "kind": spec.kind, "value": text[:40]}
+        )
     if spec.pattern and not re.fullmatch(spec.pattern, text):
-        return f"{name}: '{text[:40]}' does not have the expected form"
+        return Denied("invalid", "field.pattern", {"field": name, "value": text[:40]})
     return None
 
 

@@ -273,7 +273,7 @@ def test_register_for_a_customer_who_phoned(agent, world):
         {"desk": world.desk.pk, "customer": "bob", "title": "Y", "priority": "sky-high"},
     )
     assert response.status_code == 422  # the reason stands next to its field
-    assert "&#x27;sky-high&#x27; is not a priority of this desk" in response.content.decode()
+    assert "“sky-high” is not a priority of this desk." in response.content.decode()
     assert Ticket.objects.count() == 1
 
 

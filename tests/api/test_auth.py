@@ -47,7 +47,7 @@ def test_revoking_expiry_and_deactivation_take_effect_on_the_next_request(world,
         token_revoke(actor=world.amir, token_id=token.pk)
     token_revoke(actor=world.alice, token_id=token.pk)
     revoked = api.get("me")
-    assert revoked.status_code == 401 and revoked.json()["code"] == "unauthorized"
+    assert revoked.status_code == 401 and revoked.json()["kind"] == "unauthorized"
 
     expiring = Api(world.alice, "read")
     clock.advance(days=91)
@@ -129,7 +129,7 @@ def test_the_rate_limit_answers_429_with_retry_after(world, clock, settings):
     assert [api.get("me").status_code for _ in range(3)] == [200, 200, 200]
     limited = api.get("me")
     assert limited.status_code == 429 and limited["Retry-After"] == "45"
-    assert limited.json()["code"] == "rate_limited"
+    assert limited.json()["kind"] == "rate_limited"
     other = Api(world.amir, "read")  # each token has its own budget
     assert other.get("me").status_code == 200
     clock.advance(seconds=45)

@@ -13,7 +13,16 @@ from tests.helpers import version
 
 from .conftest import Api
 
-ERROR_KEYS = {"code", "message", "errors", "reason", "missing", "current_version"}
+ERROR_KEYS = {
+    "code",
+    "kind",
+    "message",
+    "params",
+    "errors",
+    "reason",
+    "missing",
+    "current_version",
+}
 
 
 def state():
@@ -108,7 +117,7 @@ def test_wrong_content_types_are_415(agent, ticket):
         "body=x",
         content_type="application/x-www-form-urlencoded",
     )
-    assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
+    assert form.status_code == 415 and form.json()["kind"] == "unsupported_media_type"
     text = raw(
         agent, "POST", f"tickets/{ticket.key}/comments", '{"body": "x"}', content_type="text/plain"
     )
@@ -121,7 +130,7 @@ def test_a_huge_body_is_413(agent, ticket, settings):
     response = raw(
         agent, "POST", f"tickets/{ticket.key}/comments", json.dumps({"body": "x" * 5000})
     )
-    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert response.status_code == 413 and response.json()["kind"] == "too_large"
     assert ticket.comments.count() == 0
 
 
@@ -131,7 +140,7 @@ def test_methods_and_addresses_that_do_not_exist(agent, ticket):
             f"/api/v1/tickets/{ticket.key}", headers=agent.headers
         )
         assert response.status_code == 405, method
-        assert response.json()["code"] == "method_not_allowed"
+        assert response.json()["kind"] == "method_not_allowed"
     override = agent.client.post(
         f"/api/v1/tickets/{ticket.key}/comments",
         data=json.dumps({"body": "x", "version": version(ticket)}),
@@ -140,9 +149,13 @@ def test_methods_and_addresses_that_do_not_exist(agent, ticket):
     )
     assert override.status_code == 201  # the header is ignored: it stays a POST
     missing = agent.get("nothing/here")
-    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert missing.status_code == 404 and missing.json()["kind"] == "not_found"
     nul = agent.get("tickets?q=a%00b")
-    assert nul.status_code == 400 and nul.json()["code"] == "bad_request"
+    assert nul.status_code == 400 and nul.json()["kind"] == "bad_request"
+    assert (missing.json()["code"], nul.json()["code"]) == (
+        "api.address.unknown",
+        "api.address.invalid_text",
+    )
 
 
 def test_filters_are_an_allowlist(agent, ticket):
@@ -177,10 +190,10 @@ def test_too_many_files_or_form_fields_are_413_not_a_server_error(agent, ticket)
     files = [SimpleUploadedFile(f"f{i}.txt", b"x", "text/plain") for i in range(25)]
     url = f"/api/v1/tickets/{ticket.key}/attachments"
     answer = agent.client.post(url, {"files": files}, headers=agent.headers)
-    assert answer.status_code == 413 and answer.json()["code"] == "too_large"
+    assert answer.status_code == 413 and answer.json()["kind"] == "too_large"
     fields = {f"k{i}": "v" for i in range(1200)}
     answer = agent.client.post(url, fields, headers=agent.headers)
-    assert answer.status_code == 413 and answer.json()["code"] == "too_large"
+    assert answer.status_code == 413 and answer.json()["kind"] == "too_large"
     assert ticket.attachments.count() == 0
 
 

@@ -32,7 +32,7 @@ def test_staff_change_fields_with_optimistic_concurrency(world, as_user, ticket)
     assert ok.status_code == 200 and ok.json()["priority"] == "high"
     stale = agent.patch(f"tickets/{ticket.key}", {"title": "late"}, headers={"If-Match": etag})
     assert stale.status_code == 409
-    assert stale.json()["code"] == "conflict" and stale.json()["current_version"] == 2
+    assert stale.json()["kind"] == "conflict" and stale.json()["current_version"] == 2
     assert Ticket.objects.get().title == "Printer on fire"
     also_stale = agent.patch(f"tickets/{ticket.key}", {"title": "late", "version": 1})
     assert also_stale.status_code == 409

@@ -45,7 +45,7 @@ def test_a_customer_never_makes_a_staff_or_system_transition(world, preset):
         }
         response = alice.post(f"tickets/{ticket.key}/transitions", body)
         assert response.status_code in (403, 422), (key, response.content)
-        assert response.json()["code"] in ("transition_refused", "invalid", "forbidden")
+        assert response.json()["kind"] in ("transition_refused", "invalid", "forbidden")
         assert snapshot(ticket) == before, key
 
 
@@ -158,7 +158,7 @@ def test_every_change_names_the_version_it_was_based_on(world, ticket):
     for method, path, body in changes:
         call = getattr(agent, method)
         answer = call(f"tickets/{ticket.key}{path}", body)
-        assert answer.status_code == 428 and answer.json()["code"] == "version_required", path
+        assert answer.status_code == 428 and answer.json()["kind"] == "version_required", path
         for bad in (-1, 0, "abc", 1.5):
             assert call(f"tickets/{ticket.key}{path}", {**body, "version": bad}).status_code == 422
         assert getattr(bob, method)(f"tickets/{ticket.key}{path}", body).status_code == 404

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from casedesk.common.errors import Forbidden, NotFound, TransitionRefused
+from casedesk.common.errors import Forbidden, NotFound, Problem, TransitionRefused
 from casedesk.desks.models import StaffMembership, Team
 from casedesk.tickets import selectors, services
 from casedesk.tickets.models import Ticket, TicketEvent
@@ -67,7 +67,7 @@ def test_no_write_reaches_a_ticket_the_person_cannot_see(world, foreign, write, 
     before = state(foreign)
     with pytest.raises(NotFound) as caught:
         WRITES[write](user, foreign, world)
-    assert str(caught.value) == "no such ticket"
+    assert caught.value.problem == Problem("ticket.not_found")
     assert state(foreign) == before
 
 
@@ -178,4 +178,4 @@ def test_a_desk_without_a_role_reads_like_a_desk_that_is_not_there(world):
         desk_for_user(user=world.outsider, desk_id=world.desk.pk)
     with pytest.raises(NotFound) as missing:
         desk_for_user(user=world.outsider, desk_id=10**9)
-    assert foreign.value.message == missing.value.message == "no such desk"
+    assert foreign.value.problem == missing.value.problem == Problem("desk.not_found")

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import IntegrityError
 
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.common.files import clean_name
 from casedesk.tickets import services
 from casedesk.tickets.attachments import (
@@ -111,7 +111,9 @@ def test_size_limit_is_exact(world, ticket, settings):
             body="",
             attachments=[BytesUpload("big.txt", b"a" * 1001)],
         )
-    assert "larger than the limit" in caught.value.errors["attachments.0"]
+    assert caught.value.errors["attachments.0"] == Problem(
+        "attachment.too_large", name="big.txt", limit_mb=0
+    )
     settings.CASEDESK_MAX_ATTACHMENTS = 2
     with pytest.raises(InvalidInput):
         services.comment_add(

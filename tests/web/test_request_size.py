@@ -43,4 +43,4 @@ def test_a_body_without_files_is_small_even_for_the_signed_in(client, world, tic
 
 def test_the_api_answers_too_large_in_its_own_shape(world, ticket):
     anonymous = Api(None).post("tickets", {"title": "x" * 70_000})
-    assert anonymous.status_code == 413 and anonymous.json()["code"] == "too_large"
+    assert anonymous.status_code == 413 and anonymous.json()["kind"] == "too_large"

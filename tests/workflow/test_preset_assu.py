@@ -103,7 +103,7 @@ def test_main_path_from_report_to_closed_by_the_customer(wf):
 
     # Support needs something from the customer: the question is the comment.
     denied = decide(wf, snap, AGENT, "vraag_aan_klant", Given(), t)
-    assert isinstance(denied, Denied) and denied.code == "requirement"
+    assert isinstance(denied, Denied) and denied.reason == "requirement"
     snap = P.move(snap, AGENT, "vraag_aan_klant", t, comment="Welke polis betreft het?")
     step = next_step(wf, snap, REPORTER, "nl", t)
     assert (step.label, step.turn) == ("Wachtend op klant", "customer")
@@ -143,7 +143,7 @@ def test_customer_actions_belong_to_the_reporter_and_the_customer_admin(wf):
     # a colleague can read and comment, but the reporter (or their admin) decides
     assert options(wf, snap, COLLEAGUE) == []
     denied = decide(wf, snap, COLLEAGUE, "sluiten", Given(), MONDAY)
-    assert isinstance(denied, Denied) and denied.code == "role"
+    assert isinstance(denied, Denied) and denied.reason == "role"
 
 
 def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
@@ -156,7 +156,7 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
                 if t.key in CUSTOMER_ACTIONS:
                     continue
                 denied = decide(wf, snap, actor, t.key, Given(comment="graag"), MONDAY)
-                assert isinstance(denied, Denied) and denied.code == "role", (status, t.key)
+                assert isinstance(denied, Denied) and denied.reason == "role", (status, t.key)
 
 
 def test_the_customer_waits_for_the_update_and_closes_once_it_has_arrived(wf):
@@ -167,7 +167,7 @@ def test_the_customer_waits_for_the_update_and_closes_once_it_has_arrived(wf):
         assert step.actions == ()
         assert step.turn == "nobody"
         denied = decide(wf, snap, REPORTER, "sluiten", Given(), MONDAY)
-        assert isinstance(denied, Denied) and denied.code == "wrong_status"
+        assert isinstance(denied, Denied) and denied.reason == "wrong_status"
         arrived = P.move(snap, SYSTEM_ACTOR, "update_beschikbaar", MONDAY)
         assert arrived.status == "opgelost"
         assert P.move(arrived, REPORTER, "sluiten", MONDAY).status == "gesloten"
@@ -187,7 +187,7 @@ def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
     snap = P.ticket("opgelost", assignee_id=AGENT.user_id, team="applicatiebeheer")
     denied = decide(wf, snap, REPORTER, "terug_naar_actief", Given(), t)
     assert isinstance(denied, Denied)
-    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+    assert (denied.reason, denied.missing) == ("requirement", ("comment",))
 
     action = next(
         a for a in next_step(wf, snap, REPORTER, "nl", t).actions if a.key == "terug_naar_actief"
@@ -226,7 +226,7 @@ def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
         wf, snap, AGENT, "oplossen_komende_update", Given(comment="Fout in de premieberekening."), t
     )
     assert isinstance(denied, Denied)
-    assert (denied.code, denied.missing) == ("requirement", ("field:fix_version",))
+    assert (denied.reason, denied.missing) == ("requirement", ("field:fix_version",))
     bad = decide(
         wf,
         snap,
@@ -235,7 +235,7 @@ def test_solved_in_the_coming_update_waits_for_the_release_in_production(wf):
         Given(comment="x", fields={"fix_version": "7 punt 4"}),
         t,
     )
-    assert isinstance(bad, Denied) and bad.code == "invalid"
+    assert isinstance(bad, Denied) and bad.reason == "invalid"
 
     snap = P.move(
         snap,
@@ -298,7 +298,7 @@ def test_an_sla_breach_escalates_open_tickets(wf):
     assert "escalated" in step.flags
     # a lead may escalate by hand, an agent may not
     denied = decide(wf, P.ticket("in_behandeling"), AGENT, "escaleren", Given(), t)
-    assert isinstance(denied, Denied) and denied.code == "role"
+    assert isinstance(denied, Denied) and denied.reason == "role"
     assert P.move(P.ticket("actief"), LEAD, "escaleren", t).status == "geescaleerd"
     # picked up again, the flag stays as a record of the overrun
     snap = P.move(snap, AGENT, "in_behandeling_nemen", t)
@@ -309,9 +309,9 @@ def test_cancel_needs_a_comment_and_is_support_s_decision(wf):
     snap = P.ticket("in_behandeling")
     denied = decide(wf, snap, AGENT, "annuleren", Given(), MONDAY)
     assert isinstance(denied, Denied)
-    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+    assert (denied.reason, denied.missing) == ("requirement", ("comment",))
     denied = decide(wf, snap, REPORTER, "annuleren", Given(comment="Niet meer nodig"), MONDAY)
-    assert isinstance(denied, Denied) and denied.code == "role"
+    assert isinstance(denied, Denied) and denied.reason == "role"
     snap = P.move(snap, AGENT, "annuleren", MONDAY, comment="Met de klant afgesproken.")
     step = next_step(wf, snap, REPORTER, "nl", MONDAY)
     assert (step.label, step.category) == ("Geannuleerd", "cancelled")
@@ -330,7 +330,7 @@ def test_a_duplicate_is_cancelled_with_its_reason(wf):
 def test_wishes_go_to_functional_management(wf):
     melding = P.ticket("in_behandeling")
     denied = decide(wf, melding, AGENT, "naar_functioneel_beheer", Given(), MONDAY)
-    assert isinstance(denied, Denied) and denied.code == "ticket_type"
+    assert isinstance(denied, Denied) and denied.reason == "ticket_type"
     wens = P.ticket("in_behandeling", type="wens")
     snap = P.move(wens, AGENT, "naar_functioneel_beheer", MONDAY)
     assert (snap.status, snap.team) == ("in_behandeling_functioneel_beheer", "functioneel_beheer")
@@ -340,7 +340,7 @@ def test_wishes_go_to_functional_management(wf):
 
 def test_the_external_party_and_the_calendar(wf):
     snap = P.ticket("in_behandeling")
-    assert decide(wf, snap, AGENT, "naar_externe_partij", Given(), MONDAY).code == "requirement"
+    assert decide(wf, snap, AGENT, "naar_externe_partij", Given(), MONDAY).reason == "requirement"
     snap = P.move(snap, AGENT, "naar_externe_partij", MONDAY, comment="Vraag bij Solera.")
     step = next_step(wf, snap, REPORTER, "nl", MONDAY)
     assert (step.label, step.turn) == ("In behandeling externe partij", "third_party")

@@ -133,7 +133,7 @@ def test_cancel_needs_a_reason(wf):
     for actor in (REPORTER, AGENT):
         denied = decide(wf, P.ticket("in_progress"), actor, "cancel", Given(), TUESDAY)
         assert isinstance(denied, Denied)
-        assert (denied.code, denied.missing) == ("requirement", ("comment",))
+        assert (denied.reason, denied.missing) == ("requirement", ("comment",))
     action = next(
         a
         for a in next_step(wf, P.ticket("in_progress"), REPORTER, "sv", TUESDAY).actions
@@ -147,13 +147,13 @@ def test_cancel_needs_a_reason(wf):
     assert (step.label, step.category, step.actions) == ("Annulleret", "cancelled", ())
     # a resolved case is approved or reopened, not cancelled
     denied = decide(wf, P.ticket("resolved"), REPORTER, "cancel", Given(comment="x"), TUESDAY)
-    assert isinstance(denied, Denied) and denied.code == "wrong_status"
+    assert isinstance(denied, Denied) and denied.reason == "wrong_status"
 
 
 def test_reopen_needs_a_comment_and_starts_a_new_cycle(wf):
     snap = P.ticket("resolved", assignee_id=AGENT.user_id)
     denied = decide(wf, snap, REPORTER, "reopen", Given(), TUESDAY)
-    assert isinstance(denied, Denied) and denied.code == "requirement"
+    assert isinstance(denied, Denied) and denied.reason == "requirement"
     t = TUESDAY + timedelta(days=1)
     snap = P.move(snap, REPORTER, "reopen", t, comment="Larmet kommer tillbaka.")
     assert (snap.status, snap.cycle) == ("waiting_for_support", 2)
@@ -176,12 +176,12 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
                     continue
                 given = Given(comment="tack", fields={"fix_version": "4.2"})
                 denied = decide(wf, snap, actor, t.key, given, TUESDAY)
-                assert isinstance(denied, Denied) and denied.code == "role", (status, t.key)
+                assert isinstance(denied, Denied) and denied.reason == "role", (status, t.key)
 
 
 def test_staff_close_with_the_customer_s_agreement_or_for_an_update(wf):
     denied = decide(wf, P.ticket("resolved"), AGENT, "close", Given(), TUESDAY)
-    assert isinstance(denied, Denied) and denied.code == "requirement"
+    assert isinstance(denied, Denied) and denied.reason == "requirement"
     snap = P.move(P.ticket("resolved"), AGENT, "close", TUESDAY, comment="Godkänt per telefon.")
     assert snap.status == "closed"
 

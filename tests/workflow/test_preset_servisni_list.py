@@ -85,7 +85,7 @@ def test_assigning_a_consultant_moves_a_new_ticket_to_prirazeno():
     assert snap.status == "prirazeno"
     # staff may make the move too, naming the consultant
     denied = P.refused(new, CONSULTANT, "assign")
-    assert (denied.code, denied.missing) == ("requirement", ("assignee",))
+    assert (denied.reason, denied.missing) == ("requirement", ("assignee",))
     snap, _ = P.step(new, CONSULTANT, "assign", day(0.1), Given(assignee_id=1))
     assert (snap.status, snap.assignee_id) == ("prirazeno", 1)
     assert triggered(WF, snap, "assigned") is None  # only on new tickets
@@ -105,15 +105,15 @@ def test_on_a_service_ticket_the_customer_moves_only_in_two_statuses(status):
 def test_customer_approve_and_return_are_refused_elsewhere():
     for status in ("realizace", "testovani", "vraceno_klientem", "schvaleno"):
         snap = P.ticket(status, "servis", assignee_id=1)
-        assert P.refused(snap, CUSTOMER, "customer_approves").code == "wrong_status"
-        assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="no")).code == (
+        assert P.refused(snap, CUSTOMER, "customer_approves").reason == "wrong_status"
+        assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="no")).reason == (
             "wrong_status"
         )
     # staff never press the customer's buttons; they record what the customer said
     waiting = P.ticket("ke_schvaleni", "servis", assignee_id=1)
-    assert P.refused(waiting, CONSULTANT, "customer_approves").code == "role"
-    assert P.refused(waiting, CUSTOMER, "auto_approve").code == "role"
-    assert P.refused(waiting, CUSTOMER, "record_approval", Given(comment="x")).code == "role"
+    assert P.refused(waiting, CONSULTANT, "customer_approves").reason == "role"
+    assert P.refused(waiting, CUSTOMER, "auto_approve").reason == "role"
+    assert P.refused(waiting, CUSTOMER, "record_approval", Given(comment="x")).reason == "role"
 
 
 def test_service_ticket_customer_returns_after_giving_information():
@@ -142,7 +142,7 @@ def test_service_ticket_customer_approves():
 def test_service_ticket_customer_returns_a_solution_with_a_reason():
     snap = sent_for_approval()
     denied = P.refused(snap, CUSTOMER, "customer_rejects")
-    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+    assert (denied.reason, denied.missing) == ("requirement", ("comment",))
     snap, _ = P.step(snap, CUSTOMER, "customer_rejects", day(1), Given(comment="Totals are wrong"))
     assert snap.status == "vraceno_klientem"
 
@@ -151,8 +151,8 @@ def test_service_ticket_customer_returns_a_solution_with_a_reason():
 def test_other_types_the_customer_has_no_status_change_but_a_comment_counts(type_):
     snap = sent_for_approval(type_)
     assert P.keys(snap, CUSTOMER) == set()
-    assert P.refused(snap, CUSTOMER, "customer_approves").code == "ticket_type"
-    assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="x")).code == "ticket_type"
+    assert P.refused(snap, CUSTOMER, "customer_approves").reason == "ticket_type"
+    assert P.refused(snap, CUSTOMER, "customer_rejects", Given(comment="x")).reason == "ticket_type"
     step = next_step(WF, snap, CUSTOMER, "en", day(1))
     assert [e.event for e in step.events] == ["customer_commented"]
     commented = replace(snap, awaiting_reply_since=day(1), last_activity_at=day(1))
@@ -162,7 +162,7 @@ def test_other_types_the_customer_has_no_status_change_but_a_comment_counts(type
     assert returned.status == "vraceno_klientem"
     # the same in Na klientovi
     asked = P.ticket("na_klientovi", type_, assignee_id=1)
-    assert P.refused(asked, CUSTOMER, "customer_returns").code == "ticket_type"
+    assert P.refused(asked, CUSTOMER, "customer_returns").reason == "ticket_type"
     assert triggered(WF, asked, "customer_commented") == "customer_replied"
 
 
@@ -178,9 +178,9 @@ def test_staff_record_an_approval_given_outside_the_status():
 def test_na_vyvoji_requires_the_pbi_number():
     snap = P.ticket("realizace", assignee_id=1)
     denied = P.refused(snap, CONSULTANT, "to_development")
-    assert (denied.code, denied.missing) == ("requirement", ("field:pbi",))
+    assert (denied.reason, denied.missing) == ("requirement", ("field:pbi",))
     bad = P.refused(snap, CONSULTANT, "to_development", Given(fields={"pbi": "PBI?"}))
-    assert bad.code == "invalid"
+    assert bad.reason == "invalid"
     snap, outcome = P.step(
         snap, CONSULTANT, "to_development", day(1), Given(fields={"pbi": "4711"})
     )
@@ -245,7 +245,7 @@ def test_no_timer_after_the_customer_returns_the_ticket():
     assert snap.status == "vraceno_klientem"
     assert next_timer(WF, snap) is None
     assert next_step(WF, snap, CUSTOMER, "en", day(10)).timer is None
-    assert P.refused(snap, SYSTEM_ACTOR, "auto_approve").code == "wrong_status"
+    assert P.refused(snap, SYSTEM_ACTOR, "auto_approve").reason == "wrong_status"
     # the next round of approval starts its own five days
     snap, _ = P.step(snap, CONSULTANT, "send_for_approval", day(4), Given(comment="Totals fixed"))
     assert next_timer(WF, snap).due_at == day(9)
@@ -254,8 +254,8 @@ def test_no_timer_after_the_customer_returns_the_ticket():
 def test_zruseno_requires_a_reason_and_is_done_by_staff():
     snap = P.ticket("realizace", assignee_id=1)
     denied = P.refused(snap, CONSULTANT, "cancel")
-    assert (denied.code, denied.missing) == ("requirement", ("comment",))
-    assert P.refused(snap, CUSTOMER, "cancel", Given(comment="Not needed")).code == "role"
+    assert (denied.reason, denied.missing) == ("requirement", ("comment",))
+    assert P.refused(snap, CUSTOMER, "cancel", Given(comment="Not needed")).reason == "role"
     snap, _ = P.step(
         snap, CONSULTANT, "cancel", day(1), Given(comment="Customer withdrew; nothing to bill")
     )
@@ -271,7 +271,7 @@ def test_zruseno_requires_a_reason_and_is_done_by_staff():
 def test_billable_work_is_not_cancelled():
     for status in ("ke_schvaleni", "schvaleno"):
         snap = P.ticket(status, assignee_id=1)
-        assert P.refused(snap, CONSULTANT, "cancel", Given(comment="x")).code == "wrong_status"
+        assert P.refused(snap, CONSULTANT, "cancel", Given(comment="x")).reason == "wrong_status"
 
 
 def test_duplicates_are_cancelled_with_a_reason():

@@ -125,7 +125,7 @@ def test_a_new_case_is_received_only_with_an_assignee():
     now = T0 + timedelta(hours=1)
     refused = decide(WF, snap, AGENT, "receive", Given(), now)
     assert isinstance(refused, Denied)
-    assert refused.code == "requirement" and refused.missing == ("assignee",)
+    assert refused.reason == "requirement" and refused.missing == ("assignee",)
 
     snap = P.move(snap, AGENT, "receive", now, assignee_id=7)
     assert place(snap) == ("modtaget", "normal")
@@ -173,7 +173,7 @@ def test_staff_pick_any_working_sub_status_with_a_comment():
     wrong = decide(
         WF, snap, AGENT, "change_sub_status", Given(comment="x", sub_status="godkendt_af_kunde"), T0
     )
-    assert isinstance(wrong, Denied) and wrong.code == "invalid"
+    assert isinstance(wrong, Denied) and wrong.reason == "invalid"
 
 
 def test_standby_needs_the_agreement_in_writing():
@@ -389,7 +389,7 @@ def test_only_an_approver_accepts_an_offer():
 
     assert options(WF, snap, MEMBER) == []
     refused = decide(WF, snap, MEMBER, "accept_offer", Given(), T0 + 3 * DAY)
-    assert isinstance(refused, Denied) and refused.code == "role"
+    assert isinstance(refused, Denied) and refused.reason == "role"
     assert P.keys(snap, APPROVER) == {"accept_offer", "decline_offer"}
     assert P.keys(snap, ORG_ADMIN) == {"accept_offer", "decline_offer"}
 
@@ -411,7 +411,7 @@ def test_reopen_marks_urgent_raises_priority_and_starts_a_new_cycle():
 
     assert options(WF, snap, MEMBER) == []
     refused = decide(WF, snap, MEMBER, "reopen", Given(comment="Igen!"), T0 + 5 * DAY)
-    assert isinstance(refused, Denied) and refused.code == "role"
+    assert isinstance(refused, Denied) and refused.reason == "role"
     refused = decide(WF, snap, AGENT, "reopen", Given(), T0 + 5 * DAY)
     assert isinstance(refused, Denied) and refused.missing == ("comment",)
 
@@ -466,7 +466,7 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(status, sub)
         for t in WF.transitions_from(status, sub):
             if _staff_only(t.key):
                 result = decide(WF, snap, customer, t.key, Given(comment="x"), T0 + DAY)
-                assert isinstance(result, Denied) and result.code == "role", t.key
+                assert isinstance(result, Denied) and result.reason == "role", t.key
 
 
 def test_what_a_customer_may_do_in_each_place():
@@ -492,7 +492,7 @@ def test_staff_transitions_refused_to_the_reporter_with_code_role():
     snap = received()
     for key in ("start_work", "to_development", "close", "change_sub_status"):
         result = decide(WF, snap, MEMBER, key, Given(comment="x", sub_status="normal"), T0)
-        assert isinstance(result, Denied) and result.code == "role", key
+        assert isinstance(result, Denied) and result.reason == "role", key
 
 
 def test_next_step_in_english_too():

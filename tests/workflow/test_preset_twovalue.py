@@ -81,7 +81,7 @@ def test_a_case_always_has_someone_on_the_ball():
     assert by_key["start"].needs == ("assignee",)
     assert by_key["schedule"].needs == ("assignee", "comment")
     denied = P.refused(case, CONSULTANT, "start")
-    assert denied.code == "requirement"
+    assert denied.reason == "requirement"
     assert denied.missing == ("assignee",)
     started, _ = P.step(case, CONSULTANT, "start", at(1), Given(assignee_id=1))
     assert started.assignee_id == 1
@@ -101,7 +101,7 @@ def test_steps_can_be_skipped_forward():
 def test_a_fix_must_be_tested_before_delivery():
     case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
     case, _ = P.step(case, CONSULTANT, "fix", at(2))
-    assert P.refused(case, CONSULTANT, "deliver", Given(comment="x")).code == "wrong_status"
+    assert P.refused(case, CONSULTANT, "deliver", Given(comment="x")).reason == "wrong_status"
     assert P.refused(case, CONSULTANT, "test").missing == ("comment",)
 
 
@@ -113,8 +113,8 @@ def test_going_backwards_is_refused():
     case, _ = P.step(case, APPROVER, "put_on_hold", at(3), Given(comment="Wait for the upgrade"))
     assert case.progress_rank == 4
     denied = P.refused(case, CONSULTANT, "start")
-    assert denied.code == "order"
-    assert P.refused(case, CONSULTANT, "schedule", Given(comment="later")).code == "order"
+    assert denied.reason == "order"
+    assert P.refused(case, CONSULTANT, "schedule", Given(comment="later")).reason == "order"
     assert "start" not in P.keys(case, CONSULTANT)
     # resuming returns to where it was
     case, _ = P.step(case, APPROVER, "resume", at(50))
@@ -139,7 +139,7 @@ def test_reopen_goes_back_and_starts_a_new_cycle():
     case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
     case, _ = P.step(case, CONSULTANT, "deliver", at(2), Given(comment="Please check"))
     denied = P.refused(case, REPORTER, "not_solved")
-    assert (denied.code, denied.missing) == ("requirement", ("comment",))
+    assert (denied.reason, denied.missing) == ("requirement", ("comment",))
     case, _ = P.step(case, REPORTER, "not_solved", at(20), Given(comment="The export still fails"))
     assert (case.status, case.cycle, case.progress_rank) == ("open", 2, 1)
     assert case.assignee_id == 1  # still on the ball
@@ -150,7 +150,7 @@ def test_reopen_goes_back_and_starts_a_new_cycle():
     case, _ = P.step(case, APPROVER, "confirm", at(45))
     assert (case.status, case.cycle) == ("closed", 2)
     # only staff reopen a closed case
-    assert P.refused(case, APPROVER, "reopen_closed", Given(comment="again")).code == "role"
+    assert P.refused(case, APPROVER, "reopen_closed", Given(comment="again")).reason == "role"
     case, _ = P.step(case, CONSULTANT, "reopen_closed", at(60), Given(comment="Came back"))
     assert (case.status, case.cycle, case.progress_rank) == ("open", 3, 1)
 
@@ -168,7 +168,7 @@ def test_staff_close_a_delivery_with_the_customers_confirmation():
 def test_pending_input_needs_a_person_at_the_customer():
     case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
     denied = P.refused(case, CONSULTANT, "ask_input", Given(comment="Which server?"))
-    assert (denied.code, denied.missing) == ("requirement", ("customer_assignee",))
+    assert (denied.reason, denied.missing) == ("requirement", ("customer_assignee",))
     case, _ = P.step(
         case,
         CONSULTANT,
@@ -208,7 +208,7 @@ def test_granting_the_estimate_stamps_granted_at_and_returns():
         at(1),
         Given(comment="Please approve 6.5 hours", customer_assignee_id=11),
     )
-    assert P.refused(case, REPORTER, "grant_estimate").code == "role"  # a member may not
+    assert P.refused(case, REPORTER, "grant_estimate").reason == "role"  # a member may not
     assert "grant_estimate" in P.keys(case, APPROVER)
     case, outcome = P.step(case, APPROVER, "grant_estimate", at(26))
     assert outcome.field_changes["granted_at"] == at(26).isoformat()
@@ -231,7 +231,7 @@ def test_granting_the_estimate_stamps_granted_at_and_returns():
 
 def test_on_hold_is_the_customers_decision_and_resumes_where_it_was():
     case, _ = P.step(P.ticket(assignee_id=1), CONSULTANT, "start", at(1))
-    assert P.refused(case, REPORTER, "put_on_hold", Given(comment="pause")).code == "role"
+    assert P.refused(case, REPORTER, "put_on_hold", Given(comment="pause")).reason == "role"
     assert P.refused(case, APPROVER, "put_on_hold").missing == ("comment",)
     case, _ = P.step(case, APPROVER, "put_on_hold", at(2), Given(comment="Wait for v5 of the tool"))
     step = next_step(WF, case, APPROVER, "en", at(3))
@@ -247,7 +247,9 @@ def test_on_hold_is_the_customers_decision_and_resumes_where_it_was():
 
 
 def test_a_new_case_cannot_be_put_on_hold():
-    assert P.refused(P.ticket(), APPROVER, "put_on_hold", Given(comment="x")).code == "wrong_status"
+    assert (
+        P.refused(P.ticket(), APPROVER, "put_on_hold", Given(comment="x")).reason == "wrong_status"
+    )
 
 
 def test_reject_only_early_and_with_a_reason():
@@ -255,12 +257,12 @@ def test_reject_only_early_and_with_a_reason():
         P.ticket(), CONSULTANT, "schedule", at(1), Given(comment="Friday", assignee_id=1)
     )
     assert P.refused(case, CONSULTANT, "reject").missing == ("comment",)
-    assert P.refused(case, APPROVER, "reject", Given(comment="x")).code == "role"
+    assert P.refused(case, APPROVER, "reject", Given(comment="x")).reason == "role"
     rejected, _ = P.step(case, CONSULTANT, "reject", at(2), Given(comment="Out of contract"))
     step = next_step(WF, rejected, REPORTER, "en", at(3))
     assert (step.category, step.active, step.actions) == ("cancelled", False, ())
     started, _ = P.step(case, CONSULTANT, "start", at(2))
-    assert P.refused(started, CONSULTANT, "reject", Given(comment="x")).code == "wrong_status"
+    assert P.refused(started, CONSULTANT, "reject", Given(comment="x")).reason == "wrong_status"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from pydantic import Field, StringConstraints
 
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 
 from ..context import expected_version
@@ -60,7 +60,7 @@ def other_ticket(request: HttpRequest, key: str, field: str):
     try:
         return selectors.ticket_get_for_actor(user=request.user, key=key)
     except NotFound:
-        raise InvalidInput({field: "no such ticket"}) from None
+        raise InvalidInput({field: Problem("ticket.other.unknown")}) from None
 
 
 def link_out(view) -> dict:

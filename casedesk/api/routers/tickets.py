@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Query, Router, Status
 from pydantic import Field, StringConstraints
 
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
 from casedesk.desks.models import Team
 from casedesk.desks.selectors import person_get_for_actor
 from casedesk.tickets import selectors, services
@@ -110,7 +110,7 @@ def person_for(request: HttpRequest, person_id: int | None, field: str):
     try:
         return person_get_for_actor(user=request.user, person_id=person_id)
     except NotFound:
-        raise InvalidInput({field: "no such person"}) from None
+        raise InvalidInput({field: Problem("ticket.person.unknown")}) from None
 
 
 def read(request: HttpRequest, response: HttpResponse, key: str) -> dict:
@@ -245,7 +245,7 @@ def ticket_route(request: HttpRequest, response: HttpResponse, key: KeyPath, pay
     if payload.team is not None:
         team = Team.objects.filter(desk_id=ticket.desk_id, slug=payload.team).first()
         if team is None:
-            raise InvalidInput({"team": "no such team on this desk"})
+            raise InvalidInput({"team": Problem("ticket.team.unknown")})
     services.ticket_route(
         actor=request.user,
         ticket=ticket,

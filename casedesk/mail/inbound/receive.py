@@ -34,11 +34,12 @@ from django.utils.translation import gettext as _
 
 from casedesk.accounts.models import User
 from casedesk.common import clock
-from casedesk.common.errors import CasedeskError
+from casedesk.common.errors import CasedeskError, Problem
 from casedesk.common.files import FileRefused, clean_name, kind_of
 from casedesk.tickets.attachments import BytesUpload, Upload, attachment_add
 from casedesk.tickets.inputs import MAX_TEXT, MAX_TITLE
 from casedesk.tickets.services import comment_add, ticket_create
+from casedesk.web.messages import say, say_whole
 
 from ..addresses import AddressError, sender_from
 from ..models import DeskMail, InboundMail, OutboundMail
@@ -93,7 +94,7 @@ def _uploads(parsed: Parsed, notes: list[str]) -> list[Upload]:
         try:
             kind_of(name, part.data[:2048])
         except FileRefused as exc:
-            notes.append(f"{name}: {exc}; not kept")
+            notes.append(say(Problem(exc.code, name=name, **exc.params), "en") + " Not kept.")
             continue
         kept.append(BytesUpload(name, part.data))
     return kept
@@ -378,7 +379,7 @@ def run(
     except DatabaseError:
         raise
     except CasedeskError as exc:
-        _apply(row, {"outcome": Outcome.HELD, "reason": f"refused: {exc.message}"})
+        _apply(row, {"outcome": Outcome.HELD, "reason": f"refused: {say_whole(exc, 'en')}"})
     except Exception as exc:  # a mail that breaks the code waits for a fix, with its error
         log.exception("mail %s could not be processed", row.pk)
         _apply(row, {"outcome": Outcome.HELD, "reason": f"could not be processed: {exc!r}"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.tickets.permissions import authorise
 from casedesk.tickets.selectors import ticket_get_for_actor
 from casedesk.tickets.services import comment_add, ticket_create
@@ -24,7 +24,7 @@ def _held(actor, mail_id) -> InboundMail:
     mail = inbound_for_staff(user=actor, mail_id=mail_id)
     authorise(actor, "mail.review", mail.desk)
     if mail.outcome != Outcome.HELD:
-        raise InvalidInput({"mail": "this mail is not held"})
+        raise InvalidInput({"mail": Problem("mail.not_held")})
     return InboundMail.objects.select_for_update().get(pk=mail.pk)
 
 
@@ -63,7 +63,7 @@ def inbound_release(*, actor, mail_id, ticket_key: str = "", reporter=None) -> I
         else:
             run(mail, parsed, checks=False)
             if mail.outcome == Outcome.HELD:
-                raise InvalidInput({"mail": f"still held: {mail.reason}"})
+                raise InvalidInput({"mail": Problem("mail.still_held", reason=mail.reason)})
         mail.notes = [*mail.notes, *notes][:50]
         mail.reviewed_by, mail.reviewed_at = actor, clock.now()
         mail.save()

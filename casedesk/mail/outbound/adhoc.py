@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.tickets.attachments import Upload
 from casedesk.tickets.inputs import MAX_TEXT, text_input
 from casedesk.tickets.models import Attachment, Ticket
@@ -22,16 +22,16 @@ from .threading_headers import thread_headers
 MAX_RECIPIENTS = 20
 
 
-def _addresses(errors: dict[str, str], field: str, values, required: bool) -> list[str]:
+def _addresses(errors: dict[str, Problem], field: str, values, required: bool) -> list[str]:
     found: list[str] = []
     for value in values or []:
         try:
             found.append(strict_address(value))
-        except AddressError as exc:
-            errors[field] = f"{str(value)[:80]!r}: {exc}"
+        except AddressError:
+            errors[field] = Problem("mail.address.invalid", value=str(value)[:80])
             return []
     if required and not found:
-        errors[field] = "name at least one address"
+        errors[field] = Problem("mail.address.required")
     return found
 
 
@@ -49,18 +49,18 @@ def ticket_mail_send(
     expected_version: int | None = None,
     channel: str = "web",
 ) -> OutboundMail:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     to = _addresses(errors, "to", to, required=True)
     cc = _addresses(errors, "cc", cc, required=False)
     if len(to) + len(cc) > MAX_RECIPIENTS:
-        errors["to"] = f"at most {MAX_RECIPIENTS} recipients"
+        errors["to"] = Problem("mail.recipients.too_many", limit=MAX_RECIPIENTS)
     if any(c in (subject or "") for c in "\r\n"):
-        errors["subject"] = "a subject is one line"
+        errors["subject"] = Problem("mail.subject.one_line")
     subject = text_input(errors, "subject", subject, required=True, limit=250)
     body = text_input(errors, "body", body, required=True, limit=MAX_TEXT)
     own = set(DeskMail.objects.filter(address__in=to + cc).values_list("address", flat=True))
     if own:
-        errors["to"] = f"{sorted(own)[0]} is a desk's own address"
+        errors["to"] = Problem("mail.address.desk_own", address=sorted(own)[0])
     if errors:
         raise InvalidInput(errors)
     now = clock.now()

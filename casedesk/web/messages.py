@@ -1,0 +1,289 @@
+"""The one catalogue of error sentences: a code and its parameters in, words out, in the
+reader's language. Pages, mail and the API all say errors through `say`.
+
+Workflow things among the parameters (a transition, status, type, priority, field, team,
+role, or what a step still needs) are shown by their label in the reader's language, from
+the workflow the error came with; a value the workflow does not know is shown as given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from casedesk.common.errors import CasedeskError, InvalidInput, Problem
+from casedesk.workflow import Workflow
+
+from .present import needs_text, role_text
+
+log = logging.getLogger("casedesk.messages")
+
+SENTENCES: dict[str, Promise] = {
+    "plain": _("%(text)s"),
+    "input.invalid": _("Please correct the marked fields."),
+    "input.required": _("Please fill this in."),
+    "input.too_long": _("This is too long: at most %(limit)s characters."),
+    "input.nul": _("This contains a NUL character, which cannot be stored."),
+    "input.not_unicode": _("This is not valid Unicode text."),
+    "input.not_a_choice": _("This is not one of the choices."),
+    "input.read_only": _("This cannot be changed."),
+    "input.malformed": _("This value does not have the expected type or form (%(detail)s)."),
+    "input.unknown_parameter": _("This operation has no such parameter."),
+    "input.confirm_required": _("Please tick the box to confirm this step."),
+    "language.unknown": _("“%(value)s” is not a language Casedesk speaks."),
+    "time_zone.unknown": _("“%(value)s” is not a time zone name, such as Europe/Copenhagen."),
+    "ticket.not_found": _("There is no such ticket."),
+    "ticket.stale": _(
+        "%(key)s was changed by someone else: you had version %(expected)s, it is now "
+        "%(current)s. Read it again and retry."
+    ),
+    "ticket.version_required": _(
+        "Say which version of the ticket this change is based on (reload it and try again)."
+    ),
+    "ticket.version_disagree": _("If-Match and version name different versions."),
+    "ticket.if_match_invalid": _("Send the ETag of your last read, such as “7”."),
+    "ticket.type.unknown": _("“%(value)s” is not a ticket type of this desk."),
+    "ticket.type.not_for_customers": _("Customers cannot open tickets of the type “%(type)s”."),
+    "ticket.priority.unknown": _("“%(value)s” is not a priority of this desk."),
+    "ticket.reporter.required": _("Choose the customer this ticket is for."),
+    "ticket.reporter.unknown": _("No customer of this desk has that user name or e-mail address."),
+    "ticket.reporter.not_customer": _("The reporter must be an active customer."),
+    "ticket.reporter.other_desk": _("This customer's organisation does not use this desk."),
+    "ticket.reporter.self_only": _("Customers open tickets for themselves."),
+    "ticket.assignee.not_staff": _("This is not a staff member of this desk."),
+    "ticket.assignee.required_by_status": _(
+        "A ticket in “%(status)s” must have someone assigned to it."
+    ),
+    "ticket.customer_assignee.not_member": _("This is not a person of the ticket's organisation."),
+    "ticket.customer_assignee.required_by_status": _(
+        "A ticket in “%(status)s” must have a contact at the customer."
+    ),
+    "ticket.team.unknown": _("This is not a team of this desk."),
+    "ticket.follower.not_allowed": _("This person may not follow this ticket."),
+    "ticket.person.unknown": _("There is no such person."),
+    "ticket.other.unknown": _("There is no such ticket on your desks."),
+    "ticket.link.self": _("A ticket cannot be linked to itself."),
+    "ticket.duplicate.already_of": _("%(original)s is already a duplicate of %(ticket)s."),
+    "ticket.duplicate.already": _("%(ticket)s is already marked as a duplicate."),
+    "ticket.duplicate.original_closed": _("%(original)s is itself a closed duplicate."),
+    "ticket.duplicate.plain_move": _(
+        "“%(transition)s” closes a duplicate: mark the ticket as a duplicate of its original."
+    ),
+    "ticket.mail_attachment.foreign": _("These are not files of this ticket."),
+    "ticket.release.environment": _(
+        "Name the environment, such as TEST or PROD (at most %(limit)s characters)."
+    ),
+    "ticket.release.version": _("Give the version (at most %(limit)s characters)."),
+    "ticket.release.organisation": _("This organisation does not use this desk."),
+    "permission.denied": _("You do not have permission to do that."),
+    "desk.not_found": _("There is no such desk."),
+    "desk.required": _("Choose a desk."),
+    "customer.not_found": _("There is no such customer."),
+    "transition.unknown": _("There is no step “%(value)s”."),
+    "transition.role": _("The step “%(transition)s” is not open to %(role)s."),
+    "transition.ticket_type": _(
+        "The step “%(transition)s” is not for tickets of the type “%(type)s”."
+    ),
+    "transition.wrong_status": _(
+        "The step “%(transition)s” cannot be taken while the ticket is “%(status)s”."
+    ),
+    "transition.no_previous": _(
+        "The step “%(transition)s” returns the ticket to its previous status, but it has none."
+    ),
+    "transition.backwards": _(
+        "The step “%(transition)s” would move the ticket backwards; on this desk tickets only "
+        "move forward."
+    ),
+    "transition.requirement": _("The step “%(transition)s” needs %(missing)s."),
+    "transition.sub_status_fixed": _("The step “%(transition)s” always leads to “%(sub_status)s”."),
+    "transition.sub_status_unknown": _("“%(value)s” is not a sub-status of “%(status)s”."),
+    "field.unknown": _("There is no field “%(field)s”."),
+    "field.not_for_customers": _("Customers may not set “%(field)s”."),
+    "field.kind": _("“%(value)s” is not %(kind)s."),
+    "field.too_long": _("This is too long: at most %(limit)s characters."),
+    "field.pattern": _("“%(value)s” does not have the form this field expects."),
+    "attachment.not_found": _("There is no such attachment."),
+    "attachment.required": _("Choose at least one file."),
+    "attachment.too_large": _("%(name)s is larger than the limit of %(limit_mb)s MB."),
+    "attachment.too_many": _("At most %(limit)s files at once."),
+    "attachment.type_refused": _(
+        "%(name)s: files of the type “%(extension)s” are not accepted (accepted: %(allowed)s)."
+    ),
+    "attachment.content_mismatch": _(
+        "%(name)s: the file's content does not match its type “%(extension)s”."
+    ),
+    "attachment.not_text": _("%(name)s: a “%(extension)s” file must be text."),
+    "search.person.invalid": _("“%(value)s” is not a person's id, “me” or “none”."),
+    "search.sort.unknown": _("Sort by one of: %(choices)s."),
+    "search.cursor.invalid": _("This page link is not valid; start from the first page."),
+    "search.cursor.other_sort": _("This page link belongs to another sort order."),
+    "search.limit": _("Ask for 1 to %(max)s tickets per page."),
+    "people.admin_only": _("Only supplier administrators manage organisations and people."),
+    "organisation.not_found": _("There is no such organisation."),
+    "organisation.name.invalid": _("Give a name of 1 to %(limit)s characters."),
+    "organisation.slug.invalid": _("Give a short name of letters, digits and dashes."),
+    "organisation.slug.taken": _("The short name “%(slug)s” is taken."),
+    "organisation.strangers_share": _(
+        "This organisation holds the contacts of unknown senders: its members must not see "
+        "each other's tickets."
+    ),
+    "person.not_found": _("There is no such person."),
+    "person.username.invalid": _("Give a user name of 1 to %(limit)s characters."),
+    "person.username.taken": _("The user name “%(username)s” is taken."),
+    "person.organisation.required": _("A customer belongs to an organisation."),
+    "person.customer_role.unknown": _("Choose one of: %(choices)s."),
+    "person.customer_role.customers_only": _(
+        "Only customers have a customer role; choose one of: %(choices)s."
+    ),
+    "person.kind.staff_has_organisation": _(
+        "Staff belong to no organisation and have no customer role."
+    ),
+    "person.kind.unknown": _("Choose customer or staff."),
+    "person.deactivate_self": _("You cannot deactivate yourself."),
+    "token.not_found": _("There is no such token."),
+    "token.self_only": _("You may make tokens only for yourself."),
+    "token.name.invalid": _("Say what the token is for (1 to %(limit)s characters)."),
+    "token.scope.unknown": _("Choose read or write."),
+    "token.expiry.past": _("Choose a date in the future."),
+    "token.expiry.too_far": _("A token lives at most %(days)s days."),
+    "token.user.inactive": _("This person cannot log in."),
+    "api.unauthorized": _("Log in, or send “Authorization: Bearer <your API token>”."),
+    "api.bearer_malformed": _("Send “Authorization: Bearer <token>”."),
+    "api.token.unknown": _("This token is unknown, expired or revoked."),
+    "api.token.read_only": _("This token may only read."),
+    "api.token.in_address": _("API tokens go in the Authorization header, never in the address."),
+    "api.csrf": _("The CSRF check failed: send the X-CSRFToken header."),
+    "api.rate_limited": _("Too many requests: wait %(wait)s seconds, then try again."),
+    "api.too_large": _("The request body is too large."),
+    "api.too_many_files": _("At most %(limit)s files at once."),
+    "api.too_many_fields": _("At most %(limit)s form fields."),
+    "api.media_type": _("Send JSON with “Content-Type: application/json”, not “%(given)s”."),
+    "api.json.invalid": _("The body is not valid JSON."),
+    "api.json.duplicate_key": _("The body is not valid JSON: the key “%(key)s” appears twice."),
+    "api.json.out_of_range": _("The body is not valid JSON: %(value)s is out of range."),
+    "api.json.not_a_number": _(
+        "The body is not valid JSON: %(value)s is not a number JSON allows."
+    ),
+    "api.json.too_deep": _(
+        "The body is not valid JSON: it is nested deeper than %(limit)s levels."
+    ),
+    "api.json.text": _("The body holds a text with a NUL character or a lone surrogate."),
+    "api.not_found": _("Not found."),
+    "api.address.unknown": _("There is no such address in the API."),
+    "api.address.too_many_parameters": _("The address has too many parameters."),
+    "api.address.invalid_text": _("The address holds a NUL character or is not valid Unicode."),
+    "api.method_not_allowed": _("This address does not take that method."),
+    "api.server_error": _("Something went wrong on our side."),
+    "mail.not_found": _("There is no such mail."),
+    "mail.not_held": _("This mail is not held."),
+    "mail.still_held": _("The mail is still held: %(reason)s"),
+    "mail.address.invalid": _("“%(value)s” is not a single plain mail address."),
+    "mail.address.required": _("Name at least one address."),
+    "mail.address.desk_own": _("%(address)s is a desk's own address."),
+    "mail.recipients.too_many": _("At most %(limit)s recipients."),
+    "mail.subject.one_line": _("A subject is one line."),
+    "webhook.not_found": _("There is no such webhook."),
+    "webhook.events.unknown": _("Unknown events: %(unknown)s. Known: %(known)s."),
+    "webhook.url.scheme": _("Use an http:// or https:// address."),
+    "webhook.url.credentials": _(
+        "Put no user name or password in the address; the signature proves who we are."
+    ),
+    "webhook.url.no_host": _("The address has no host."),
+    "webhook.url.port": _("The address has an invalid port."),
+    "webhook.url.unresolved": _("%(host)s cannot be resolved."),
+    "webhook.url.private": _(
+        "%(host)s is a private or local address; an administrator must allow its range first."
+    ),
+    "webhook.url.unreachable": _("The address could not be reached (%(detail)s)."),
+}
+
+_KINDS = {
+    "number": _("a whole number"),
+    "decimal": _("a number"),
+    "date": _("a date (YYYY-MM-DD)"),
+    "datetime": _("a date and time"),
+    "version": _("a version number"),
+    "text": _("text"),
+}
+
+
+def _label(wf: Workflow, table: Mapping[str, Any], key: object, lang: str) -> str:
+    item = table.get(str(key)) if isinstance(key, str) else None
+    return wf.text(item.label, lang) if item is not None else str(key)
+
+
+def display_params(
+    params: Mapping[str, Any], lang: str, workflow: Workflow | None = None
+) -> dict[str, str]:
+    """Each parameter as the reader should see it: labels for workflow keys."""
+    shown: dict[str, str] = {}
+    for name, value in params.items():
+        if name == "role":
+            shown[name] = str(role_text(str(value)))
+        elif name == "kind":
+            shown[name] = str(_KINDS.get(str(value), value))
+        elif name == "missing" and isinstance(value, list | tuple):
+            wf_needs = [needs_text(str(n), workflow, lang) if workflow else str(n) for n in value]
+            shown[name] = ", ".join(str(n) for n in wf_needs)
+        elif workflow is not None and name in _TABLES:
+            if name == "status" and str(value) in workflow.statuses:
+                sub = str(params.get("sub_status") or "")
+                shown[name] = workflow.place_label(
+                    str(value), sub if sub in workflow.sub_statuses else "", lang
+                )
+            else:
+                shown[name] = _label(workflow, getattr(workflow, _TABLES[name]), value, lang)
+        elif isinstance(value, list | tuple):
+            shown[name] = ", ".join(str(v) for v in value)
+        else:
+            shown[name] = str(value)
+    return shown
+
+
+_TABLES = {
+    "transition": "transitions",
+    "status": "statuses",
+    "sub_status": "sub_statuses",
+    "type": "types",
+    "priority": "priorities",
+    "field": "fields",
+    "team": "teams",
+}
+
+
+class _Shown(dict):
+    def __missing__(self, key: str) -> str:
+        log.warning("error sentence names %r, which its code does not give", key)
+        return ""
+
+
+def say(
+    problem: Problem | CasedeskError,
+    lang: str | None = None,
+    workflow: Workflow | None = None,
+) -> str:
+    """The sentence for `problem` in `lang` (the active language when not given)."""
+    if isinstance(problem, CasedeskError):
+        workflow = workflow or problem.workflow
+        problem = problem.problem
+    with translation.override(lang or translation.get_language() or "en"):
+        active = translation.get_language() or "en"
+        sentence = SENTENCES.get(problem.code)
+        if sentence is None:
+            log.warning("error code %r has no sentence", problem.code)
+            return gettext("Something went wrong on our side.")
+        return str(sentence) % _Shown(display_params(problem.params, active, workflow))
+
+
+def say_whole(exc: CasedeskError, lang: str | None = None) -> str:
+    """The whole refusal in one text, for a place with no form to put field errors next to
+    (a notice, a held mail's reason): the sentence of each bad field, else the error's."""
+    if isinstance(exc, InvalidInput) and exc.errors:
+        return " ".join(say(p, lang, exc.workflow) for p in exc.errors.values())
+    return say(exc, lang)
