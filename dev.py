@@ -130,7 +130,7 @@ def messages(env: dict[str, str]) -> int:
     """Update the page catalogues from the code (needs xgettext), then compile them all
     with polib, so the committed .mo files match; translate new strings in between."""
     env = {**env, "DJANGO_SETTINGS_MODULE": "casedesk.settings"}
-    for app in ("web", "portal", "agent", "mail", "api"):
+    for app in ("web", "portal", "agent", "mail", "api", "sheets"):
         step = [str(BIN / "django-admin"), "makemessages", "-e", "html,txt,py"]
         step += ["--no-location", "--no-obsolete", "-l", "da", "-l", "nl", "-l", "cs", "-l", "sv"]
         if subprocess.run(step, cwd=ROOT / "casedesk" / app, env=env, check=False).returncode:

@@ -1,8 +1,11 @@
 """The `casedesk` command.
 
 casedesk run [--host H] [--port P] [--no-demo]   web and worker together, demo data if empty
+casedesk serve [--processes N] [--threads T]      the web app for production (gunicorn)
 casedesk worker [--once]                          fire due timers and run background tasks
 casedesk demo                                     load demo data into an empty database
+casedesk backup FILE                              database and files into one archive
+casedesk restore FILE                             an archive into an empty installation
 casedesk workflows check [FILE ...]               check workflow files (all presets if none)
 casedesk mail serve|poll|import|deliver|reprocess  mail in (see `casedesk mail -h`)
 casedesk manage ARGS ...                          any Django management command
@@ -21,6 +24,35 @@ def _django() -> None:
     import django
 
     django.setup()
+
+
+def _production_environment() -> None:
+    """What `casedesk serve` needs before Django starts: collected static files (hashed
+    names, compressed) and one folder where all its processes add up their metrics."""
+    import shutil
+
+    from casedesk.common.datadir import data_dir
+
+    os.environ.setdefault("CASEDESK_STATIC_ROOT", str(data_dir() / "static"))
+    folder = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir() / "run" / "metrics"))
+    shutil.rmtree(folder, ignore_errors=True)  # as prometheus_client asks, at each start
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+
+
+def backup_command(command: str, file: Path) -> int:
+    from casedesk.ops.backup import BackupError, backup_make, backup_restore
+
+    try:
+        manifest = backup_make(file) if command == "backup" else backup_restore(file)
+    except BackupError as exc:
+        print(f"casedesk {command}: {exc}", file=sys.stderr)
+        return 1
+    done = "written to" if command == "backup" else "restored from"
+    print(
+        f"{manifest['engine']} database and {manifest['files']} file(s) {done} {file} "
+        f"(made {manifest['made_at']})"
+    )
+    return 0
 
 
 def workflows_check(files: list[str]) -> int:
@@ -71,11 +103,33 @@ def main(argv: list[str] | None = None) -> int:
         "--no-worker", action="store_true", help="web only; run `casedesk worker` apart"
     )
 
+    production = sub.add_parser("serve", help="the web app for production: gunicorn, N processes")
+    production.add_argument("--host", default=os.environ.get("CASEDESK_HOST", "127.0.0.1"))
+    production.add_argument(
+        "--port", type=int, default=int(os.environ.get("CASEDESK_PORT", "8000"))
+    )
+    production.add_argument(
+        "--processes",
+        type=int,
+        default=int(os.environ.get("CASEDESK_WEB_PROCESSES", "2")),
+        help="web processes (default 2, or CASEDESK_WEB_PROCESSES)",
+    )
+    production.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("CASEDESK_WEB_THREADS", "4")),
+        help="threads per process (default 4, or CASEDESK_WEB_THREADS)",
+    )
+
     worker = sub.add_parser("worker", help="fire due timers and run background tasks")
     worker.add_argument("--once", action="store_true", help="do everything due now, then exit")
     worker.add_argument("--interval", type=float, default=None, help="seconds between rounds")
 
     sub.add_parser("demo", help="load demo data (only into an empty database)")
+    backup = sub.add_parser("backup", help="the database and the stored files into one archive")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="a backup archive into an empty installation")
+    restore.add_argument("file", type=Path)
 
     workflows = sub.add_parser("workflows", help="workflow files")
     wf_sub = workflows.add_subparsers(dest="action", required=True)
@@ -95,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "workflows":
         return workflows_check(args.files)
+    if args.command == "serve":
+        _production_environment()
 
     if args.command == "run":
         address_for(args.host, args.port)
@@ -113,9 +169,17 @@ def main(argv: list[str] | None = None) -> int:
             options["interval"] = args.interval
         call_command("worker", **options)
         return 0
+    if args.command in ("backup", "restore"):
+        return backup_command(args.command, args.file)
     if args.command == "demo":
         call_command("demo")
         return 0
+    if args.command == "serve":
+        from casedesk.ops.production import serve_production
+
+        return serve_production(
+            host=args.host, port=args.port, processes=args.processes, threads=args.threads
+        )
     from casedesk.ops.serve import serve
 
     return serve(host=args.host, port=args.port, demo=not args.no_demo, worker=not args.no_worker)

@@ -12,6 +12,7 @@ CASEDESK_BASE_URL      the address people use to reach this installation.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -19,22 +20,14 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from casedesk.common.datadir import data_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 
 
-def _data_dir() -> Path:
-    configured = os.environ.get("CASEDESK_DATA_DIR")
-    if configured:
-        path = Path(configured).expanduser()
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-        path = Path(xdg) / "casedesk"
-    path.mkdir(parents=True, exist_ok=True)
-    return path.resolve()
-
-
-DATA_DIR = _data_dir()
+DATA_DIR = data_dir()
 
 
 def _secret_key() -> str:
@@ -59,9 +52,10 @@ ALLOWED_HOSTS = [
 BASE_URL = os.environ.get("CASEDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 _base = urlparse(BASE_URL)
 BASE_ORIGIN = f"{_base.scheme}://{_base.netloc}" if _base.scheme and _base.netloc else ""
-# The address people use is always a host this installation answers to.
+# Unless CASEDESK_ALLOWED_HOSTS lists them, the host of the address people use is one
+# this installation answers to (`casedesk run --host` sets that address).
 _base_host = f"[{_base.hostname}]" if ":" in (_base.hostname or "") else _base.hostname
-if _base_host and _base_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
+if _base_host and "CASEDESK_ALLOWED_HOSTS" not in os.environ and _base_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_base_host)
 
 # -- behind a reverse proxy (README "Behind a reverse proxy") ---------------------------
@@ -97,6 +91,7 @@ INSTALLED_APPS = [
     "casedesk.jobs",
     "casedesk.desks",
     "casedesk.tickets",
+    "casedesk.sheets",
     "casedesk.web",
     "casedesk.portal",
     "casedesk.agent",
@@ -108,6 +103,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first, so it times and logs everything below it
+    "casedesk.ops.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,8 +215,38 @@ CASEDESK_TRUSTED_PROXIES = [
 STATIC_URL = "/static/"
 # Static files are served by WhiteNoise straight from the installed package, so the
 # embedded default needs no collectstatic step; set CASEDESK_STATIC_ROOT to collect them.
+# `casedesk serve` collects them into <data dir>/static: then their names carry a hash of
+# their content (cached for a year) and each has a gzip copy beside it.
 STATIC_ROOT = os.environ.get("CASEDESK_STATIC_ROOT") or None
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+# Where files on tickets are stored: Django's storage API, the local disk (MEDIA_ROOT) by
+# default; another backend by its dotted path with its options as JSON, e.g. django-storages'
+# storages.backends.s3.S3Storage and {"bucket_name": "casedesk"} (README "Files").
+CASEDESK_FILE_STORAGE = os.environ.get(
+    "CASEDESK_FILE_STORAGE", "django.core.files.storage.FileSystemStorage"
+)
+
+
+def _storage_options() -> dict[str, Any]:
+    text = os.environ.get("CASEDESK_FILE_STORAGE_OPTIONS") or "{}"
+    try:
+        options = json.loads(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CASEDESK_FILE_STORAGE_OPTIONS is not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured("CASEDESK_FILE_STORAGE_OPTIONS must be a JSON object")
+    return options
+
+
+CASEDESK_FILE_STORAGE_OPTIONS = _storage_options()
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": CASEDESK_FILE_STORAGE, "OPTIONS": CASEDESK_FILE_STORAGE_OPTIONS},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_ROOT
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -258,6 +285,14 @@ SESSION_COOKIE_AGE = 14 * 24 * 3600
 
 # How often the worker looks for due timers; a timer fires within this many seconds.
 CASEDESK_WORKER_INTERVAL = float(os.environ.get("CASEDESK_WORKER_INTERVAL", "5"))
+
+# Who lays out workflow diagrams: `auto` (Graphviz `dot` when installed, else dagre in the
+# browser) or `browser` (always dagre).
+CASEDESK_DIAGRAM_LAYOUT = (
+    "browser"
+    if os.environ.get("CASEDESK_DIAGRAM_LAYOUT", "").strip().lower() == "browser"
+    else "auto"
+)
 
 # -- mail (casedesk/mail; see README "Mail") --------------------------------------------
 # Where all mail goes out (notifications, ad-hoc mail, password resets):
@@ -312,14 +347,35 @@ CASEDESK_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_OUTBOX_MAX_ATTEMPTS"
 CASEDESK_TIMER_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_TIMER_MAX_ATTEMPTS", "8"))
 CASEDESK_WEBHOOK_DISABLE_AFTER = 20
 
+# -- operations (README "Running in production") ---------------------------------------
+# /ready answers 503 when no worker was seen for this many seconds (0: do not ask).
+CASEDESK_READY_WORKER_SECONDS = float(
+    os.environ.get("CASEDESK_READY_WORKER_SECONDS", max(60.0, 3 * CASEDESK_WORKER_INTERVAL))
+)
+# /metrics (Prometheus) answers only with `Authorization: Bearer <this>`; unset, it is a 404.
+CASEDESK_METRICS_TOKEN = os.environ.get("CASEDESK_METRICS_TOKEN", "")
+
+# Logs: "text" (default) or "json", one object a line with the record's fields.
+CASEDESK_LOG_FORMAT = os.environ.get("CASEDESK_LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "casedesk.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if CASEDESK_LOG_FORMAT == "json" else "text",
+        }
+    },
     "loggers": {
         "casedesk": {
             "handlers": ["console"],
             "level": os.environ.get("CASEDESK_LOG_LEVEL", "INFO"),
         },
+        # server errors (500s) with their traceback
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -3,11 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from casedesk.mail import views as mail_views
-from casedesk.web import views
+from casedesk.ops import health, metrics
+from casedesk.web import sheetpages, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", views.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.language_switch, name="language"),
@@ -32,6 +35,8 @@ urlpatterns = [
     ),
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("tickets/<str:key>/", views.ticket, name="ticket"),
+    path("tickets/<str:key>/sheet/", sheetpages.sheet_print, name="sheet-print"),
+    path("tickets/<str:key>/sheet/pdf/<int:cycle>/", sheetpages.sheet_pdf, name="sheet-pdf"),
     path("portal/", include("casedesk.portal.urls")),
     path("agent/", include("casedesk.agent.urls")),
     # the admin logs in through the same (throttled) page

@@ -59,7 +59,7 @@ def test_the_host_of_the_address_is_accepted_in_requests():
     assert "192.168.10.4" in _allowed_hosts(env)
     assert "desk.example.com" in _allowed_hosts({"CASEDESK_BASE_URL": "https://desk.example.com"})
     assert "[::1]" in _allowed_hosts({"CASEDESK_BASE_URL": "http://[::1]:8000"})
-    # an explicit list is taken as it is
+    # an explicit list still gets the host of the address people use
     assert _allowed_hosts(
         {"CASEDESK_BASE_URL": "https://desk.example.com", "CASEDESK_ALLOWED_HOSTS": "a.example"}
-    ) == ["a.example"]
+    ) == ["a.example", "desk.example.com"]

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from casedesk.ops.demo import demo_load
 
-OURS = ("accounts", "desks", "jobs", "tickets", "mail", "api", "webhooks")
+OURS = ("accounts", "desks", "jobs", "tickets", "sheets", "mail", "api", "webhooks")
 
 
 def test_every_model_is_in_the_admin():

@@ -1,6 +1,8 @@
-"""A desk's workflow drawn from the loaded workflow: statuses in columns by category,
-transitions as arrows (who may make them shown by colour), and tables of every
-transition, timer and event. Coordinates are computed here; the template draws SVG."""
+"""A desk's workflow drawn from the loaded workflow: statuses as boxes (coloured by
+category, the customer's turn framed), transitions as arrows (who may make them shown by
+colour), and tables of every transition, timer and event. A graph layout engine places
+them (layout.py): Graphviz on the server, else dagre in the browser; the template draws
+SVG either way."""
 
 from __future__ import annotations
 
@@ -10,8 +12,12 @@ from casedesk.desks.models import Desk
 from casedesk.web import present
 from casedesk.workflow.spec import CUSTOMER_ROLES, SYSTEM, expand_roles
 
-COLUMNS = ("new", "open", "waiting", "resolved", "closed", "cancelled")
-NODE_W, NODE_H, COL_W, ROW_H, PAD = 170, 46, 230, 78, 30
+from . import layout
+
+NODE_W, NODE_H, PAD = 170, 46, 20
+# the columns, left to right: a status stands with the others of its category
+CATEGORIES = ("new", "open", "waiting", "resolved", "closed", "cancelled")
+SIDES = ("customer", "staff", "system")  # an arrow several sides make is drawn as the first
 CUSTOMER_SIDE = {*CUSTOMER_ROLES, "reporter", "customer_assignee"}
 
 
@@ -19,16 +25,19 @@ CUSTOMER_SIDE = {*CUSTOMER_ROLES, "reporter", "customer_assignee"}
 class Node:
     key: str
     label: str
-    x: int
-    y: int
+    x: float
+    y: float
     category: str
     turn: str
     lines: tuple[str, ...]
+    column: int = 0
 
 
 @dataclass(frozen=True)
 class Edge:
-    path: str
+    source: str
+    target: str
+    path: str  # empty when the browser lays the diagram out
     side: str  # customer | staff | system
     title: str
 
@@ -54,41 +63,58 @@ def _side(by: frozenset[str]) -> str:
     return "staff"
 
 
+def _graph(wf, lang: str) -> tuple[list, list[tuple[str, str, str, str]]]:
+    """The statuses, and one arrow per pair of statuses with who makes it and its steps."""
+    statuses = list(wf.statuses.values())
+    pairs: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
+    for t in wf.transitions.values():
+        if t.from_anywhere or t.to is None:
+            continue  # listed in the table; an arrow from everywhere draws nothing
+        for source in dict.fromkeys(ref.status for ref in t.sources):
+            if source == t.to.status:
+                continue
+            sides, titles = pairs.setdefault((source, t.to.status), (set(), []))
+            sides.add(_side(t.by))
+            titles.append(wf.text(t.label, lang))
+    edges = [
+        (a, b, next(s for s in SIDES if s in sides), " · ".join(titles))
+        for (a, b), (sides, titles) in pairs.items()
+    ]
+    return statuses, edges
+
+
 def workflow_diagram(desk: Desk, lang: str) -> dict:
     wf = desk.workflow.workflow
-    columns: dict[str, list] = {c: [] for c in COLUMNS}
-    for s in wf.statuses.values():
-        columns[s.category].append(s)
-    used = [c for c in COLUMNS if columns[c]]
-    nodes: dict[str, Node] = {}
-    for ci, category in enumerate(used):
-        for ri, s in enumerate(columns[category]):
-            label = wf.text(s.label, lang)
-            nodes[s.key] = Node(
-                s.key, label, PAD + ci * COL_W, PAD + ri * ROW_H, category, s.turn, _wrap(label)
-            )
-    edges = []
-    anywhere = []
-    for t in wf.transitions.values():
-        label = wf.text(t.label, lang)
-        if t.from_anywhere or t.to is None:
-            anywhere.append(t)
-            continue
-        target = nodes[t.to.status]
-        for source_key in dict.fromkeys(ref.status for ref in t.sources):
-            source = nodes[source_key]
-            if source is target:
-                continue
-            edges.append(Edge(_curve(source, target), _side(t.by), label))
-    height = PAD * 2 + max(len(columns[c]) for c in used) * ROW_H
-    width = PAD * 2 + len(used) * COL_W
+    statuses, raw_edges = _graph(wf, lang)
+    index = {s.key: i for i, s in enumerate(statuses)}
+    engine = layout.engine()
+    placed = None
+    if engine == "graphviz":
+        placed = layout.graphviz(
+            tuple((NODE_W, NODE_H) for _ in statuses),
+            tuple(CATEGORIES.index(s.category) for s in statuses),
+            tuple((index[a], index[b]) for a, b, _, _ in raw_edges),
+        )
+        engine = "graphviz" if placed is not None else "browser"
+    nodes = []
+    for i, s in enumerate(statuses):
+        label = wf.text(s.label, lang)
+        box = placed.boxes[i] if placed else None
+        x, y = (box.x + PAD, box.y + PAD) if box else (0.0, 0.0)
+        column = CATEGORIES.index(s.category)
+        nodes.append(Node(s.key, label, x, y, s.category, s.turn, _wrap(label), column))
+    edges = [
+        Edge(a, b, _shift(placed.paths[i]) if placed else "", side, title)
+        for i, (a, b, side, title) in enumerate(raw_edges)
+    ]
     return {
         "desk": desk,
         "wf": wf,
-        "nodes": list(nodes.values()),
+        "engine": engine,
+        "nodes": nodes,
         "edges": edges,
-        "width": width,
-        "height": height,
+        "width": round(placed.width + 2 * PAD) if placed else 0,
+        "height": round(placed.height + 2 * PAD) if placed else 0,
         "node_w": NODE_W,
         "node_h": NODE_H,
         "transitions": [_transition_row(wf, t, lang) for t in wf.transitions.values()],
@@ -106,18 +132,14 @@ def workflow_diagram(desk: Desk, lang: str) -> dict:
     }
 
 
-def _curve(a: Node, b: Node) -> str:
-    if b.x > a.x:  # forwards: right side to left side
-        x1, y1, x2, y2 = a.x + NODE_W, a.y + NODE_H // 2, b.x, b.y + NODE_H // 2
-        bend = (x2 - x1) // 2
-        return f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
-    if b.x < a.x:  # backwards: under the boxes
-        x1, y1, x2, y2 = a.x + NODE_W // 2 - 10, a.y + NODE_H, b.x + NODE_W // 2 + 10, b.y + NODE_H
-        drop = 28 + abs(a.x - b.x) // 12
-        return f"M{x1},{y1} C{x1},{y1 + drop} {x2},{y2 + drop} {x2},{y2}"
-    # same column: out on the right, back in on the right
-    x1, y1, x2, y2 = a.x + NODE_W, a.y + NODE_H // 2 + 6, b.x + NODE_W, b.y + NODE_H // 2 - 6
-    return f"M{x1},{y1} C{x1 + 45},{y1} {x2 + 45},{y2} {x2},{y2}"
+def _shift(path: str) -> str:
+    """A path moved by the diagram's margin."""
+    out = []
+    for token in path.split():
+        head = token[0] if token[0].isalpha() else ""
+        x, y = token[len(head) :].split(",")
+        out.append(f"{head}{float(x) + PAD:.1f},{float(y) + PAD:.1f}")
+    return " ".join(out)
 
 
 def _transition_row(wf, t, lang: str) -> dict:

@@ -18,4 +18,5 @@ urlpatterns = [
     path("t/<str:key>/duplicate/", views.duplicate, name="duplicate"),
     path("t/<str:key>/mail/", views.mail, name="mail"),
     path("t/<str:key>/edit/", views.edit, name="edit"),
+    path("t/<str:key>/log/", views.log_work, name="log"),
 ]

@@ -12,8 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from casedesk.common import clock
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.mail.outbound.adhoc import ticket_mail_send
+from casedesk.sheets import selectors as sheet_selectors
+from casedesk.sheets import services as sheet_services
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
@@ -74,7 +77,46 @@ def _page(request, ticket, *, problem=None, action: str = "", status: int = 200)
         edit_fields=_edit_fields(context["wf"], ticket),
         **_choices(context["wf"]),
     )
+    context.update(_sheet_form(request, ticket, context, problem, action))
     return render(request, "agent/ticket.html", context, status=status)
+
+
+def _sheet_form(request, ticket, context, problem, action) -> dict:
+    """The log-work form; `?correct=<entry>` fills it in to correct that entry."""
+    kinds = sheet_selectors.work_kinds_for(user=request.user, ticket=ticket)
+    extra: dict = {
+        "staff_form": bool(kinds),
+        "work_kinds": kinds,
+        "log_url": f"/agent/t/{ticket.key}/log/",
+        "today": sheet_services.local_day(ticket, clock.now()),
+    }
+    wanted = request.GET.get("correct", "")
+    if not problem and wanted.isdigit():
+        row = next(
+            (
+                r
+                for v in context["sheet_views"]
+                if v.writable
+                for r in v.rows
+                if r.counts and str(r.entry.pk) == wanted
+            ),
+            None,
+        )
+        if row is not None:
+            e = row.entry
+            extra.update(
+                failed_action="log",
+                values={
+                    "day": e.day.isoformat(),
+                    "minutes": str(e.minutes),
+                    "kind": e.kind.slug,
+                    "billable": "1" if e.billable else "0",
+                    "description": e.description,
+                    "corrects": str(e.pk),
+                },
+                correcting=e,
+            )
+    return extra
 
 
 def _choices(wf) -> dict:
@@ -283,6 +325,33 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
         return _("The ticket was saved.")
 
     return _change(request, key, "edit", call)
+
+
+@require_POST
+@staff_required
+def log_work(request: HttpRequest, key: str) -> HttpResponse:
+    """Log work on the ticket's sheet, or correct an entry (`corrects`). Logging only adds
+    entries, so it overwrites nothing and names no ticket version."""
+    post = request.POST
+    billable = {"1": True, "0": False}.get(post.get("billable", ""))
+
+    def call(ticket):
+        corrects = post.get("corrects", "")
+        common = dict(
+            actor=request.user,
+            minutes=post.get("minutes", ""),
+            description=post.get("description", ""),
+            kind=post.get("kind") or None,
+            day=post.get("day") or None,
+            billable=billable,
+        )
+        if corrects.isdigit() and int(corrects) < 2**63:
+            sheet_services.work_correct(entry_id=int(corrects), **common)
+            return _("The correction was logged; the sheet counts it instead of the entry.")
+        sheet_services.work_log(ticket=ticket, **common)
+        return _("The work was logged on the service sheet.")
+
+    return _change(request, key, "log", call)
 
 
 # -- registering a ticket for a customer --------------------------------------------------

@@ -11,7 +11,17 @@ from casedesk.common.errors import Problem
 from . import errors
 from .auth import AUTH, refuse_token_in_address
 from .parsing import StrictJsonParser
-from .routers import conversation, desks, people, relations, tickets, webhooks, workflow
+from .routers import (
+    conversation,
+    desks,
+    invoicing,
+    people,
+    relations,
+    sheets,
+    tickets,
+    webhooks,
+    workflow,
+)
 
 DESCRIPTION = """
 Drive Casedesk from other systems and scripts: the same rules as the web pages, because
@@ -77,5 +87,15 @@ def guard(run):
 
 
 api.add_decorator(guard, mode="view")
-for module in (desks, tickets, workflow, conversation, relations, people, webhooks):
+for module in (
+    desks,
+    tickets,
+    workflow,
+    conversation,
+    relations,
+    people,
+    sheets,
+    invoicing,
+    webhooks,
+):
     api.add_router("", module.router)

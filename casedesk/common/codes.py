@@ -62,7 +62,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "desk.not_found": (),
     "desk.required": (),
     "customer.not_found": (),
-    # -- the workflow's refusals (casedesk.workflow.engine) --------------------------------
+    # -- the workflow"s refusals (casedesk.workflow.engine) --------------------------------
     "transition.unknown": ("value",),
     "transition.role": ("role", "transition"),
     "transition.ticket_type": ("transition", "type"),
@@ -107,7 +107,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "person.kind.staff_has_organisation": (),
     "person.kind.unknown": (),
     "person.deactivate_self": (),
-    # -- API tokens and the API's own refusals ---------------------------------------------
+    # -- API tokens and the API"s own refusals ---------------------------------------------
     "token.not_found": (),
     "token.self_only": (),
     "token.name.invalid": ("limit",),
@@ -157,4 +157,22 @@ CODES: dict[str, tuple[str, ...]] = {
     "webhook.url.unresolved": ("host",),
     "webhook.url.private": ("host",),
     "webhook.url.unreachable": ("detail",),
+    # -- the service sheet and invoicing ----------------------------------------------------
+    "sheet.not_found": (),
+    "sheet.locked": ("state",),
+    "sheet.waiting": ("state",),
+    "sheet.entry.immutable": ("correct_at",),
+    "sheet.entry.minutes": ("least", "most"),
+    "sheet.entry.over_a_day": (),
+    "sheet.entry.day_future": (),
+    "sheet.entry.kind_unknown": (),
+    "sheet.entry.cancelled": (),
+    "sheet.entry.corrected_already": (),
+    "date.malformed": (),
+    "invoice.not_found": (),
+    "invoice.period.backwards": (),
+    "invoice.period.too_long": (),
+    "invoice.organisation.unknown": (),
+    "invoice.nothing": (),
+    "invoice.raced": (),
 }

@@ -10,7 +10,10 @@ class MailConfig(AppConfig):
         from casedesk.jobs.sweeps import register_sweep
         from casedesk.tickets import outbox
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            gauges,  # noqa: F401  (held and failed mail in the metrics)
+        )
         from .access import CONSUMER
         from .outbound.notify import KINDS, notify_events
         from .outbound.send import mail_send_due

@@ -20,6 +20,7 @@ from casedesk.accounts.models import Organisation, User
 from casedesk.common import clock
 from casedesk.desks.models import Deployment, Desk, StaffMembership, Team
 from casedesk.desks.services import desk_create, preset_names, preset_store
+from casedesk.sheets.models import WorkKind
 from casedesk.tickets import services
 from casedesk.tickets.models import OutboxItem, Ticket
 from casedesk.workflow import SYSTEM_ACTOR, Actor, Denied, Given, Snapshot, after, decide, options
@@ -422,6 +423,13 @@ def _duplicate_pair(desk: Desk, wf: Workflow, org, customers, agent: User, now) 
         )
 
 
+WORK_KINDS = [
+    ("konzultace", "Konzultace", "Consulting", True),
+    ("vyvoj", "Vývoj", "Development", True),
+    ("cesta", "Cesta", "Travel", False),
+]
+
+
 def demo_load() -> list[tuple[str, str, str]]:
     """Load the demo into an empty database; returns (username, role, password) rows."""
     if not database_is_empty():
@@ -443,6 +451,15 @@ def demo_load() -> list[tuple[str, str, str]]:
                 StaffMembership.objects.create(desk=desk, user=staff[username], role=role)
         for team in Team.objects.filter(desk=desk):
             team.members.add(staff["agent"], staff["agent2"])
+        if preset == "servisni_list":  # the service-sheet desk logs work by kind
+            for position, (slug, cs, en, billable) in enumerate(WORK_KINDS):
+                WorkKind.objects.create(
+                    desk=desk,
+                    slug=slug,
+                    labels={"cs": cs, "en": en},
+                    billable=billable,
+                    position=position,
+                )
         wf = desk.workflow.workflow
         paths = plan(wf)
         workers = [staff["agent"], staff["agent2"], staff["lead"]]

@@ -24,6 +24,8 @@ from casedesk.jobs.sweeps import run_sweeps
 from casedesk.tickets.outbox import deliver_all
 from casedesk.tickets.timers import timers_fire_due, timers_warn_due
 
+from .heartbeat import heartbeat_record
+
 log = logging.getLogger("casedesk.worker")
 
 SIGNALS = [s for s in ("SIGINT", "SIGTERM", "SIGQUIT") if hasattr(signal, s)]
@@ -69,6 +71,7 @@ def work_round() -> tuple[int, int]:
         close_old_connections()
     fired = timers_fire_due()
     ran = timers_warn_due() + run_ready_tasks() + deliver_all() + run_sweeps()
+    heartbeat_record()
     if fired or ran:
         log.info("fired %d timer(s), handled %d task(s) and history entries", fired, ran)
     return fired, ran

@@ -27,6 +27,7 @@ STAFF_VERBS = {
     "mail.send": "agent",  # a mail from a ticket to any address (casedesk.mail)
     "mail.review": "agent",  # held and failed mail of the desk
     "desk.webhooks": "admin",  # manage the desk's webhook subscriptions
+    "time.log": "agent",  # log work on the ticket's service sheet, or correct it
 }
 CUSTOMER_VERBS = {
     # verb: the least customer role that may do it

@@ -62,6 +62,12 @@ def _ensure_visible(user, ticket: Ticket) -> None:
         raise NotFound("ticket.not_found")
 
 
+def ticket_ensure_visible(*, user, ticket: Ticket) -> None:
+    """Raise NotFound unless `user` may see `ticket` (no query for a ticket just read for
+    them by `ticket_get_for_actor`); for reads of state kept beside a ticket."""
+    _ensure_visible(user, ticket)
+
+
 def ticket_page_for_actor(
     *, user, filters: TicketFilters | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:

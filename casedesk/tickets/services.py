@@ -19,6 +19,7 @@ from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
 from .attachments import Upload, attachment_add, store_attachments
+from .beside import ticket_beside_change
 from .bridge import actor_for, set_place
 from .changes import TicketChange, ticket_change
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
@@ -46,6 +47,7 @@ __all__ = [
     "participant_remove",
     "ticket_assign",
     "ticket_assign_customer",
+    "ticket_beside_change",
     "ticket_create",
     "ticket_edit",
     "ticket_fire_event",

@@ -201,6 +201,31 @@ SENTENCES: dict[str, Promise] = {
         "%(host)s is a private or local address; an administrator must allow its range first."
     ),
     "webhook.url.unreachable": _("The address could not be reached (%(detail)s)."),
+    "sheet.not_found": _("There is no such time entry."),
+    "sheet.locked": _(
+        "The service sheet is approved or invoiced and locked: its entries can no longer be "
+        "added, corrected or removed."
+    ),
+    "sheet.waiting": _(
+        "The service sheet waits for the customer's approval, so nothing on it changes now. "
+        "Once the customer returns it, you can log and correct work again."
+    ),
+    "sheet.entry.immutable": _(
+        "Time entries are never edited or removed: log a correction instead."
+    ),
+    "sheet.entry.minutes": _("Give between %(least)s and %(most)s minutes."),
+    "sheet.entry.over_a_day": _("That makes more than 24 hours on one day for this person."),
+    "sheet.entry.day_future": _("Work cannot be logged for a day still to come."),
+    "sheet.entry.kind_unknown": _("Choose a kind of work of this desk."),
+    "sheet.entry.cancelled": _("A cancelled ticket carries no billable work."),
+    "sheet.entry.corrected_already": _("This entry was corrected already; correct the newer one."),
+    "date.malformed": _("Give a date such as 2026-03-31."),
+    "invoice.not_found": _("There is no such invoice basis."),
+    "invoice.period.backwards": _("The period ends before it starts."),
+    "invoice.period.too_long": _("A period is at most a year."),
+    "invoice.organisation.unknown": _("There is no such organisation."),
+    "invoice.nothing": _("There is no approved work to invoice in this period."),
+    "invoice.raced": _("Part of this work was invoiced meanwhile; try again."),
 }
 
 _KINDS = {

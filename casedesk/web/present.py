@@ -285,7 +285,22 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> 
             "to": ", ".join(d.get("to") or []),
             "subject": d.get("subject", ""),
         }
+    if kind == "time_logged":
+        return _("logged %(hours)s h of work on the service sheet") % {
+            "hours": _hours(d.get("minutes"))
+        }
+    if kind == "time_corrected":
+        before = (d.get("before") or {}).get("minutes")
+        return _("corrected an entry of the service sheet from %(before)s h to %(after)s h") % {
+            "before": _hours(before),
+            "after": _hours(d.get("minutes")),
+        }
     return _("changed the ticket")
+
+
+def _hours(minutes) -> str:
+    minutes = minutes if isinstance(minutes, int) else 0
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def people_in(events) -> set[int]:

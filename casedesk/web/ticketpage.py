@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
+from casedesk.sheets import selectors as sheet_selectors
 from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.selectors import workflow_of
@@ -14,6 +15,36 @@ from casedesk.web.zones import ViewerZone, hint
 
 def language() -> str:
     return (translation.get_language() or "en").split("-")[0]
+
+
+ENDING = ("closed", "cancelled")
+USUAL = 3  # at most this many moves shown first on a staff member's page
+CATEGORY_ORDER = ("new", "open", "waiting", "resolved", "closed", "cancelled")
+
+
+def move_groups(wf, step) -> dict:
+    """A staff member's moves in three groups: the usual next steps (forward, in the order
+    the workflow lists them), the rest under "more", and those that end the ticket (into a
+    closed or cancelled status) set apart."""
+    here = CATEGORY_ORDER.index(step.category) if step.category in CATEGORY_ORDER else 0
+    usual: list = []
+    more: list = []
+    ending: list = []
+    for action in step.actions:
+        t = wf.transitions.get(action.key)
+        to = wf.statuses.get(t.to.status) if t is not None and t.to is not None else None
+        if to is not None and to.category in ENDING:
+            ending.append(action)
+        elif (
+            to is not None
+            and not t.reopen
+            and CATEGORY_ORDER.index(to.category) >= here
+            and len(usual) < USUAL
+        ):
+            usual.append(action)
+        else:
+            more.append(action)
+    return {"usual": usual, "more": more, "ending": ending}
 
 
 def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) -> dict:
@@ -73,4 +104,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "fields": fields,
         "team_names": teams,
         "customer": customer,
+        "sheet_views": sheet_selectors.sheets_for(user=user, ticket=ticket),
+        "print_url": f"/tickets/{ticket.key}/sheet/",
+        "moves": None if customer else move_groups(wf, step),
     }

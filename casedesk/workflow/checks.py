@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .durations import DurationError, parse_duration
 from .schema import TransitionDef, WorkflowDef
+from .sheet import MOVES as SHEET_MOVES
 from .source import LineMap, Path
 from .spec import (
     CUSTOMER_SIDE,
@@ -321,6 +322,7 @@ class _Checker:
                     )
             for i, effect in enumerate(t.effects):
                 self.effect((*path, "effects", i), effect, t)
+            self.sheet_effect(path, t)
             self.kept(path, t)
 
     def requirement(self, path: Path, req: str) -> None:
@@ -354,6 +356,7 @@ class _Checker:
             "team": (*wf.teams, "none"),
             "stamp": [k for k, f in wf.fields.items() if f.kind in ("date", "datetime")],
             "clear": wf.fields,
+            "sheet": SHEET_MOVES,
         }
         if kind == "raise_priority":
             if not isinstance(value, int) or value < 1:
@@ -392,6 +395,34 @@ class _Checker:
                 "`customer_assignee: actor` needs a customer actor, but staff or the "
                 "system may make this transition",
                 "limit `by` to customer roles",
+            )
+
+    def sheet_effect(self, path: Path, t: TransitionDef) -> None:
+        """A sheet move must fit where the transition leads."""
+        moves = [(i, v) for i, e in enumerate(t.effects) for k, v in e.items() if k == "sheet"]
+        if len(moves) > 1:
+            self.add(
+                (*path, "effects", moves[1][0]),
+                "a transition moves the service sheet once",
+                "keep one `sheet:` effect",
+            )
+        target = self.wf.statuses.get(Ref.parse(t.to).status) if t.to != PREVIOUS else None
+        if not moves or target is None:
+            return
+        i, move = moves[0]
+        where = (*path, "effects", i, "sheet")
+        if move == "submit" and target.turn != "customer":
+            self.add(
+                where,
+                f"the sheet is submitted for the customer's approval, but it is not the "
+                f"customer's turn in '{Ref.parse(t.to).status}'",
+                "submit on a transition into a status with `turn: customer`",
+            )
+        if move in ("approve", "lock") and target.category == "cancelled":
+            self.add(
+                where,
+                "a cancelled ticket carries no billable work, so its sheet is not approved",
+                "remove the effect; cancelling turns open billable work non-billable",
             )
 
     def kept(self, path: Path, t: TransitionDef) -> None:

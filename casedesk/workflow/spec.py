@@ -46,6 +46,7 @@ EFFECTS = (
     "team",  # route to a team by name, or none
     "stamp",  # set a datetime field to now
     "clear",  # empty a field
+    "sheet",  # move the ticket's service sheet: submit | approve | return | lock
 )
 PREVIOUS = "previous"
 

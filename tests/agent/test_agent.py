@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -59,6 +61,48 @@ def test_queues_filter_active_and_inactive_within_the_agents_desks(agent, world,
     agent.force_login(world.outsider)
     page = agent.get("/agent/?queue=all&state=any&activity=inactive").content.decode()
     assert done.key not in page
+
+
+def _groups(page: str) -> dict[str, list[str]]:
+    """The transition keys of each group of moves on a staff ticket page."""
+    card = page.split('aria-label="Usual next steps"')[1].split("</section>")[0]
+    usual, rest = [*card.split('<details class="more-moves'), ""][:2]
+    if not rest:
+        usual, rest = card.split('id="ending-heading"')[0], card
+    more, ending = [*rest.split('id="ending-heading"'), ""][:2]
+    if 'id="ending-heading"' not in card:
+        more, ending = rest, ""
+
+    def keys(part: str) -> list[str]:
+        return list(dict.fromkeys(re.findall(r'/act/(\w+)/"', part)))
+
+    return {"usual": keys(usual), "more": keys(more), "ending": keys(ending)}
+
+
+def test_the_ticket_page_groups_the_moves(agent, world, ticket):
+    groups = _groups(agent.get(f"/agent/t/{ticket.key}/").content.decode())
+    assert groups["usual"][:2] == ["start", "ask_customer"]
+    # closing as a duplicate is the duplicate form (original, links, reason), not a move
+    assert set(groups["ending"]) == {"cancel"}
+    assert not set(groups["ending"]) & set(groups["usual"] + groups["more"])
+    # the customer sees their own moves, ungrouped
+    agent.force_login(world.alice)
+    page = agent.get(f"/portal/t/{ticket.key}/").content.decode()
+    assert "Usual next steps" not in page and "Steps that end the ticket" not in page
+
+
+def test_a_refused_step_under_more_opens_it(agent, world):
+    from tests.conftest import make_desk
+
+    desk = make_desk("assu", "ASM", [world.org_a], {world.agent: "agent"})
+    t = services.ticket_create(actor=world.alice, desk=desk, title="Crash")
+    page = agent.get(f"/agent/t/{t.key}/").content.decode()
+    groups = _groups(page)
+    assert len(groups["usual"]) <= 3 and groups["more"] and groups["ending"]
+    assert '<details class="more-moves">' in page
+    response = agent.post(f"/agent/t/{t.key}/act/{groups['more'][0]}/", {"version": 999})
+    assert response.status_code == 409  # someone else changed it: shown again, "more" open
+    assert '<details class="more-moves" open>' in response.content.decode()
 
 
 def test_queue_pages_follow_the_cursor(agent, world, clock):

@@ -16,6 +16,8 @@ from django.db.models import Sum
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
+from casedesk.sheets.models import InvoiceRun, Sheet, TimeEntry, WorkKind
+from casedesk.sheets.services import work_log
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
 from casedesk.tickets.models import Attachment, Comment, Participant, Ticket, TicketEvent
@@ -126,6 +128,33 @@ MATRIX = {
         OBJ,
         lambda r: (f"webhooks/{r.webhook}/deliveries", None),
     ),
+    ("GET", "/tickets/{key}/sheets"): (OBJ, lambda r: (f"tickets/{r.key}/sheets", None)),
+    ("POST", "/tickets/{key}/time-entries"): (
+        OBJ,
+        lambda r: (
+            f"tickets/{r.key}/time-entries",
+            {"minutes": 30, "description": "x", "kind": "work"},
+        ),
+    ),
+    ("POST", "/time-entries/{entry_id}/corrections"): (
+        OBJ,
+        lambda r: (f"time-entries/{r.entry}/corrections", {"minutes": 1, "description": "x"}),
+    ),
+    ("PATCH", "/time-entries/{entry_id}"): (OBJ, lambda r: (f"time-entries/{r.entry}", None)),
+    ("DELETE", "/time-entries/{entry_id}"): (OBJ, lambda r: (f"time-entries/{r.entry}", None)),
+    ("GET", "/invoice-basis"): (
+        OBJ,
+        lambda r: (f"invoice-basis?organisation={r.org}&start=2026-11-01&end=2026-11-30", None),
+    ),
+    ("POST", "/invoice-runs"): (
+        OBJ,
+        lambda r: (
+            "invoice-runs",
+            {"organisation": r.org, "start": "2026-11-01", "end": "2026-11-30"},
+        ),
+    ),
+    ("GET", "/invoice-runs/{run_id}"): (OBJ, lambda r: (f"invoice-runs/{r.run}", None)),
+    ("GET", "/invoice-runs/{run_id}/{fmt}"): (OBJ, lambda r: (f"invoice-runs/{r.run}/csv", None)),
 }
 
 
@@ -162,15 +191,33 @@ def scene(world):
     StaffMembership.objects.create(desk=world.other_desk, user=desk_admin, role="admin")
     StaffMembership.objects.create(desk=world.desk, user=desk_admin, role="admin")
 
-    def ticket(actor, desk, title):
+    for desk in (world.desk, world.other_desk):
+        WorkKind.objects.create(desk=desk, slug="work", labels={"en": "Work"})
+    runs = {}
+
+    def ticket(actor, desk, title, staff):
         t = services.ticket_create(actor=actor, desk=desk, title=title)
         services.comment_add(actor=actor, ticket=t, body=f"{title}-comment")
         services.attachment_add(actor=actor, ticket=t, uploads=[BytesUpload("f.txt", b"x")])
+        work_log(actor=staff, ticket=t, minutes=30, description=f"{title}-work", kind="work")
+        # an approved sheet, invoiced in a run of the ticket's organisation
+        Sheet.objects.filter(ticket=t).update(state="approved")
+        run = InvoiceRun.objects.create(
+            organisation_id=t.organisation_id,
+            period_start="2026-11-01",
+            period_end="2026-11-30",
+            finalised_at=t.created_at,
+            finalised_by=world.admin,
+            csv=f"{title}-run".encode(),
+            xlsx=b"",
+        )
+        TimeEntry.objects.filter(ticket=t).update(invoice_run=run)
+        runs[t.pk] = run.pk
         return t
 
-    tb = ticket(world.bob, world.desk, "CANARY-ticket-B")
-    ta = ticket(world.alice, world.desk, "CANARY-ticket-A")
-    to = ticket(world.alice, world.other_desk, "CANARY-ticket-OTH")
+    tb = ticket(world.bob, world.desk, "CANARY-ticket-B", world.agent)
+    ta = ticket(world.alice, world.desk, "CANARY-ticket-A", world.agent)
+    to = ticket(world.alice, world.other_desk, "CANARY-ticket-OTH", world.outsider)
     services.participant_add(actor=world.bob, ticket=tb, person=world.bob)
     services.participant_add(actor=world.alice, ticket=ta, person=world.amir)
     services.participant_add(actor=world.alice, ticket=to, person=world.amir)
@@ -195,6 +242,8 @@ def scene(world):
             follower=follower.pk,
             own=own,
             me=None,
+            entry=TimeEntry.objects.get(ticket=t).pk,
+            run=runs[t.pk],
         )
 
     customer_a = r(tb, desk_b, world.org_b, world.bob, hook_oth, world.bob, ta.key)
@@ -216,6 +265,8 @@ def scene(world):
         follower=2**40,
         own=ta.key,
         me=None,
+        entry=2**40,
+        run=2**40,
     )
     return NS(foreign=foreign, missing=missing, world=world)
 
@@ -232,6 +283,9 @@ def fingerprint() -> tuple:
         WebhookSubscription.objects.filter(active=True).count(),
         sorted(WebhookSubscription.objects.values_list("url", flat=True)),
         sorted(Organisation.objects.values_list("name", flat=True)),
+        TimeEntry.objects.count(),
+        InvoiceRun.objects.count(),
+        TimeEntry.objects.filter(invoice_run__isnull=True).count(),
     )
 
 

@@ -20,9 +20,24 @@ def held_of(ticket) -> list[OutboxItem]:
 
 
 @pytest.fixture
-def broken(world, desk_mail, smtp, settings):
-    """GEN's time zone is mistyped (written past the validation); OTH's is fine."""
+def broken(world, desk_mail, smtp, settings, monkeypatch):
+    """GEN's time zone is mistyped (written past the validation); OTH's is fine.
+
+    Mail dates now fall back to UTC for a zone that does not exist, so a mistyped zone no
+    longer breaks a notification by itself: the composer is made to refuse one, as any
+    fault in one desk's data would, to show that one desk's fault holds up no other."""
+    from zoneinfo import ZoneInfo
+
     from casedesk.mail.models import DeskMail
+    from casedesk.mail.outbound import compose
+
+    real = compose.notification
+
+    def strict(*, event, **kwargs):
+        ZoneInfo(Desk.objects.get(pk=event.desk_id).time_zone)  # raises for "Copenhagn"
+        return real(event=event, **kwargs)
+
+    monkeypatch.setattr(compose, "notification", strict)
 
     DeskMail.objects.create(desk=world.other_desk, address="help@oth.example")
     settings.CASEDESK_OUTBOX_MAX_ATTEMPTS = 1

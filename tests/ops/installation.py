@@ -49,7 +49,9 @@ class Installation:
         self.env = {
             k: v
             for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE") and not k.startswith("CASEDESK_")
+            # (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, for themselves)
+            if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+            and not k.startswith("CASEDESK_")
         }
         self.env.update(CASEDESK_DATA_DIR=str(data_dir), CASEDESK_SECRET_KEY="k" * 60)
         self.env.update(env)

@@ -178,14 +178,19 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     assert fresh(sheet).status == "ke_schvaleni"
     assert system_moves(sheet)[-1].data["transition"] == "assign"
 
-    # At the deadline the system approves the sheet and closes it, exactly once: the seed
-    # says the ticket then closes by itself and is invoiced.
+    # At the deadline the system approves the sheet, exactly once, and the ticket closes by
+    # itself (the seed: once the 5 days pass, it closes and is invoiced).
     clock.set(sent_at + FIVE_DAYS)
     fired, _ = run_once()
     assert fired == 1
     sheet = fresh(sheet)
-    assert (sheet.status, sheet.category, sheet.turn) == ("hotovo", "closed", "nobody")
-    assert (sheet.active, sheet.closed_at) == (False, clock())
+    assert (sheet.status, sheet.category, sheet.turn, sheet.active, sheet.closed_at) == (
+        "hotovo",
+        "closed",
+        "nobody",
+        False,
+        clock(),
+    )
     approvals = [e for e in system_moves(sheet) if e.data["transition"] == "auto_approve"]
     assert len(approvals) == 1
     (approval,) = approvals
@@ -198,7 +203,6 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     clock.advance(days=1)
     assert run_once() == (0, 0)
     assert len(system_moves(sheet)) == 2  # the move to Přiřazeno and the approval
-
     assert next_step_for(user=alice, ticket=sheet, lang="cs").label == "Hotovo"
     # nothing is left for the supplier to do by hand
     assert refused(actor=consultant, ticket=sheet, transition="finish").reason == "wrong_status"
@@ -234,7 +238,7 @@ def test_the_customer_approves_or_returns_a_service_sheet(world, desk, consultan
     assert not TicketTimer.objects.filter(ticket=returned).exists()
     assert next_step_for(user=world.alice, ticket=returned, lang="cs").timer is None
     clock.advance(days=30)
-    assert run_once() == (0, 0)
+    assert run_once() == (0, 1)  # only the print of the first, approved sheet
     assert fresh(returned).status == "vraceno_klientem"
     assert not system_moves(returned)[1:]  # only the move to Přiřazeno was the system's
 
@@ -356,3 +360,75 @@ def test_cancelling_needs_a_reason_and_other_customers_see_nothing(world, desk, 
     with pytest.raises(NotFound):
         services.ticket_transition(actor=world.bob, ticket=open_one, transition="customer_approves")
     assert state(open_one) == before
+
+
+def test_the_sheet_records_the_work_and_is_the_invoice_basis(world, desk, consultant, clock):
+    """The seed's promise: the ticket is the service sheet of all work done, everyone at
+    the customer sees it, the approved sheet is locked and invoiced; a cancelled task has
+    nothing to invoice."""
+    from casedesk.sheets import invoicing
+    from casedesk.sheets.errors import SheetLocked
+    from casedesk.sheets.models import Sheet, WorkKind
+    from casedesk.sheets.selectors import sheets_for
+    from casedesk.sheets.services import work_correct, work_log
+
+    WorkKind.objects.create(desk=desk, slug="konzultace", labels={"cs": "Konzultace"})
+    desk.staff.create(user=world.lead, role="lead")
+
+    def log(ticket, minutes, text):
+        return work_log(
+            actor=consultant, ticket=ticket, minutes=minutes, description=text, kind="konzultace"
+        )
+
+    # The consultant logs the work as it is done; a colleague of the reporter sees it all.
+    first = services.ticket_create(actor=world.alice, desk=desk, title="Sestava", type="servis")
+    services.ticket_assign(actor=consultant, ticket=first, assignee=consultant)
+    services.ticket_transition(actor=consultant, ticket=first, transition="start_work")
+    entry = log(first, 120, "Analýza sestavy.")
+    services.ticket_transition(
+        actor=consultant, ticket=first, transition="send_for_approval", comment="Hotovo."
+    )
+    (view,) = sheets_for(user=world.amir, ticket=first)
+    assert (view.sheet.state, view.worked) == ("submitted", 120)
+
+    # The customer returns it; the consultant corrects the time and sends it again.
+    services.ticket_transition(
+        actor=world.alice, ticket=first, transition="customer_rejects", comment="Jen 1,5 h?"
+    )
+    work_correct(actor=consultant, entry_id=entry.pk, minutes=90, description="Analýza (1,5 h).")
+    services.ticket_transition(
+        actor=consultant, ticket=first, transition="send_for_approval", comment="Opraveno."
+    )
+    services.ticket_transition(actor=world.alice, ticket=first, transition="customer_approves")
+    assert Sheet.objects.get(ticket=first).state == "approved"
+    with pytest.raises(SheetLocked):
+        log(first, 10, "Dodatečně.")
+
+    # A second sheet is approved by silence; the ticket closes by itself.
+    second = finished_work(world, desk, consultant, "Tisková šablona")
+    clock.advance(days=5)
+    run_once()
+    assert fresh(second).status == "hotovo"
+    assert Sheet.objects.get(ticket=second).approved_how == "timer"
+
+    # A cancelled task has nothing to invoice, though its work stays on the sheet.
+    third = services.ticket_create(actor=world.alice, desk=desk, title="Školení", type="servis")
+    log(third, 60, "Příprava školení.")
+    services.ticket_transition(
+        actor=consultant, ticket=third, transition="cancel", comment="Na žádost klienta."
+    )
+    (cancelled,) = sheets_for(user=world.alice, ticket=third)
+    assert (cancelled.worked, cancelled.billed) == (60, 0)
+
+    # The month's invoice basis holds the approved work only, invoiced exactly once.
+    period = {"start": "2026-11-01", "end": "2026-11-30"}
+    args = {"user": world.lead, "organisation_id": world.org_a.pk, **period}
+    basis = invoicing.invoice_basis(**args)
+    assert [(r.ticket_key, r.worked) for r in basis.rows] == [(first.key, 90)]
+    run = invoicing.invoice_finalise(**args)
+    assert Sheet.objects.get(ticket=first).state == "invoiced"
+    assert invoicing.invoice_basis(**args).rows == []
+    assert bytes(invoicing.invoice_run_get(user=world.lead, run_id=run.pk).csv) == bytes(run.csv)
+    # Another organisation sees none of it.
+    with pytest.raises(NotFound):
+        sheets_for(user=world.bob, ticket=first)

@@ -175,6 +175,54 @@ def test_times_follow_the_browsers_zone_until_the_person_chooses_one(browser, li
     assert "Times are in your time zone, Europe/Prague." in page.content()
 
 
+DIAGRAM_BOXES = """() => {
+  const svg = document.querySelector('#workflow-diagram');
+  const box = svg.getBoundingClientRect();
+  const frame = svg.closest('figure').getBoundingClientRect();
+  const nodes = [...svg.querySelectorAll('g.node rect')].map(r => r.getBoundingClientRect());
+  const edges = [...svg.querySelectorAll('path.edge')];
+  return {
+    svg: [box.left, box.top, box.right, box.bottom],
+    frame: [frame.left, frame.top, frame.right, frame.bottom],
+    nodes: nodes.map(r => [r.left, r.top, r.right, r.bottom]),
+    drawn: edges.filter(e => (e.getAttribute('d') || '').startsWith('M')).length,
+    edges: edges.length,
+  };
+}"""
+
+
+def _check_diagram(found: dict) -> None:
+    left, top, right, bottom = found["svg"]
+    # the whole picture fits its frame: nothing to scroll to, no column cut off
+    assert found["frame"][0] <= left and right <= found["frame"][2], (found["svg"], found["frame"])
+    for x1, y1, x2, y2 in found["nodes"]:  # nothing cut off
+        assert left - 1 <= x1 and x2 <= right + 1 and top - 1 <= y1 and y2 <= bottom + 1
+    boxes = found["nodes"]
+    for i, a in enumerate(boxes):  # no box on another
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    assert found["edges"] > 10 and found["drawn"] == found["edges"]
+
+
+@pytest.mark.parametrize("engine", ["graphviz", "browser"])
+def test_the_workflow_diagram_is_laid_out_by_either_engine(
+    browser, live_server, world, settings, engine
+):
+    from tests.conftest import make_desk
+
+    if engine == "graphviz" and shutil.which("dot") is None:
+        pytest.skip("needs Graphviz (dot)")
+    settings.CASEDESK_DIAGRAM_LAYOUT = "browser" if engine == "browser" else "auto"
+    desk = make_desk("assu", "WFX", [world.org_a], {world.agent: "agent"})
+    agent = Session(browser, live_server.url, "agent")
+    page = agent.go(f"/agent/desks/{desk.pk}/workflow/")
+    assert page.locator("figure.diagram").get_attribute("data-layout") == engine
+    if engine == "browser":
+        page.wait_for_selector('figure.diagram[data-laid-out="true"]')
+    _check_diagram(page.evaluate(DIAGRAM_BOXES))
+    agent.shot(f"agent-workflow-assu-{engine}")
+
+
 def test_phone_layout_and_keyboard(browser, live_server, world):
     services.ticket_create(actor=world.alice, desk=world.desk, title="Printer")
     alice = Session(browser, live_server.url, "alice", width=390)

@@ -8,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casedesk.desks.models import Team
+from casedesk.sheets.models import WorkKind
+from casedesk.sheets.services import work_correct, work_log
 from casedesk.tickets import services
 from casedesk.tickets.attachments import BytesUpload
 from tests.conftest import make_customer, make_staff
@@ -17,9 +19,9 @@ BUDGET = {
     "portal_list": 7,
     "portal_list_inactive": 7,
     "agent_queue_active": 8,
-    "portal_ticket": 10,
+    "portal_ticket": 13,
     "agent_queue": 8,
-    "agent_ticket": 17,
+    "agent_ticket": 21,
     "guide": 5,
     "workflow": 4,
     "portal_create": 4,
@@ -27,8 +29,9 @@ BUDGET = {
 
 
 def _grow(world, ticket, n: int) -> None:
-    """Add n tickets, people, comments, files and history of every kind."""
+    """Add n tickets, people, comments, files, logged work and history of every kind."""
     team = Team.objects.get(desk=world.desk, slug="support")
+    kind, _ = WorkKind.objects.get_or_create(desk=world.desk, slug="support")
     for i in range(n):
         reporter = make_customer(f"extra{n}_{i}", world.org_a)
         staff = make_staff(f"staff{n}_{i}")
@@ -48,6 +51,10 @@ def _grow(world, ticket, n: int) -> None:
         services.participant_add(actor=world.agent, ticket=ticket, person=reporter)
         other = services.ticket_create(actor=reporter, desk=world.desk, title=f"Link {i}")
         services.ticket_link(actor=world.agent, ticket=ticket, other=other)
+        entry = work_log(
+            actor=staff, ticket=ticket, minutes=30, description=f"work {i}", kind=kind.slug
+        )
+        work_correct(actor=world.agent, entry_id=entry.pk, minutes=20, description=f"less {i}")
 
 
 def _count(client, url: str) -> int:
@@ -95,3 +102,4 @@ def test_history_and_conversation_really_grew(client, world, ticket, n):
     client.force_login(world.agent)
     page = client.get(f"/agent/t/{ticket.key}/").content.decode()
     assert page.count("note ") >= n and page.count("Link ") >= n
+    assert page.count("less ") >= n and page.count("<del>work ") >= n

@@ -21,6 +21,8 @@ from tests.pages import body
 POLICY = {
     "home": "login",
     "health": "public",
+    "ready": "public",
+    "metrics": "token",  # a 404 without CASEDESK_METRICS_TOKEN (tests/ops/test_production.py)
     "login": "public",
     "admin_login": "public",
     "logout": "post-only",
@@ -130,6 +132,8 @@ LOGIN = "login"
 ANONYMOUS = {
     "home": (LOGIN, 405),
     "health": (200, 405),
+    "ready": (503, 405),  # no worker was seen
+    "metrics": (404, 405),
     "login": (200, 200),  # the form again, with its errors
     "admin_login": (200, 200),
     "logout": (405, ("/login/",)),

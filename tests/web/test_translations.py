@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2] / "casedesk"
-APPS = ("web", "portal", "agent", "mail", "api")
+APPS = ("web", "portal", "agent", "mail", "api", "sheets")
 LANGS = [code for code, _ in settings.LANGUAGES if code != "en"]
 CATALOGUES = [(app, lang) for app in APPS for lang in LANGS]
 

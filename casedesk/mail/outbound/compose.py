@@ -85,10 +85,8 @@ def zone_of(user, desk) -> str:
 
 def when(value: datetime, desk, lang: str, user=None) -> str:
     """A date and time in the recipient's zone, named ('3 Dec 2026, 14:00 CET')."""
-    try:
-        local = timezone.localtime(value, ZoneInfo(zone_of(user, desk)))
-    except (KeyError, ValueError):
-        local = timezone.localtime(value, ZoneInfo("UTC"))
+    # a zone that does not exist raises: the mail is held and staff see why
+    local = timezone.localtime(value, ZoneInfo(zone_of(user, desk)))
     with translation.override(lang):
         return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 

@@ -27,4 +27,28 @@
     var target = event.target.closest ? event.target.closest("[data-print]") : null;
     if (target) { event.preventDefault(); window.print(); }
   });
+  // the running timer of the log-work form: it survives a reload of the ticket page
+  var timer = document.querySelector("button[data-timer]");
+  if (timer) {
+    var key = "casedesk-timer:" + location.pathname;
+    var minutes = timer.form.querySelector("input[data-timer-minutes]");
+    var show = function () {
+      var started = sessionStorage.getItem(key);
+      timer.textContent = started ? timer.dataset.stop : timer.dataset.start;
+      timer.setAttribute("aria-pressed", started ? "true" : "false");
+    };
+    timer.hidden = false;
+    show();
+    timer.addEventListener("click", function () {
+      var started = sessionStorage.getItem(key);
+      if (started) {
+        var spent = Math.max(1, Math.round((Date.now() - Number(started)) / 60000));
+        minutes.value = String((Number(minutes.value) || 0) + spent);
+        sessionStorage.removeItem(key);
+      } else {
+        sessionStorage.setItem(key, String(Date.now()));
+      }
+      show();
+    });
+  }
 })();

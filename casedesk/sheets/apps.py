@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class SheetsConfig(AppConfig):
+    name = "casedesk.sheets"
+    label = "sheets"
+    verbose_name = "Service sheets"
+
+    def ready(self) -> None:
+        from casedesk.tickets.services import observe_changes
+
+        from .follow import sheet_follow
+
+        observe_changes("sheets", sheet_follow)
