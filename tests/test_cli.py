@@ -89,3 +89,32 @@ def test_demo_history_mails_nobody(app_consumers):
     assert not OutboxItem.objects.exists()
     run_once()
     assert not OutboundMail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_shows_dated_next_events_in_each_language_spread_over_people_and_teams():
+    """A new user opens timed tickets of organisations that speak the desk's language,
+    handled by different people in different teams, with comments that differ."""
+    from casedesk.ops.demo import demo_load
+    from casedesk.tickets.models import Comment, Ticket, TicketTimer
+
+    demo_load()
+    timed = Ticket.objects.filter(pk__in=TicketTimer.objects.values("ticket_id"))
+    languages = set(timed.values_list("organisation__language", flat=True))
+    assert {"da", "nl", "cs", "sv"} <= languages
+    for ticket in timed.select_related("desk__workflow", "organisation"):
+        wf = ticket.desk.workflow.workflow
+        assert ticket.organisation.language in wf.languages, ticket.key
+        assert ticket.timer.due_at > ticket.updated_at  # a date still to come
+    for prefix in ("TMS", "SL"):
+        speaking = set(
+            timed.filter(desk__key_prefix=prefix).values_list("organisation__language", flat=True)
+        )
+        assert speaking == {"da" if prefix == "TMS" else "cs"}
+    assignees = set(
+        Ticket.objects.exclude(assignee=None).values_list("assignee__username", flat=True)
+    )
+    assert {"agent", "agent2", "lead"} <= assignees
+    assert Ticket.objects.exclude(team=None).values("team").distinct().count() >= 4
+    assert Comment.objects.filter(internal=False).values("body").distinct().count() >= 15
+    assert Comment.objects.filter(author__kind="customer").exists()

@@ -20,7 +20,15 @@ from casedesk.sheets import services as sheet_services
 from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import CommentForm, EditForm, TransitionForm, typed, version_of
+from casedesk.web.forms import (
+    CommentForm,
+    EditForm,
+    TransitionForm,
+    confirm_problem,
+    confirmed,
+    typed,
+    version_of,
+)
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
 from casedesk.web.zones import viewer_zone
@@ -213,6 +221,7 @@ def _addresses(text: str) -> list[str]:
 @staff_required
 def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     def call(ticket):
+        confirmed(request, ticket, transition)
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
         form = TransitionForm(
@@ -282,6 +291,8 @@ def route(request: HttpRequest, key: str) -> HttpResponse:
 @staff_required
 def duplicate(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
+        if request.POST.get("confirm") != "1":
+            raise confirm_problem()
         try:
             original = selectors.ticket_get_for_actor(
                 user=request.user, key=request.POST.get("original", "")

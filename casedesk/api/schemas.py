@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from django.utils import translation
 from ninja import Schema as NinjaSchema
 from pydantic import (
     AfterValidator,
@@ -23,6 +24,7 @@ from pydantic import (
 
 from casedesk.common.markdown import render
 from casedesk.tickets.selectors import workflow_of
+from casedesk.web import present
 
 ISO_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
@@ -135,6 +137,10 @@ class NextStepOut(Schema):
     timer: AutomaticOut | None
     events: list[AutomaticOut]
     reply_pending: bool
+    waits_for: list[str] = Field(
+        description="on the customer's turn, the customer roles whose turn it is"
+    )
+    viewer_turn: bool = Field(description="whether it is your turn")
     held: AutomaticOut | None = Field(
         None,
         description="the timer an unanswered customer reply holds back: it acts only once "
@@ -185,13 +191,18 @@ def person_ref(user) -> dict | None:
     return {"id": user.pk, "name": str(user), "kind": user.kind}
 
 
-def next_step_out(step) -> dict:
+def next_step_out(step, tz: str, lang: str) -> dict:
     data = asdict(step)
     data["flags"] = sorted(step.flags)
+    data["waits_for"] = sorted(step.waits_for)
+    if step.timer is not None:
+        # the notice as people read it: its {date} filled in, in the desk's time zone
+        with translation.override(lang):
+            data["timer"]["notice"] = present.timer_text(step.timer, tz)
     return data
 
 
-def ticket_summary(ticket, fields: dict, lang: str) -> dict:
+def ticket_summary(ticket, fields: dict, lang: str, *, customer: bool) -> dict:
     wf = workflow_of(ticket)
     return {
         "key": ticket.key,
@@ -210,7 +221,7 @@ def ticket_summary(ticket, fields: dict, lang: str) -> dict:
         "category": ticket.category,
         "turn": ticket.turn,
         "active": ticket.active,
-        "flags": list(ticket.flags),
+        "flags": sorted(wf.flags_seen(frozenset(ticket.flags), customer=customer)),
         "fields": fields,
         "reporter": person_ref(ticket.reporter),
         "assignee": person_ref(ticket.assignee),
@@ -223,10 +234,10 @@ def ticket_summary(ticket, fields: dict, lang: str) -> dict:
     }
 
 
-def ticket_out(ticket, fields: dict, step, lang: str) -> dict:
+def ticket_out(ticket, fields: dict, step, lang: str, *, customer: bool) -> dict:
     return {
-        **ticket_summary(ticket, fields, lang),
+        **ticket_summary(ticket, fields, lang, customer=customer),
         "description": ticket.description,
         "description_html": render(ticket.description),
-        "next_step": next_step_out(step),
+        "next_step": next_step_out(step, ticket.desk.time_zone, lang),
     }

@@ -24,6 +24,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "input.read_only": (),
     "input.malformed": ("detail",),
     "input.unknown_parameter": (),
+    "input.confirm_required": (),
     "language.unknown": ("value",),
     "time_zone.unknown": ("value",),
     # -- tickets ---------------------------------------------------------------------------
@@ -52,6 +53,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "ticket.duplicate.already_of": ("original", "ticket"),
     "ticket.duplicate.already": ("ticket",),
     "ticket.duplicate.original_closed": ("original",),
+    "ticket.duplicate.plain_move": ("transition",),
     "ticket.mail_attachment.foreign": (),
     "ticket.release.environment": ("limit",),
     "ticket.release.version": ("limit",),

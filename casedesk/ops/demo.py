@@ -28,7 +28,7 @@ from casedesk.sla.services import organisation_plan_set
 from casedesk.tickets import services
 from casedesk.tickets.models import OutboxItem, Ticket
 from casedesk.workflow import SYSTEM_ACTOR, Actor, Denied, Given, Snapshot, after, decide, options
-from casedesk.workflow.spec import Workflow
+from casedesk.workflow.spec import Workflow, expand_roles
 
 PASSWORD = "casedesk-demo"
 
@@ -101,6 +101,52 @@ WORDS = {
     "cs": "Hotovo podle dohody; podrobnosti jsou v záznamu.",
     "sv": "Gjort som överenskommet; detaljer finns i loggen.",
 }
+# What staff write when a move asks for a comment, so a demo ticket reads like a case.
+REMARKS = {
+    "en": [
+        WORDS["en"],
+        "We reproduced it on the test system and know the cause.",
+        "Could you send us a screenshot of the error message?",
+        "The fix is in place; please check it on your side.",
+        "We have planned this for Thursday morning.",
+    ],
+    "da": [
+        WORDS["da"],
+        "Vi har genskabt fejlen på testsystemet og kender årsagen.",
+        "Vil du sende os et skærmbillede af fejlmeddelelsen?",
+        "Rettelsen er lagt ind; kontrollér den gerne hos jer.",
+        "Vi har planlagt opgaven til torsdag formiddag.",
+    ],
+    "nl": [
+        WORDS["nl"],
+        "We hebben het op de testomgeving nagebootst en weten de oorzaak.",
+        "Wilt u ons een schermafdruk van de foutmelding sturen?",
+        "De oplossing staat klaar; wilt u het bij u controleren?",
+        "We hebben dit ingepland voor donderdagochtend.",
+    ],
+    "cs": [
+        WORDS["cs"],
+        "Chybu jsme zopakovali na testovacím systému a známe příčinu.",
+        "Můžete nám poslat snímek obrazovky s chybovou hláškou?",
+        "Oprava je nasazená; prosíme, ověřte ji u sebe.",
+        "Práci jsme naplánovali na čtvrtek dopoledne.",
+    ],
+    "sv": [
+        WORDS["sv"],
+        "Vi har återskapat felet i testmiljön och vet orsaken.",
+        "Kan du skicka en skärmbild av felmeddelandet?",
+        "Rättningen är på plats; kontrollera den gärna hos er.",
+        "Vi har planerat in det till torsdag förmiddag.",
+    ],
+}
+# What a customer adds after reporting, and the desk's first public answer to it.
+FOLLOW_UPS = {
+    "en": ("It happens on every workstation, not only mine.", "Thanks, we are looking at it."),
+    "da": ("Det sker på alle arbejdspladser, ikke kun min.", "Tak, vi kigger på det."),
+    "nl": ("Het gebeurt op alle werkplekken, niet alleen bij mij.", "Dank u, we kijken ernaar."),
+    "cs": ("Děje se to na všech stanicích, nejen u mě.", "Děkujeme, díváme se na to."),
+    "sv": ("Det händer på alla arbetsplatser, inte bara min.", "Tack, vi tittar på det."),
+}
 SAMPLE_FIELDS = {
     "text": "PBI-1042",
     "number": "1042",
@@ -131,9 +177,12 @@ def _sample(wf: Workflow, name: str) -> str:
     return SAMPLE_FIELDS[spec.kind]
 
 
-def _given(wf: Workflow, needs: tuple[str, ...], sub: str | None, lang: str) -> Given:
+def _given(
+    wf: Workflow, needs: tuple[str, ...], sub: str | None, lang: str, turn: int = 0
+) -> Given:
+    remarks = REMARKS.get(lang, REMARKS["en"])
     return Given(
-        comment=WORDS.get(lang, WORDS["en"]) if "comment" in needs else "",
+        comment=remarks[turn % len(remarks)] if "comment" in needs else "",
         sub_status=sub,
         fields={n[6:]: _sample(wf, n[6:]) for n in needs if n.startswith("field:")},
         assignee_id=2 if "assignee" in needs else None,
@@ -143,13 +192,15 @@ def _given(wf: Workflow, needs: tuple[str, ...], sub: str | None, lang: str) -> 
 
 def plan(wf: Workflow, *, max_depth: int = 10) -> dict[tuple[str, str], tuple[str, list[Step]]]:
     """For every reachable place: a ticket type and the shortest list of moves that gets a
-    new ticket of that type there (the default type first, as it is the common case)."""
+    new ticket of that type there (the default type first, as it is the common case).
+    Closing as a duplicate is left out: it needs an original and goes through its service."""
     now = clock.now()
     actors = {
         "staff": Actor("staff", "lead", 2),
         "customer": Actor("customer", "approver", 1),
         "system": SYSTEM_ACTOR,
     }
+    duplicate = wf.duplicates.transition if wf.duplicates is not None else None
     paths: dict[tuple[str, str], tuple[str, list[Step]]] = {}
     types = [wf.default_type, *(t for t in wf.types if t != wf.default_type)]
     for ticket_type in types:
@@ -173,6 +224,8 @@ def plan(wf: Workflow, *, max_depth: int = 10) -> dict[tuple[str, str], tuple[st
                 continue
             for by, actor in actors.items():
                 for option in options(wf, snap, actor):
+                    if option.transition.key == duplicate:
+                        continue  # made only with its original (see _duplicate_pair)
                     for sub in option.sub_choices or (None,):
                         given = _given(wf, option.needs, sub, wf.languages[0])
                         outcome = decide(wf, snap, actor, option.transition.key, given, now)
@@ -233,17 +286,37 @@ def _people() -> tuple[dict[str, User], dict[str, dict[str, User]]]:
     return staff, customers
 
 
-def _walk(ticket: Ticket, steps: list[Step], wf: Workflow, agent: User, lang: str, tick) -> Ticket:
-    for step in steps:
+def _needs(wf: Workflow, transition: str, status: str) -> tuple[str, ...]:
+    """What a move asks for: its own requirements and those of the status it enters."""
+    t = wf.transitions[transition]
+    target = t.to.status if t.to is not None else ""
+    extra = wf.statuses[target].requires if target in wf.statuses else ()
+    return (*t.requires, *(r for r in extra if r not in t.requires))
+
+
+def _walk(
+    ticket: Ticket,
+    steps: list[Step],
+    wf: Workflow,
+    agent: User,
+    lang: str,
+    tick,
+    lead: User | None = None,
+) -> Ticket:
+    """Replay `steps` on `ticket`; staff moves by `agent`, or by `lead` where only a lead
+    may make them (an escalation, for instance)."""
+    for turn, step in enumerate(steps):
         tick()
-        needs = tuple(wf.transitions[step.transition].requires)
-        given = _given(wf, needs, step.sub, lang)
+        needs = _needs(wf, step.transition, ticket.status)
+        given = _given(wf, needs, step.sub, lang, ticket.pk + turn)
         if step.by == "system":
             ticket = services.ticket_system_transition(
                 ticket_id=ticket.pk, transition=step.transition, cause={"demo": True}
             )
             continue
-        actor = agent if step.by == "staff" else ticket.reporter
+        admits = expand_roles(wf.transitions[step.transition].by)
+        staff = agent if lead is None or admits & {"agent", "staff"} else lead
+        actor = staff if step.by == "staff" else ticket.reporter
         ticket = services.ticket_transition(
             actor=actor,
             ticket=ticket,
@@ -251,10 +324,107 @@ def _walk(ticket: Ticket, steps: list[Step], wf: Workflow, agent: User, lang: st
             comment=given.comment,
             sub_status=step.sub,
             fields=dict(given.fields),
-            assignee=agent if "assignee" in needs and not ticket.assignee_id else None,
+            assignee=staff if "assignee" in needs and not ticket.assignee_id else None,
             customer_assignee=ticket.reporter if "customer_assignee" in needs else None,
         )
     return ticket
+
+
+def _owners(wf: Workflow, place: tuple[str, str], orgs: list[Organisation], index: int):
+    """Who the demo tickets in `place` belong to. A place with a timer shows a dated next
+    event, so it gets a ticket for every organisation that speaks one of the workflow's
+    own languages: a new user sees those dates in Danish, Dutch, Czech and Swedish. Other
+    places take turns among the organisations, those speaking the workflow first."""
+    status, sub = place
+    timed = any(ref.matches(status, sub) for t in wf.timers.values() for ref in t.places)
+    speaking = [o for o in orgs if o.language in wf.languages and o.language != "en"]
+    if timed and speaking:
+        return speaking
+    pool = [o for o in orgs if o.language in wf.languages] or orgs
+    return [pool[index % len(pool)]]
+
+
+def _demo_ticket(
+    desk: Desk,
+    wf: Workflow,
+    org: Organisation,
+    customers: dict[str, dict[str, User]],
+    ticket_type: str,
+    steps: list[Step],
+    index: int,
+    now,
+    *,
+    worker: User,
+    lead: User,
+    team: Team | None,
+) -> None:
+    """One demo ticket walked to its place: reported by someone of `org` in its language,
+    handled by `worker` (the staff take turns), some routed to a team, some with a
+    customer's follow-up and the desk's answer, some with an internal note."""
+    lang = org.language if org.language in wf.languages else wf.languages[0]
+    acts = any(step.by == "customer" for step in steps)
+    reporter = customers[org.slug]["approver" if acts or index % 2 else "member"]
+    start = now - timedelta(hours=3 * len(steps) + 2, minutes=index)
+    by_staff = not wf.types[ticket_type].customer_may_create
+    with clock.frozen(start) as frozen:
+        ticket = services.ticket_create(
+            actor=worker if by_staff else reporter,
+            reporter=reporter,
+            desk=desk,
+            type=ticket_type,
+            title=TITLES[lang][index % 4],
+            description=TITLES[lang][(index + 1) % 4],
+            channel="phone" if by_staff else "web",
+        )
+        if index % 2 and not by_staff:
+            asked, answered = FOLLOW_UPS[lang]
+            frozen.advance(minutes=10)
+            services.comment_add(actor=reporter, ticket=ticket, body=asked)
+            frozen.advance(minutes=15)
+            services.comment_add(actor=worker, ticket=ticket, body=answered)
+        if index % 3 == 0:
+            frozen.advance(minutes=20)
+            note = REMARKS["en"][index % len(REMARKS["en"])]
+            services.comment_add(actor=worker, ticket=ticket, internal=True, body=note)
+        if team is not None and index % 2 == 0:
+            frozen.advance(minutes=5)
+            services.ticket_route(actor=worker, ticket=ticket, team=team)
+        _walk(ticket, steps, wf, worker, lang, lambda: frozen.advance(hours=3), lead=lead)
+
+
+DUPLICATE_REASONS = {
+    "en": "The same problem as {key}; we carry on there.",
+    "da": "Samme problem som {key}; vi arbejder videre i den sag.",
+    "nl": "Hetzelfde probleem als {key}; we gaan daar verder.",
+    "cs": "Stejný problém jako {key}; pokračujeme v něm.",
+    "sv": "Samma problem som {key}; vi fortsätter i det ärendet.",
+}
+
+
+def _duplicate_pair(desk: Desk, wf: Workflow, org, customers, agent: User, now) -> None:
+    """Two colleagues report the same problem; the later report is closed as a duplicate
+    of the first, with the link both ways, the title prefix and the reason."""
+    if wf.duplicates is None:
+        return
+    rule = wf.duplicates
+    lang = org.language if org.language in wf.languages else wf.languages[0]
+    with clock.frozen(now - timedelta(hours=5)) as frozen:
+        original = services.ticket_create(
+            actor=customers[org.slug]["member"], desk=desk, title=TITLES[lang][1]
+        )
+        frozen.advance(minutes=40)
+        copy = services.ticket_create(
+            actor=customers[org.slug]["approver"], desk=desk, title=TITLES[lang][1]
+        )
+        frozen.advance(hours=1)
+        if "assignee" in _needs(wf, rule.transition, copy.status):
+            services.ticket_assign(actor=agent, ticket=copy, assignee=agent)
+        services.ticket_mark_duplicate(
+            actor=agent,
+            ticket=copy,
+            original=original,
+            comment=DUPLICATE_REASONS[lang].format(key=original.key),
+        )
 
 
 WORK_KINDS = [
@@ -318,29 +488,26 @@ def demo_load() -> list[tuple[str, str, str]]:
                 )
         wf = desk.workflow.workflow
         paths = plan(wf)
-        for index, (_place, (ticket_type, steps)) in enumerate(sorted(paths.items())):
-            org = orgs[org_slugs[index % len(org_slugs)]]
-            lang = org.language if org.language in wf.languages else wf.languages[0]
-            acts = any(step.by == "customer" for step in steps)
-            reporter = customers[org.slug]["approver" if acts or index % 2 else "member"]
-            start = real_now - timedelta(hours=3 * len(steps) + 2, minutes=index)
-            by_staff = not wf.types[ticket_type].customer_may_create
-            with clock.frozen(start) as frozen:
-                ticket = services.ticket_create(
-                    actor=staff["agent"] if by_staff else reporter,
-                    reporter=reporter,
-                    desk=desk,
-                    type=ticket_type,
-                    title=TITLES[org.language][index % 4],
-                    description=TITLES[org.language][(index + 1) % 4],
-                    channel="phone" if by_staff else "web",
+        workers = [staff["agent"], staff["agent2"], staff["lead"]]
+        teams = list(Team.objects.filter(desk=desk).order_by("slug"))
+        index = 0
+        for place, (ticket_type, steps) in sorted(paths.items()):
+            for org in _owners(wf, place, [orgs[s] for s in org_slugs], index):
+                _demo_ticket(
+                    desk,
+                    wf,
+                    org,
+                    customers,
+                    ticket_type,
+                    steps,
+                    index,
+                    real_now,
+                    worker=workers[index % len(workers)],
+                    lead=staff["lead"],
+                    team=teams[index % len(teams)] if teams else None,
                 )
-                if index % 3 == 0:
-                    frozen.advance(minutes=20)
-                    services.comment_add(
-                        actor=staff["agent"], ticket=ticket, internal=True, body=WORDS["en"]
-                    )
-                _walk(ticket, steps, wf, staff["lead"], lang, lambda: frozen.advance(hours=3))
+                index += 1
+        _duplicate_pair(desk, wf, orgs[org_slugs[0]], customers, staff["agent"], real_now)
         _releases(desk, [orgs[slug] for slug in org_slugs], real_now - timedelta(days=30))
     # The demo's history is the past: nobody is mailed about it, no webhook is called.
     OutboxItem.objects.all().delete()

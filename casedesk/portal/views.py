@@ -22,6 +22,7 @@ from casedesk.web.forms import (
     CommentForm,
     TicketForm,
     TransitionForm,
+    confirmed,
     typed,
     uploads_of,
     version_of,
@@ -191,6 +192,7 @@ def ticket_comment(request: HttpRequest, key: str) -> HttpResponse:
 def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     ticket = ticket_or_404(request, key)
     try:
+        confirmed(request, ticket, transition)
         people = (
             selectors.organisation_people_for(user=request.user, ticket=ticket)
             if request.POST.get("customer_assignee")

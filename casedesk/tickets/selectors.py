@@ -11,7 +11,8 @@ from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
 from casedesk.desks.models import Desk, Team
-from casedesk.workflow import NextStep, next_step
+from casedesk.workflow import Actor, NextStep, Snapshot, next_step
+from casedesk.workflow.nextstep import viewer_turn
 
 from .bridge import actor_for, snapshot, workflow_of
 from .models import Attachment, Comment, Participant, Ticket, TicketEvent, TicketLink
@@ -107,6 +108,23 @@ def next_step_for(*, user, ticket: Ticket, lang: str) -> NextStep:
     return next_step(
         workflow_of(ticket), snapshot(ticket), actor_for(user, ticket.desk), lang, clock.now()
     )
+
+
+def turn_is_mine(*, user, ticket: Ticket) -> bool:
+    """Is it this customer's own turn on `ticket` (for lists: no query per row)?"""
+    if user.is_supplier_staff:
+        return False
+    snap = Snapshot(
+        status=ticket.status,
+        sub_status=ticket.sub_status,
+        type=ticket.type,
+        priority=ticket.priority,
+        entered_at=ticket.status_entered_at,
+        last_activity_at=ticket.last_activity_at,
+        reporter_id=ticket.reporter_id,
+        customer_assignee_id=ticket.customer_assignee_id,
+    )
+    return viewer_turn(workflow_of(ticket), snap, Actor("customer", user.customer_role, user.pk))
 
 
 def comments_for(*, user, ticket: Ticket) -> list[Comment]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 
 from casedesk.common import clock
-from casedesk.common.errors import Forbidden, InvalidInput, Problem
+from casedesk.common.errors import Forbidden, InvalidInput, Problem, TransitionRefused
 from casedesk.desks.models import Desk
 from casedesk.workflow import Given
 
@@ -234,6 +234,14 @@ def ticket_transition(
         user=actor, ticket_id=ticket.pk, expected_version=expected_version, channel=channel
     ) as change:
         ticket, now = change.ticket, change.now
+        rule = change.wf.duplicates
+        if rule is not None and transition == rule.transition:
+            # a duplicate is closed with its original, links and title: ticket_mark_duplicate
+            raise TransitionRefused(
+                "duplicate",
+                Problem("ticket.duplicate.plain_move", transition=transition),
+                workflow=change.wf,
+            )
         fields = dict(fields or {})
         if assignee is not None and not is_desk_staff(ticket.desk, assignee):
             errors["assignee"] = Problem("ticket.assignee.not_staff")

@@ -16,6 +16,7 @@ from django import forms
 from django.http import HttpRequest
 
 from casedesk.common.errors import InvalidInput, Problem, VersionRequired
+from casedesk.tickets import selectors
 from casedesk.tickets.attachments import Upload
 from casedesk.workflow import Workflow
 
@@ -159,6 +160,20 @@ def version_of(request: HttpRequest, name: str = "version") -> int:
     if not (value.isdigit() and form.is_valid()):
         raise VersionRequired
     return int(form.cleaned_data["version"])
+
+
+def confirm_problem() -> InvalidInput:
+    return InvalidInput({"confirm": Problem("input.confirm_required")})
+
+
+def confirmed(request: HttpRequest, ticket, transition: str) -> None:
+    """A step that ends the ticket, or that staff take on the customer's behalf, is made
+    only once the person ticked the box that says so (`Action.confirm`, from the engine)."""
+    step = selectors.next_step_for(user=request.user, ticket=ticket, lang="en")
+    actions = [*step.actions, *([step.duplicate] if step.duplicate else [])]
+    action = next((a for a in actions if a.key == transition), None)
+    if action is not None and action.confirm and request.POST.get("confirm") != "1":
+        raise confirm_problem()
 
 
 def typed(request: HttpRequest) -> dict[str, str]:

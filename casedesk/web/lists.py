@@ -13,7 +13,7 @@ from django_htmx.middleware import HtmxDetails
 from casedesk.common.errors import InvalidInput
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.search import TicketFilters
-from casedesk.tickets.selectors import ticket_page_for_actor, workflow_of
+from casedesk.tickets.selectors import ticket_page_for_actor, turn_is_mine, workflow_of
 from casedesk.web import present
 from casedesk.web.access import is_staff
 from casedesk.web.ticketpage import language
@@ -67,7 +67,13 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
             t,
             workflow_of(t).place_label(t.status, t.sub_status, lang),
             t.turn,
-            present.turn_text(t.turn, customer=customer),
+            present.turn_text(
+                t.turn,
+                customer=customer,
+                mine=customer and turn_is_mine(user=request.user, ticket=t),
+                waits_for=workflow_of(t).waits_for_at(t.status, t.sub_status),
+                final=t.category in ("closed", "cancelled"),
+            ),
             viewer.for_desk(t.desk.time_zone),
             abbreviation(t.updated_at, viewer.for_desk(t.desk.time_zone)) if mixed else "",
         )

@@ -35,6 +35,7 @@ SENTENCES: dict[str, Promise] = {
     "input.read_only": _("This cannot be changed."),
     "input.malformed": _("This value does not have the expected type or form (%(detail)s)."),
     "input.unknown_parameter": _("This operation has no such parameter."),
+    "input.confirm_required": _("Please tick the box to confirm this step."),
     "language.unknown": _("“%(value)s” is not a language Casedesk speaks."),
     "time_zone.unknown": _("“%(value)s” is not a time zone name, such as Europe/Copenhagen."),
     "ticket.not_found": _("There is no such ticket."),
@@ -71,6 +72,9 @@ SENTENCES: dict[str, Promise] = {
     "ticket.duplicate.already_of": _("%(original)s is already a duplicate of %(ticket)s."),
     "ticket.duplicate.already": _("%(ticket)s is already marked as a duplicate."),
     "ticket.duplicate.original_closed": _("%(original)s is itself a closed duplicate."),
+    "ticket.duplicate.plain_move": _(
+        "“%(transition)s” closes a duplicate: mark the ticket as a duplicate of its original."
+    ),
     "ticket.mail_attachment.foreign": _("These are not files of this ticket."),
     "ticket.release.environment": _(
         "Name the environment, such as TEST or PROD (at most %(limit)s characters)."

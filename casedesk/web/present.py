@@ -35,7 +35,20 @@ def moment(value: datetime | None, tz: str) -> str:
     return formats.date_format(timezone.localtime(value, zone(tz)), "DATETIME_FORMAT")
 
 
-def turn_text(turn: str, *, customer: bool) -> str:
+def turn_text(
+    turn: str,
+    *,
+    customer: bool,
+    mine: bool = True,
+    waits_for: frozenset[str] = frozenset(),
+    final: bool = True,
+) -> str:
+    """Whose turn it is, for a customer (`mine`: is it this customer's own turn?) or staff."""
+    if customer and turn == "customer" and not mine:
+        who = [role_text(r) for r in sorted(waits_for)] or [_("your organisation")]
+        return _("Waiting for %(who)s") % {"who": ", ".join(who)}
+    if customer and turn == "nobody" and not final:
+        return _("Nothing for you to do now")
     if customer:
         return {
             "customer": _("Your turn"),
@@ -137,6 +150,7 @@ def role_text(role: str) -> str:
         "lead": _("leads"),
         "admin": _("admins"),
         "system": _("Casedesk (automatic)"),
+        "customer": _("your organisation"),
     }.get(role, role)
 
 
@@ -185,18 +199,20 @@ def _label(mapping, key: str, wf: Workflow, lang: str) -> str:
     return wf.text(item.label, lang) if item is not None else (key or "—")
 
 
-def history_lines(events, *, people: dict, wf: Workflow, lang: str, team_names: dict) -> list[Line]:
+def history_lines(
+    events, *, people: dict, wf: Workflow, lang: str, team_names: dict, tz: str = "UTC"
+) -> list[Line]:
     """Each history entry as a sentence."""
     lines = []
     for e in events:
         d = e.data or {}
-        text = _describe(e.kind, d, people=people, wf=wf, lang=lang, team_names=team_names)
+        text = _describe(e.kind, d, people=people, wf=wf, lang=lang, team_names=team_names, tz=tz)
         who = _("Casedesk (automatic)") if e.actor_id is None else _name(people, e.actor_id)
         lines.append(Line(e.at, who, text, e.public, d.get("comment")))
     return lines
 
 
-def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
+def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> str:
     if kind == "created":
         return _("opened the ticket")
     if kind == "comment":
@@ -255,6 +271,21 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
         return _("added %(name)s as a follower") % {"name": _name(people, d.get("person"))}
     if kind == "participant_removed":
         return _("removed %(name)s as a follower") % {"name": _name(people, d.get("person"))}
+    if kind == "timer_warning":
+        t = wf.transitions.get(d.get("transition", ""))
+        try:
+            due = datetime.fromisoformat(d.get("due_at", ""))
+        except (TypeError, ValueError):
+            due = None
+        return _("gave notice: “%(action)s” follows on %(date)s unless someone acts first") % {
+            "action": wf.text(t.label, lang) if t else d.get("transition", ""),
+            "date": day(due, tz),
+        }
+    if kind == "mail_sent":
+        return _("sent a mail to %(to)s: “%(subject)s”") % {
+            "to": ", ".join(d.get("to") or []),
+            "subject": d.get("subject", ""),
+        }
     if kind == "time_logged":
         return _("logged %(hours)s h of work on the service sheet") % {
             "hours": _hours(d.get("minutes"))
@@ -270,7 +301,7 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names) -> str:
         if kind == "sla_warning":
             return _("%(target)s: the service level target is close") % {"target": target}
         return _("%(target)s: the service level target was missed") % {"target": target}
-    return kind
+    return _("changed the ticket")
 
 
 def _hours(minutes) -> str:

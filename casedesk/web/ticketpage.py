@@ -78,14 +78,23 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "tz": tz,
         "tz_hint": hint(viewer_zone, {ticket.desk.time_zone}),
         "step": step,
-        "turn_text": present.turn_text(step.turn, customer=customer),
+        "turn_text": present.turn_text(
+            step.turn,
+            customer=customer,
+            mine=step.viewer_turn,
+            waits_for=step.waits_for,
+            final=step.category in ("closed", "cancelled"),
+        ),
+        "flag_labels": [wf.flag_label(f, lang) for f in sorted(step.flags)],
         "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
         "held_text": present.held_text(step.held, tz, customer=customer) if step.held else "",
         "event_texts": [present.event_text(e) for e in step.events],
         "thread": thread,
         "files": files,
         "links": links,
-        "history": present.history_lines(events, people=people, wf=wf, lang=lang, team_names=teams),
+        "history": present.history_lines(
+            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz
+        ),
         "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
         if ticket.priority in wf.priorities
@@ -94,6 +103,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         if ticket.team is not None
         else "",
         "fields": fields,
+        "team_names": teams,
         "customer": customer,
         "sheet_views": sheet_selectors.sheets_for(user=user, ticket=ticket),
         "print_url": f"/tickets/{ticket.key}/sheet/",

@@ -33,6 +33,10 @@ from .spec import (
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9_-]*$")
 LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# the only placeholder a text may hold, and where: a timer's notice names its date
+NOTICE_PLACEHOLDERS = frozenset({"date"})
+WAITS_FOR_ROLES = frozenset((*CUSTOMER_SIDE, "customer"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class _Checker:
             "priorities": wf.priorities,
             "teams": wf.teams,
             "fields": wf.fields,
+            "flags": wf.flags,
             "sub_statuses": wf.sub_statuses,
             "statuses": wf.statuses,
             "transitions": wf.transitions,
@@ -119,6 +124,7 @@ class _Checker:
         for path, texts in self._texts():
             if texts is None:
                 continue
+            self.placeholders(path, texts)
             for lang in wf.languages:
                 if not texts.get(lang, "").strip():
                     self.add(path, f"no '{lang}' text", f"add `{lang}: ...` here")
@@ -130,11 +136,26 @@ class _Checker:
                         "add it to `languages` or remove this text",
                     )
 
+    def placeholders(self, path: Path, texts: Mapping[str, str]) -> None:
+        """Every placeholder in a text must be one the pages fill in, so nobody reads `{x}`."""
+        allowed = NOTICE_PLACEHOLDERS if path[0] == "timers" else frozenset()
+        for lang, text in texts.items():
+            for name in PLACEHOLDER.findall(text):
+                if name not in allowed:
+                    where = "a timer's notice" if path[0] == "timers" else "this text"
+                    fills = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+                    self.add(
+                        (*path, lang),
+                        f"'{{{name}}}' is not filled in for {where}",
+                        f"write the words instead; placeholders filled here: {fills}",
+                    )
+
     def _texts(self) -> Iterator[tuple[Path, Mapping[str, str] | None]]:
         wf = self.wf
         yield ("name",), wf.name
         yield ("description",), wf.description
-        for section in ("types", "priorities", "teams", "fields", "sub_statuses", "statuses"):
+        sections = ("types", "priorities", "teams", "fields", "flags", "sub_statuses", "statuses")
+        for section in sections:
             for key, item in getattr(wf, section).items():
                 yield (section, key, "label"), item.label
                 if hasattr(item, "explain"):
@@ -187,6 +208,19 @@ class _Checker:
                         f"the {target} clock cannot run in a final status",
                         "use `stop` (or leave it out: final statuses stop or meet every clock)",
                     )
+            self.waits_for((*path, "waits_for"), s.waits_for, s.turn)
+            if s.ask_reason and not s.final:
+                self.add(
+                    (*path, "ask_reason"),
+                    "only a closed or cancelled status asks for a reason on the way in",
+                    "remove ask_reason, or give the status category closed or cancelled",
+                )
+            if s.initial and "assignee" in s.requires:
+                self.add(
+                    (*path, "requires"),
+                    "new tickets start here without an assignee, but the status requires one",
+                    "remove `assignee` from this status's requires",
+                )
             if wf.order == "free" and s.rank is not None:
                 self.add(
                     (*path, "rank"),
@@ -203,6 +237,8 @@ class _Checker:
                 )
             if len({s.rank for s in ranked}) != len(ranked):
                 self.add(("order",), "two statuses share a rank", "give each ranked status its own")
+        for key, sub_def in wf.sub_statuses.items():
+            self.waits_for(("sub_statuses", key, "waits_for"), sub_def.waits_for, sub_def.turn)
         used = {sub for s in wf.statuses.values() for sub in s.sub_statuses}
         for sub in wf.sub_statuses:
             if sub not in used:
@@ -210,6 +246,26 @@ class _Checker:
                     ("sub_statuses", sub),
                     f"sub-status '{sub}' is not used by any status",
                     "list it under a status's sub_statuses or remove it",
+                )
+
+    def waits_for(self, path: Path, roles: list[str] | None, turn: str | None) -> None:
+        if roles is None:
+            return
+        if turn is not None and turn != "customer":
+            self.add(
+                path,
+                "waits_for says whose turn it is on the customer's side, but this is "
+                f"the {turn}'s turn",
+                "remove waits_for, or set `turn: customer`",
+            )
+        if not roles:
+            self.add(path, "waits_for names nobody", "list the customer roles whose turn it is")
+        for i, role in enumerate(roles):
+            if role not in WAITS_FOR_ROLES:
+                self.add(
+                    (*path, i),
+                    f"'{role}' is not a role on the customer's side",
+                    _suggest(role, sorted(WAITS_FOR_ROLES)),
                 )
 
     def place(self, path: Path, text: str, *, allow_previous: bool = False) -> Ref | None:
@@ -319,6 +375,13 @@ class _Checker:
         elif kind in ("flag", "unflag"):
             if not isinstance(value, str) or not KEY.match(value):
                 self.add(path, f"'{value}' is not a valid flag name", "e.g. `flag: urgent`")
+            elif value not in wf.flags:
+                self.add(
+                    path,
+                    f"flag '{value}' is not declared",
+                    f"declare flags.{value} with its label and whether customers see it "
+                    "(`public: true`)",
+                )
         elif str(value) not in allowed[kind]:
             self.add(
                 path,

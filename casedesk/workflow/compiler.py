@@ -18,6 +18,7 @@ from .spec import (
     Duplicates,
     Effect,
     Field,
+    Flag,
     Lines,
     Priority,
     Ref,
@@ -50,7 +51,15 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
     """The compiled model of `wf`; assumes `checks.check` found nothing wrong with it."""
     at = _Lines(lines or LineMap())
     subs = {
-        key: SubStatus(key, s.label, s.explain, s.turn, s.active, at("sub_statuses", key))
+        key: SubStatus(
+            key,
+            s.label,
+            s.explain,
+            s.turn,
+            s.active,
+            frozenset(s.waits_for) if s.waits_for is not None else None,
+            at("sub_statuses", key),
+        )
         for key, s in wf.sub_statuses.items()
     }
     statuses = {
@@ -66,6 +75,8 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
             default_sub=s.default_sub,
             rank=s.rank,
             requires=tuple(s.requires),
+            waits_for=frozenset(s.waits_for) if s.waits_for is not None else None,
+            ask_reason=s.ask_reason,
             lines=at("statuses", key),
             sla=tuple(sorted(s.sla.items())),
         )
@@ -130,4 +141,5 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
         timers=timers,
         triggers=triggers,
         duplicates=Duplicates(dup.transition, dup.title_prefix, at("duplicates")) if dup else None,
+        flags={k: Flag(f.label, f.public) for k, f in wf.flags.items()},
     )

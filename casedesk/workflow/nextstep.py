@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .engine import Actor, DueTimer, Snapshot, held_timer, next_timer, options
-from .spec import Ref, Transition, Workflow
+from .engine import Actor, DueTimer, Snapshot, held_timer, next_timer, options, roles_of
+from .spec import CUSTOMER_SIDE, Ref, Transition, Workflow, expand_roles
 
 FIELD_PREFIX = "field:"
 
@@ -30,6 +30,9 @@ class Action:
     needs: tuple[str, ...]  # comment | assignee | customer_assignee | field:<name>
     fields: tuple[Choice, ...]  # fields the viewer must fill in
     sub_choices: tuple[Choice, ...]
+    # what the person confirms before the move is made: "ends" (it closes or cancels the
+    # ticket), "on_behalf" (staff make a move that is the customer's), or "" (nothing)
+    confirm: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class NextStep:
     timer: Automatic | None
     events: tuple[Automatic, ...]
     reply_pending: bool  # a customer reply awaits an answer; timers wait for it
+    # on the customer's turn: the roles whose turn it is, and whether the viewer is one
+    waits_for: frozenset[str] = frozenset()
+    viewer_turn: bool = False
+    # closing as a duplicate, when this viewer may: made only through the duplicate
+    # service (original, links both ways, title prefix), never as a plain move
+    duplicate: Action | None = None
     # the timer that reply holds back: it acts only once staff have answered
     held: Automatic | None = None
 
@@ -78,32 +87,68 @@ def _target(wf: Workflow, snap: Snapshot, t: Transition, lang: str) -> str:
     return wf.place_label(t.to.status, sub, lang)
 
 
+def confirmation(wf: Workflow, snap: Snapshot, viewer: Actor, t: Transition) -> str:
+    """What a person confirms before making `t`: that it ends the ticket, or that staff
+    make it for the customer. The pages ask; the engine's rules stay as they are."""
+    target = t.to.status if t.to is not None else snap.previous_status
+    if target in wf.statuses and wf.statuses[target].final:
+        return "ends"
+    if viewer.kind == "staff" and expand_roles(t.by) & CUSTOMER_SIDE:
+        return "on_behalf"
+    return ""
+
+
+def viewer_turn(wf: Workflow, snap: Snapshot, viewer: Actor) -> bool:
+    """Is it this customer's own turn: the customer's side's, and one of the roles the
+    status waits for (`waits_for`, everyone on the customer's side by default)?"""
+    if viewer.kind != "customer" or wf.turn_at(snap.status, snap.sub_status) != "customer":
+        return False
+    waits = wf.waits_for_at(snap.status, snap.sub_status)
+    return bool(expand_roles(waits) & roles_of(viewer, snap))
+
+
 def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datetime) -> NextStep:
     status = wf.statuses[snap.status]
     sub = wf.sub_statuses.get(snap.sub_status) if snap.sub_status else None
-    actions = []
+    actions: list[Action] = []
+    duplicate = None
+    dup_key = wf.duplicates.transition if wf.duplicates is not None else None
     for option in options(wf, snap, viewer):
         t = option.transition
-        actions.append(
-            Action(
+        if t.key != dup_key:
+            actions.append(
+                Action(
+                    key=t.key,
+                    label=wf.text(t.label, lang),
+                    target=_target(wf, snap, t, lang),
+                    prompt=wf.text(t.prompt, lang),
+                    needs=option.needs,
+                    fields=tuple(
+                        Choice(
+                            n[len(FIELD_PREFIX) :],
+                            wf.text(wf.fields[n[len(FIELD_PREFIX) :]].label, lang),
+                        )
+                        for n in option.needs
+                        if n.startswith(FIELD_PREFIX)
+                    ),
+                    sub_choices=tuple(
+                        Choice(k, wf.text(wf.sub_statuses[k].label, lang))
+                        for k in option.sub_choices
+                    ),
+                    confirm=confirmation(wf, snap, viewer, t),
+                )
+            )
+        if t.key == dup_key and viewer.kind == "staff":
+            duplicate = Action(
                 key=t.key,
                 label=wf.text(t.label, lang),
                 target=_target(wf, snap, t, lang),
                 prompt=wf.text(t.prompt, lang),
                 needs=option.needs,
-                fields=tuple(
-                    Choice(
-                        n[len(FIELD_PREFIX) :],
-                        wf.text(wf.fields[n[len(FIELD_PREFIX) :]].label, lang),
-                    )
-                    for n in option.needs
-                    if n.startswith(FIELD_PREFIX)
-                ),
-                sub_choices=tuple(
-                    Choice(k, wf.text(wf.sub_statuses[k].label, lang)) for k in option.sub_choices
-                ),
+                fields=(),
+                sub_choices=(),
+                confirm="ends",
             )
-        )
     timer = _automatic(wf, snap, next_timer(wf, snap), lang)
     held = _automatic(wf, snap, held_timer(wf, snap), lang)
     events = []
@@ -123,6 +168,8 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
                 environment=trigger.environment,
             )
         )
+    turn = wf.turn_at(snap.status, snap.sub_status)
+    waits = wf.waits_for_at(snap.status, snap.sub_status) if turn == "customer" else frozenset()
     return NextStep(
         status=snap.status,
         sub_status=snap.sub_status,
@@ -132,13 +179,16 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
         explanation=wf.text(status.explain, lang),
         sub_explanation=wf.text(sub.explain, lang) if sub else "",
         category=status.category,
-        turn=wf.turn_at(snap.status, snap.sub_status),
+        turn=turn,
         active=wf.active_at(snap.status, snap.sub_status),
-        flags=snap.flags,
+        flags=wf.flags_seen(snap.flags, customer=viewer.kind == "customer"),
         actions=tuple(actions),
         timer=timer,
         events=tuple(events),
         reply_pending=snap.awaiting_reply_since is not None,
+        waits_for=waits,
+        duplicate=duplicate,
+        viewer_turn=viewer_turn(wf, snap, viewer),
         held=held,
     )
 

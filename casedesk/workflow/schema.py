@@ -48,11 +48,19 @@ class FieldDef(_Strict):
     pattern: StrictStr | None = None
 
 
+class FlagDef(_Strict):
+    label: Texts
+    # customers see a flag only when the workflow says they may (seed 000: HASTER is internal)
+    public: StrictBool = False
+
+
 class SubStatusDef(_Strict):
     label: Texts
     explain: Texts
     turn: Turn | None = None
     active: StrictBool | None = None
+    # on the customer's turn, whose turn it is: roles on the customer's side (default: all)
+    waits_for: list[StrictStr] | None = None
 
 
 class StatusDef(_Strict):
@@ -65,6 +73,9 @@ class StatusDef(_Strict):
     sub_statuses: list[StrictStr] = Field(default_factory=list)
     default_sub: StrictStr | None = None
     rank: StrictInt | None = None
+    waits_for: list[StrictStr] | None = None
+    # every transition a person makes into this status asks for a reason (a comment)
+    ask_reason: StrictBool = False
     # what a ticket must have for as long as it is in this status
     requires: list[Literal["assignee", "customer_assignee"]] = Field(default_factory=list)
     # what this status does to the SLA clocks, where it differs from the default
@@ -120,6 +131,7 @@ class WorkflowDef(_Strict):
     priorities: dict[StrictStr, PriorityDef]
     teams: dict[StrictStr, TeamDef] = Field(default_factory=dict)
     fields: dict[StrictStr, FieldDef] = Field(default_factory=dict)
+    flags: dict[StrictStr, FlagDef] = Field(default_factory=dict)
     sub_statuses: dict[StrictStr, SubStatusDef] = Field(default_factory=dict)
     statuses: dict[StrictStr, StatusDef]
     transitions: dict[StrictStr, TransitionDef]

@@ -120,12 +120,19 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Flag:
+    label: Texts
+    public: bool = False  # shown to customers; internal flags are staff-only
+
+
+@dataclass(frozen=True)
 class SubStatus:
     key: str
     label: Texts
     explain: Texts
     turn: str | None
     active: bool | None
+    waits_for: frozenset[str] | None = None
     lines: Lines = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -142,6 +149,8 @@ class Status:
     default_sub: str | None
     rank: int | None
     requires: tuple[str, ...] = ()  # what a ticket must have while it is here
+    waits_for: frozenset[str] | None = None  # on the customer's turn: whose (default all)
+    ask_reason: bool = False  # a person entering it gives a reason
     lines: Lines = field(default=NOWHERE, compare=False, repr=False)
     sla: tuple[tuple[str, str], ...] = ()  # (target, run | pause | stop) declared here
 
@@ -226,6 +235,7 @@ class Workflow:
     timers: Mapping[str, Timer]
     triggers: tuple[Trigger, ...]
     duplicates: Duplicates | None
+    flags: Mapping[str, Flag] = field(default_factory=dict)
     initial: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -274,6 +284,24 @@ class Workflow:
     def turn_at(self, status: str, sub: str) -> str:
         sub_turn = self.sub_statuses[sub].turn if sub else None
         return sub_turn or self.statuses[status].turn
+
+    def waits_for_at(self, status: str, sub: str) -> frozenset[str]:
+        """On the customer's turn, the roles on the customer's side whose turn it is."""
+        sub_waits = self.sub_statuses[sub].waits_for if sub else None
+        waits = sub_waits if sub_waits is not None else self.statuses[status].waits_for
+        return waits if waits is not None else frozenset({"customer"})
+
+    def flag_label(self, flag: str, lang: str) -> str:
+        spec = self.flags.get(flag)
+        return self.text(spec.label, lang) if spec is not None else flag
+
+    def flag_public(self, flag: str) -> bool:
+        spec = self.flags.get(flag)
+        return spec is not None and spec.public
+
+    def flags_seen(self, flags: frozenset[str], *, customer: bool) -> frozenset[str]:
+        """The flags a viewer sees: customers only those the workflow marks public."""
+        return frozenset(f for f in flags if not customer or self.flag_public(f))
 
     def active_at(self, status: str, sub: str) -> bool:
         if sub and self.sub_statuses[sub].active is not None:

@@ -82,7 +82,8 @@ def _groups(page: str) -> dict[str, list[str]]:
 def test_the_ticket_page_groups_the_moves(agent, world, ticket):
     groups = _groups(agent.get(f"/agent/t/{ticket.key}/").content.decode())
     assert groups["usual"][:2] == ["start", "ask_customer"]
-    assert set(groups["ending"]) == {"cancel", "close_duplicate"}
+    # closing as a duplicate is the duplicate form (original, links, reason), not a move
+    assert set(groups["ending"]) == {"cancel"}
     assert not set(groups["ending"]) & set(groups["usual"] + groups["more"])
     # the customer sees their own moves, ungrouped
     agent.force_login(world.alice)
@@ -252,10 +253,14 @@ def test_assign_contact_route_edit(agent, world, ticket):
 
 def test_mark_duplicate(agent, world, ticket):
     dup = services.ticket_create(actor=world.amir, desk=world.desk, title="Same printer")
-    response = agent.post(
-        f"/agent/t/{dup.key}/duplicate/",
-        {"original": ticket.key.lower(), "comment": "Same as the other", "version": _version(dup)},
-    )
+    form = {"original": ticket.key.lower(), "comment": "Same as the other"}
+    form["version"] = _version(dup)
+    # closing a ticket for good is confirmed first
+    response = agent.post(f"/agent/t/{dup.key}/duplicate/", form)
+    assert response.status_code == 422
+    assert "Please tick the box to confirm this step." in response.content.decode()
+    assert fresh(dup).status == "new"
+    response = agent.post(f"/agent/t/{dup.key}/duplicate/", {**form, "confirm": "1"})
     assert response.status_code == 302
     dup.refresh_from_db()
     assert dup.status == "closed"
@@ -264,10 +269,26 @@ def test_mark_duplicate(agent, world, ticket):
     assert dup.key in page
     other = services.ticket_create(actor=world.alice, desk=world.other_desk, title="Elsewhere")
     response = agent.post(
-        f"/agent/t/{ticket.key}/duplicate/", {"version": version(ticket), "original": other.key}
+        f"/agent/t/{ticket.key}/duplicate/",
+        {"version": version(ticket), "original": other.key, "confirm": "1"},
     )
     assert response.status_code == 422
     assert other.key not in TicketLink.objects.values_list("target__key", flat=True)
+
+
+def test_a_duplicate_is_closed_only_through_the_duplicate_form(agent, world, ticket):
+    """The workflow's duplicate move is not a plain button: it would close the ticket
+    without its original, links or title prefix."""
+    page = agent.get(f"/agent/t/{ticket.key}/").content.decode()
+    assert 'action="/agent/t/GEN-1/act/close_duplicate/"' not in page
+    assert 'action="/agent/t/GEN-1/duplicate/"' in page
+    response = agent.post(
+        f"/agent/t/{ticket.key}/act/close_duplicate/",
+        {"version": version(ticket), "confirm": "1", "comment": "dup"},
+    )
+    assert response.status_code == 403
+    assert fresh(ticket).status == "new"
+    assert not TicketLink.objects.exists()
 
 
 def test_register_for_a_customer_who_phoned(agent, world):

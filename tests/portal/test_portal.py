@@ -143,10 +143,19 @@ def test_ticket_page_answers_where_and_what_next(alice, world, ticket, clock):
     assert "Start work" in page  # the history, in words
 
 
-def test_customer_approves_with_a_button(alice, world, ticket):
+def test_customer_approves_once_they_confirm_it_ends_the_ticket(alice, world, ticket):
     services.ticket_transition(actor=world.agent, ticket=ticket, transition="resolve", comment="ok")
     ticket.refresh_from_db()
+    page = alice.get(f"/portal/t/{ticket.key}/").content.decode()
+    assert 'name="confirm"' in page and "I understand that this ends the ticket." in page
     response = alice.post(f"/portal/t/{ticket.key}/act/confirm/", {"version": ticket.version})
+    assert response.status_code == 422
+    assert "Please tick the box to confirm this step." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+    response = alice.post(
+        f"/portal/t/{ticket.key}/act/confirm/", {"version": ticket.version, "confirm": "1"}
+    )
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.status == "closed"

@@ -204,6 +204,8 @@ def test_a_service_sheet_from_new_to_done_approved_by_silence(world, desk, consu
     assert run_once() == (0, 0)
     assert len(system_moves(sheet)) == 2  # the move to Přiřazeno and the approval
     assert next_step_for(user=alice, ticket=sheet, lang="cs").label == "Hotovo"
+    # nothing is left for the supplier to do by hand
+    assert refused(actor=consultant, ticket=sheet, transition="finish").reason == "wrong_status"
 
 
 def test_the_customer_approves_or_returns_a_service_sheet(world, desk, consultant, clock):

@@ -132,9 +132,12 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     )
     case = fresh(case)
     assert (place(case), team(case)) == ((UB, "standby"), "operations")
-    assert (case.turn, case.active) == ("nobody", False)
+    assert (case.turn, case.active) == ("customer", False)  # the customer says when it goes on
     step = next_step_for(user=alice, ticket=case, lang="da")
-    assert (step.label, step.turn, step.actions) == ("Under behandling, Standby", "nobody", ())
+    assert (step.label, step.turn, step.actions) == ("Under behandling, Standby", "customer", ())
+    assert [(e.event, e.target) for e in step.events] == [
+        ("customer_commented", "Under behandling, Afventer supporter")
+    ]
     services.ticket_transition(actor=agent, ticket=case, transition="to_support")
     case = fresh(case)
     assert (place(case), team(case)) == ((UB, "afventer_supporter"), "support")
@@ -316,7 +319,8 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
     assert reopened.data["fields"] == {"fix_version": ["3.1.2", None]}
     step = next_step_for(user=alice, ticket=case, lang="da")
     assert (step.label, step.turn) == ("Genåbnet, Normal", "supplier")
-    assert "urgent" in step.flags
+    assert "urgent" not in step.flags  # HASTER is internal: the customer never sees it
+    assert "urgent" in next_step_for(user=agent, ticket=case, lang="da").flags
 
     # -- Afventer godkendelse fra kunde: 8 days from the last case entry --------------------
     clock.advance(hours=2)

@@ -122,7 +122,11 @@ def test_customer_agent_customer_story(browser, live_server, world):
     assert "Your turn" in page.content()
     assert "closes on" in page.locator("#next-event").inner_text()
     alice.shot("portal-ticket")
-    page.get_by_role("button", name="Confirm it is solved").click()
+    page.get_by_text("Confirm it is solved…").click()
+    page.locator("details.action[open] input[name=confirm]").check()
+    page.locator("details.action[open] form").get_by_role(
+        "button", name="Confirm it is solved"
+    ).click()
     page.wait_for_load_state("networkidle")
     assert "Closed" in page.locator("#status-heading").inner_text()
     ticket.refresh_from_db()
@@ -247,3 +251,84 @@ def test_hostile_text_does_not_run_in_the_browser(browser, live_server, world):
     for session in (alice, agent):
         assert not session.dialogs, session.dialogs
         assert not session.foreign, session.foreign
+
+
+def test_a_step_that_ends_the_ticket_asks_for_confirmation(browser, live_server, world):
+    """Closing is for good: without the tick nothing happens and the form says why."""
+    ticket = services.ticket_create(actor=world.alice, desk=world.desk, title="Scanner offline")
+    services.ticket_transition(
+        actor=world.agent, ticket=ticket, transition="resolve", comment="Driver reinstalled."
+    )
+    alice = Session(browser, live_server.url, "alice")
+    page = alice.go(f"/portal/t/{ticket.key}/")
+    page.get_by_text("Confirm it is solved…").click()
+    form = page.locator("details.action[open] form")
+    assert form.get_by_text("I understand that this ends the ticket.").is_visible()
+    form.get_by_role("button", name="Confirm it is solved").click()
+    page.wait_for_load_state("networkidle")
+    assert "Please tick the box to confirm this step." in page.content()
+    assert (
+        page.locator("details.action[open] input[name=confirm]").get_attribute("aria-invalid")
+        == "true"
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+    page.locator("details.action[open] input[name=confirm]").check()
+    page.locator("details.action[open] form").get_by_role(
+        "button", name="Confirm it is solved"
+    ).click()
+    page.wait_for_load_state("networkidle")
+    assert "Closed" in page.locator("#status-heading").inner_text()
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    assert not alice.dialogs and not alice.foreign
+
+
+def test_a_duplicate_is_closed_with_its_original_and_reason_seen_from_both_sides(
+    browser, live_server, world
+):
+    """An agent marks a duplicate on a desk whose document wants a reason for every
+    cancellation; the customers then read the link and the reason on both tickets."""
+    from tests.conftest import make_desk
+
+    desk = make_desk("sda", "SDA", [world.org_a], {world.agent: "agent"})
+    original = services.ticket_create(actor=world.alice, desk=desk, title="Robot cell 3 stops")
+    dup = services.ticket_create(actor=world.amir, desk=desk, title="Cell 3 halts at noon")
+
+    agent = Session(browser, live_server.url, "agent")
+    page = agent.go(f"/agent/t/{dup.key}/")
+    # the workflow's own duplicate move is no plain button next to the others
+    assert (
+        page.locator(
+            f"form[action$='/act/{desk.workflow.workflow.duplicates.transition}/']"
+        ).count()
+        == 0
+    )
+    page.locator("#duplicate summary").click()
+    page.fill("#original", original.key)
+    page.locator("#duplicate").get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    # no reason, no confirmation: refused, and nothing changed
+    assert page.locator("#duplicate[open] .field-error").count() >= 1
+    dup.refresh_from_db()
+    assert dup.status == "waiting_for_support"
+    page.fill("#dup-comment", "Same stop as the cell 3 case; we follow it there.")
+    page.locator("#cf-duplicate").check()
+    page.locator("#duplicate").get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    dup.refresh_from_db()
+    assert dup.status == "cancelled" and dup.title == "DUBBLETT: Cell 3 halts at noon"
+    assert original.key in page.content()
+
+    amir = Session(browser, live_server.url, "amir")
+    page = amir.go(f"/portal/t/{dup.key}/")
+    text = page.content()
+    assert "Duplicate of" in text and original.key in text
+    assert "Same stop as the cell 3 case; we follow it there." in text
+    assert "Cancelled" in page.locator("#status-heading").inner_text()
+    page.get_by_role("link", name=original.key).click()
+    page.wait_for_load_state("networkidle")
+    assert "Has duplicate" in page.content() and dup.key in page.content()
+    assert "Robot cell 3 stops" in page.content()
+    for session in (agent, amir):
+        assert not session.dialogs and not session.foreign

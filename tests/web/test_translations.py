@@ -82,3 +82,32 @@ def test_pages_speak_the_language(client, world, ticket, lang):
     for english in ("Add a comment", "Conversation", "History", "Our turn", "Log out"):
         assert english not in page, (lang, english)
     assert f'lang="{lang}"' in page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_language_menu_names_each_language_in_its_own_words(client, world, ticket, lang):
+    """A reader looks for the name they know: "English", never "engelsk" or "Engels"."""
+    import re
+
+    client.force_login(world.alice)
+    world.alice.language = lang
+    world.alice.save()
+    page = client.get(f"/portal/t/{ticket.key}/").content.decode()
+    menu = re.search(r'<select id="lang-select".*?</select>', page, re.S).group(0)
+    names = re.findall(r'lang="(\w+)"[^>]*>([^<]+)</option>', menu)
+    assert names == list(settings.LANGUAGES)
+
+
+def test_labels_read_as_written_in_the_language_not_translated_from_english():
+    """Word-for-word renderings people stumbled over stay out of the catalogues."""
+    calques = {
+        "da": ("Mail jeg får", "sagsnøgle"),
+        "sv": ("ärendenyckel", "E-post jag får"),
+        "cs": ("Dále",),
+        "nl": ("Mail die ik krijg",),
+    }
+    for app in APPS:
+        for lang, words in calques.items():
+            for entry in polib.pofile(str(_po(app, lang))).translated_entries():
+                for word in words:
+                    assert word not in entry.msgstr, (app, lang, entry.msgid, entry.msgstr)

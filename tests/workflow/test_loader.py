@@ -296,3 +296,180 @@ def test_a_transition_may_not_clear_what_its_target_status_requires():
     )
     (problem,) = problems(text)
     assert "'ask' clears the assignee, but 'waiting' requires one" in problem.message
+
+
+# -- the promise: every status keeps what it tells each customer --------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "needle"),
+    [
+        # only the reporter may answer, so a colleague who is told "your turn" has nothing
+        (
+            ("by: [customer]", "by: [reporter]"),
+            "a colleague of the reporter has nothing to do there",
+            "  waiting:",
+        ),
+        # whose turn it is names a role that is not on the customer's side
+        (
+            ("    turn: customer\n", "    turn: customer\n    waits_for: [agent]\n"),
+            "'agent' is not a role on the customer's side",
+            "waits_for: [agent]",
+        ),
+        # whose turn on the customer's side, on a status that is the supplier's turn
+        (
+            ("    turn: supplier\n", "    turn: supplier\n    waits_for: [reporter]\n"),
+            "waits_for says whose turn it is on the customer's side",
+            "waits_for: [reporter]",
+        ),
+        # "nobody's turn" (the page says there is nothing to do) beside a customer's button
+        (
+            (
+                "    category: waiting\n    turn: customer",
+                "    category: waiting\n    turn: nobody",
+            ),
+            "says it is nobody's turn, but a customer may make 'answer'",
+            "  waiting:",
+        ),
+        # a placeholder no page fills in
+        (
+            ("explain: {en: Answer us.}", 'explain: {en: "Answer us by {deadline}."}'),
+            "'{deadline}' is not filled in for this text",
+            "Answer us by {deadline}",
+        ),
+        # a cancelled status that asks for a reason only makes sense on a final status
+        (
+            ("    category: waiting\n", "    category: waiting\n    ask_reason: true\n"),
+            "only a closed or cancelled status asks for a reason",
+            "ask_reason: true",
+        ),
+        # new tickets start without an assignee
+        (
+            ("    initial: true\n", "    initial: true\n    requires: [assignee]\n"),
+            "new tickets start here without an assignee",
+            "requires: [assignee]",
+        ),
+    ],
+)
+def test_promise_checks(change, expected, needle):
+    test_checks(change, expected, needle)
+
+
+def test_waits_for_narrows_the_turn_to_the_people_who_can_act():
+    text = MINIMAL.replace("by: [customer]", "by: [reporter]").replace(
+        "    turn: customer\n", "    turn: customer\n    waits_for: [reporter]\n"
+    )
+    wf = load_text(text)
+    assert wf.waits_for_at("waiting", "") == {"reporter"}
+    assert load_text(MINIMAL).waits_for_at("waiting", "") == {"customer"}
+
+
+def test_a_reply_the_workflow_declares_moves_the_case_is_a_move():
+    text = MINIMAL.replace("by: [customer]", "by: [system]") + textwrap.dedent(
+        """\
+        events:
+          - on: customer_commented
+            in: [waiting]
+            transition: answer
+        """
+    )
+    assert load_text(text).triggers[0].on == "customer_commented"
+    (problem,) = problems(text.replace("on: customer_commented", "on: staff_commented"))
+    assert "has nothing to do there" in problem.message
+
+
+def test_a_status_that_asks_for_a_reason_gets_one_from_every_person():
+    text = MINIMAL.replace("    category: closed\n", "    category: closed\n    ask_reason: true\n")
+    (problem,) = problems(text)
+    assert "'finish' ends a ticket in 'done', which asks for a reason" in problem.message
+    assert problem.line == line_of(text, "    to: done")
+    assert "requires: [comment]" in problem.fix
+    fixed = text.replace(
+        "    to: done\n    by: [staff]", "    to: done\n    by: [staff]\n    requires: [comment]"
+    )
+    assert load_text(fixed).statuses["done"].ask_reason
+    # the system gives no reasons and is not asked for one
+    timer = textwrap.dedent(
+        """\
+        timers:
+          quiet:
+            in: [waiting]
+            after: 5d
+            transition: expire
+            notice: {en: "Closes on {date}."}
+        """
+    )
+    expire = (
+        "  expire:\n    label: {en: Expire}\n    from: [waiting]\n    to: done\n    by: [system]\n"
+    )
+    assert load_text(fixed.replace("transitions:\n", "transitions:\n" + expire) + timer)
+
+
+def test_the_system_never_enters_a_status_that_requires_an_assignee_without_one():
+    text = MINIMAL.replace(
+        "    category: closed\n", "    category: closed\n    requires: [assignee]\n"
+    ).replace("    to: done\n    by: [staff]", "    to: done\n    by: [staff, system]")
+    (problem,) = problems(text)
+    assert "from 'open', where it may have no assignee, into 'done'" in problem.message
+    assert problem.line == line_of(text, "by: [staff, system]")
+    # and people are asked for one by the engine, so staff alone are fine
+    assert load_text(text.replace("by: [staff, system]", "by: [staff]"))
+
+
+def test_flags_are_declared_with_who_sees_them():
+    text = MINIMAL.replace(
+        "    to: done\n    by: [staff]",
+        "    to: done\n    by: [staff]\n    effects:\n      - flag: urgent",
+    )
+    (problem,) = problems(text)
+    assert "flag 'urgent' is not declared" in problem.message
+    assert "public: true" in problem.fix
+    declared = text.replace(
+        "statuses:\n", "flags:\n  urgent:\n    label: {en: URGENT}\nstatuses:\n", 1
+    )
+    wf = load_text(declared)
+    assert wf.flag_label("urgent", "en") == "URGENT" and not wf.flag_public("urgent")
+    assert wf.flags_seen(frozenset({"urgent"}), customer=True) == frozenset()
+    assert wf.flags_seen(frozenset({"urgent"}), customer=False) == {"urgent"}
+
+
+def test_an_open_status_that_is_nobodys_turn_needs_something_automatic():
+    text = MINIMAL.replace("by: [customer]", "by: [staff]").replace(
+        "    turn: customer\n", "    turn: nobody\n"
+    )
+    (problem,) = problems(text)
+    assert "'waiting' is open and nobody's turn, but nothing moves" in problem.message
+    assert problem.line == line_of(text, "  waiting:")
+    timer = textwrap.dedent(
+        """\
+        timers:
+          expire:
+            in: [waiting]
+            after: 5d
+            transition: finish
+            notice: {en: "Closes on {date}."}
+        """
+    )
+    automatic = text.replace(
+        "    from: [open]\n    to: done\n    by: [staff]",
+        "    from: [open, waiting]\n    to: done\n    by: [staff, system]",
+    )
+    assert load_text(automatic + timer).turn_at("waiting", "") == "nobody"
+
+
+def test_a_timer_notice_may_name_only_its_date():
+    base = MINIMAL.replace("by: [staff]\n", "by: [staff, system]\n", 1)
+    timer = textwrap.dedent(
+        """\
+        timers:
+          nudge:
+            in: [open]
+            after: 2d
+            transition: ask
+            notice: {en: "On {date} at {time}"}
+        """
+    )
+    (problem,) = problems(base + timer)
+    assert "'{time}' is not filled in for a timer's notice" in problem.message
+    assert "{date}" in problem.fix
+    assert load_text(base + timer.replace(" at {time}", ""))

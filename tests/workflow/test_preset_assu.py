@@ -157,13 +157,27 @@ def test_a_customer_is_never_offered_nor_allowed_a_staff_transition(wf):
                 assert isinstance(denied, Denied) and denied.reason == "role", (status, t.key)
 
 
-def test_customer_may_close_while_waiting_for_an_update(wf):
+def test_the_customer_waits_for_the_update_and_closes_once_it_has_arrived(wf):
+    """The document: wait for the update, check it, then close; no Sluiten before."""
     for status in ("opgelost_komende_update", "wachtend_op_update"):
         snap = P.ticket(status, fields={"fix_version": "7.4"})
         step = next_step(wf, snap, REPORTER, "nl", MONDAY)
-        assert [(a.key, a.label) for a in step.actions] == [("sluiten", "Sluiten")]
+        assert step.actions == ()
         assert step.turn == "nobody"
-        assert P.move(snap, REPORTER, "sluiten", MONDAY).status == "gesloten"
+        denied = decide(wf, snap, REPORTER, "sluiten", Given(), MONDAY)
+        assert isinstance(denied, Denied) and denied.reason == "wrong_status"
+        arrived = P.move(snap, SYSTEM_ACTOR, "update_beschikbaar", MONDAY)
+        assert arrived.status == "opgelost"
+        assert P.move(arrived, REPORTER, "sluiten", MONDAY).status == "gesloten"
+
+
+def test_resolved_is_the_reporters_turn_not_a_colleagues(wf):
+    snap = P.ticket("opgelost")
+    mine = next_step(wf, snap, REPORTER, "nl", MONDAY)
+    theirs = next_step(wf, snap, COLLEAGUE, "nl", MONDAY)
+    assert mine.viewer_turn and {a.key for a in mine.actions} >= {"sluiten"}
+    assert not theirs.viewer_turn and theirs.actions == ()
+    assert next_step(wf, snap, CUSTOMER_ADMIN, "nl", MONDAY).viewer_turn
 
 
 def test_back_to_active_needs_a_comment_and_starts_a_new_cycle(wf):
@@ -297,9 +311,13 @@ def test_cancel_needs_a_comment_and_is_support_s_decision(wf):
     assert (step.label, step.category) == ("Geannuleerd", "cancelled")
 
 
-def test_a_duplicate_is_cancelled_without_questions(wf):
+def test_a_duplicate_is_cancelled_with_its_reason(wf):
+    """Geannuleerd tells the customer the reason is in the comments, so it must be."""
     assert wf.duplicates is not None and wf.duplicates.transition == "duplicaat"
-    outcome = decide(wf, P.ticket("wachtend_op_ondersteuning"), AGENT, "duplicaat", Given(), MONDAY)
+    snap = P.ticket("wachtend_op_ondersteuning")
+    denied = decide(wf, snap, AGENT, "duplicaat", Given(), MONDAY)
+    assert isinstance(denied, Denied) and denied.missing == ("comment",)
+    outcome = decide(wf, snap, AGENT, "duplicaat", Given(comment="Zie AI-12."), MONDAY)
     assert isinstance(outcome, Outcome) and outcome.status == "geannuleerd"
 
 

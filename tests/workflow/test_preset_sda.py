@@ -200,10 +200,13 @@ def test_staff_close_with_the_customer_s_agreement_or_for_an_update(wf):
     assert (snap.status, snap.fields["fix_version"]) == ("closed", "4.2")
 
 
-def test_a_duplicate_is_cancelled_without_questions(wf):
+def test_a_duplicate_is_cancelled_with_its_reason(wf):
     assert wf.duplicates is not None and wf.duplicates.transition == "close_duplicate"
     for status in (*WORKING, "resolved"):
-        outcome = decide(wf, P.ticket(status), AGENT, "close_duplicate", Given(), TUESDAY)
+        denied = decide(wf, P.ticket(status), AGENT, "close_duplicate", Given(), TUESDAY)
+        assert isinstance(denied, Denied) and denied.missing == ("comment",)
+        given = Given(comment="Samme fejl som SDA-3.")
+        outcome = decide(wf, P.ticket(status), AGENT, "close_duplicate", given, TUESDAY)
         assert isinstance(outcome, Outcome) and outcome.status == "cancelled"
 
 

@@ -11,8 +11,10 @@ import pytest
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
+    Denied,
     Given,
     Snapshot,
+    decide,
     next_step,
     next_timer,
     options,
@@ -209,7 +211,8 @@ def test_the_approval_timer_is_due_five_days_after_the_last_activity():
     assert next_timer(WF, answered).due_at == day(7)
 
 
-def test_the_timer_approves():
+def test_the_timer_approves_and_closes_the_sheet():
+    """The seed: after the 5 days the ticket closes by itself and is then invoiced."""
     snap = sent_for_approval()
     due = next_timer(WF, snap)
     snap, outcome = P.step(snap, SYSTEM_ACTOR, due.timer.transition, due.due_at)
@@ -271,9 +274,12 @@ def test_billable_work_is_not_cancelled():
         assert P.refused(snap, CONSULTANT, "cancel", Given(comment="x")).reason == "wrong_status"
 
 
-def test_duplicates_are_cancelled_without_requirements():
+def test_duplicates_are_cancelled_with_a_reason():
+    """The seed: the reason for every cancellation is given in a comment."""
     assert WF.duplicates is not None
-    snap, _ = P.step(P.ticket(), CONSULTANT, WF.duplicates.transition, day(0.5))
+    denied = decide(WF, P.ticket(), CONSULTANT, WF.duplicates.transition, Given(), day(0.5))
+    assert isinstance(denied, Denied) and denied.missing == ("comment",)
+    snap = P.move(P.ticket(), CONSULTANT, WF.duplicates.transition, day(0.5), comment="Viz SL-4.")
     assert snap.status == "zruseno"
 
 

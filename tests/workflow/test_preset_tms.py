@@ -110,7 +110,8 @@ def test_whose_turn_follows_the_second_level():
     ):
         assert WF.turn_at(UB, sub) == "customer", sub
     assert WF.turn_at(UB, "sendt_til_te_sverige") == "third_party"
-    assert WF.turn_at(UB, "standby") == "nobody"
+    assert WF.turn_at(UB, "standby") == "customer"  # they say when it goes on
+    assert WF.waits_for_at(UB, "aendringsoenske_tilbud_sendt") == {"approver"}
     assert WF.active_at(UB, "standby") is False
     assert WF.active_at(UB, "afventer_udviklingen") is True
 
@@ -181,8 +182,13 @@ def test_standby_needs_the_agreement_in_writing():
     held = P.move(snap, AGENT, "standby", T0 + 2 * DAY, comment="Aftalt med kunden i telefonen.")
     step = next_step(WF, held, MEMBER, "da", T0 + 3 * DAY)
     assert step.label == "Under behandling, Standby"
-    assert step.turn == "nobody" and step.active is False
+    assert step.turn == "customer" and step.viewer_turn and step.active is False
     assert step.actions == () and step.timer is None
+    # the customer restarts it by writing on the case
+    assert [e.event for e in step.events] == ["customer_commented"]
+    assert triggered(WF, held, "customer_commented") == "resume_standby"
+    back = P.move(held, SYSTEM_ACTOR, "resume_standby", T0 + 30 * DAY)
+    assert (place(back), back.team) == ((UB, "afventer_supporter"), "support")
     resumed = P.move(held, AGENT, "start_work", T0 + 30 * DAY)
     assert place(resumed) == (UB, "normal")
 
@@ -414,7 +420,10 @@ def test_reopen_marks_urgent_raises_priority_and_starts_a_new_cycle():
     assert reopened.team == "support"
     assert "fix_version" not in reopened.fields
     step = next_step(WF, reopened, MEMBER, "da", T0 + 5 * DAY)
-    assert step.label == "Genåbnet, Normal" and "urgent" in step.flags
+    # HASTER is an internal mark: staff see it, the customer does not
+    assert step.label == "Genåbnet, Normal" and "urgent" not in step.flags
+    assert "urgent" in next_step(WF, reopened, AGENT, "da", T0 + 5 * DAY).flags
+    assert WF.flag_label("urgent", "da") == "HASTER"
 
     # the new cycle runs the same way, and the urgent flag stays on the case
     working = P.move(reopened, AGENT, "start_work", T0 + 6 * DAY)

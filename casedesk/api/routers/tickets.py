@@ -124,7 +124,9 @@ def read(request: HttpRequest, response: HttpResponse, key: str) -> dict:
     step = selectors.next_step_for(user=request.user, ticket=ticket, lang=lang)
     fields = selectors.fields_for(user=request.user, ticket=ticket)
     with_etag(response, ticket.version)
-    return ticket_out(ticket, fields, step, lang)
+    return ticket_out(
+        ticket, fields, step, lang, customer=not getattr(request.user, "is_supplier_staff", False)
+    )
 
 
 @router.get("/tickets", response={200: TicketPage, **errors()}, summary="List tickets")
@@ -154,7 +156,12 @@ def ticket_list(request: HttpRequest, filters: Query[TicketQuery]):
     )
     lang = lang_of(request)
     items = [
-        ticket_summary(t, selectors.fields_for(user=request.user, ticket=t), lang)
+        ticket_summary(
+            t,
+            selectors.fields_for(user=request.user, ticket=t),
+            lang,
+            customer=not getattr(request.user, "is_supplier_staff", False),
+        )
         for t in found.tickets
     ]
     return {"items": items, "next_cursor": found.next_cursor}

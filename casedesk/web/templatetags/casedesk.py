@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.utils.safestring import mark_safe
 
 from casedesk.common.errors import CasedeskError
@@ -54,3 +55,10 @@ def same(a, b) -> bool:
 def said(error: CasedeskError) -> str:
     """An error's words in the active language, for pages of apps below the web layer."""
     return say_whole(error)
+
+
+@register.simple_tag
+def own_language_names() -> list[tuple[str, str]]:
+    """Each language in its own name ("Dansk", "Čeština"), never translated into the page's
+    language: a reader looks for the name they know (Django's tag would say "engelsk")."""
+    return list(settings.LANGUAGES)
