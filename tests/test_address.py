@@ -59,7 +59,7 @@ def test_the_host_of_the_address_is_accepted_in_requests():
     assert "192.168.10.4" in _allowed_hosts(env)
     assert "desk.example.com" in _allowed_hosts({"CASEDESK_BASE_URL": "https://desk.example.com"})
     assert "[::1]" in _allowed_hosts({"CASEDESK_BASE_URL": "http://[::1]:8000"})
-    # an explicit list is taken as it is
+    # an explicit list is kept, and the address's own host joins it
     assert _allowed_hosts(
         {"CASEDESK_BASE_URL": "https://desk.example.com", "CASEDESK_ALLOWED_HOSTS": "a.example"}
-    ) == ["a.example"]
+    ) == ["a.example", "desk.example.com"]

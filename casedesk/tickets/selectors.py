@@ -112,7 +112,7 @@ def next_step_for(*, user, ticket: Ticket, lang: str) -> NextStep:
 
 def turn_is_mine(*, user, ticket: Ticket) -> bool:
     """Is it this customer's own turn on `ticket` (for lists: no query per row)?"""
-    if user.is_supplier_staff:
+    if not _may_read(user) or user.is_supplier_staff:
         return False
     snap = Snapshot(
         status=ticket.status,

@@ -16,11 +16,11 @@ from django.db.models import F
 from casedesk.common import clock
 from casedesk.common.errors import Forbidden, InvalidInput, Problem, TransitionRefused
 from casedesk.desks.models import Desk
-from casedesk.workflow import Given
+from casedesk.workflow import Given, options
 
 from .attachments import Upload, attachment_add, store_attachments
 from .beside import ticket_beside_change
-from .bridge import actor_for, set_place
+from .bridge import actor_for, set_place, snapshot
 from .changes import TicketChange, ticket_change
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
 from .links import ticket_link, ticket_mark_duplicate
@@ -235,8 +235,16 @@ def ticket_transition(
     ) as change:
         ticket, now = change.ticket, change.now
         rule = change.wf.duplicates
-        if rule is not None and transition == rule.transition:
-            # a duplicate is closed with its original, links and title: ticket_mark_duplicate
+        if (
+            rule is not None
+            and transition == rule.transition
+            and any(
+                o.transition.key == transition
+                for o in options(change.wf, snapshot(ticket), change.who)
+            )
+        ):
+            # a duplicate is closed with its original, links and title: ticket_mark_duplicate.
+            # Whoever may not make the move at all is refused by the workflow, as for any move.
             raise TransitionRefused(
                 "duplicate",
                 Problem("ticket.duplicate.plain_move", transition=transition),
