@@ -147,6 +147,9 @@ class NextStepOut(Schema):
         "staff have answered publicly (counted again from that answer when `since` is "
         "last_activity); `due_at` is when it would act if answered now",
     )
+    staff_note: str = Field(
+        "", description="what the workflow tells staff about this status; empty for customers"
+    )
 
 
 class TicketSummary(Schema):

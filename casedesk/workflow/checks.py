@@ -160,6 +160,8 @@ class _Checker:
                 yield (section, key, "label"), item.label
                 if hasattr(item, "explain"):
                     yield (section, key, "explain"), item.explain
+                if getattr(item, "staff_note", None) is not None:
+                    yield (section, key, "staff_note"), item.staff_note
                 if getattr(item, "help", None) is not None:
                     yield (section, key, "help"), item.help
         for key, t in wf.transitions.items():

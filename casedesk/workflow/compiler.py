@@ -59,6 +59,7 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
             s.active,
             frozenset(s.waits_for) if s.waits_for is not None else None,
             at("sub_statuses", key),
+            s.staff_note,
         )
         for key, s in wf.sub_statuses.items()
     }
@@ -79,6 +80,7 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
             ask_reason=s.ask_reason,
             lines=at("statuses", key),
             sla=tuple(sorted(s.sla.items())),
+            staff_note=s.staff_note,
         )
         for key, s in wf.statuses.items()
     }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .engine import Actor, DueTimer, Snapshot, held_timer, next_timer, options, roles_of
-from .spec import CUSTOMER_SIDE, Ref, Transition, Workflow, expand_roles
+from .spec import CUSTOMER_SIDE, Ref, Status, SubStatus, Transition, Workflow, expand_roles
 
 FIELD_PREFIX = "field:"
 
@@ -74,6 +74,9 @@ class NextStep:
     duplicate: Action | None = None
     # the timer that reply holds back: it acts only once staff have answered
     held: Automatic | None = None
+    # the workflow's words for staff about this place (status, then sub-status); empty for
+    # customers, who never read them
+    staff_note: str = ""
 
 
 def _target(wf: Workflow, snap: Snapshot, t: Transition, lang: str) -> str:
@@ -190,7 +193,13 @@ def next_step(wf: Workflow, snap: Snapshot, viewer: Actor, lang: str, now: datet
         duplicate=duplicate,
         viewer_turn=viewer_turn(wf, snap, viewer),
         held=held,
+        staff_note=_staff_note(wf, status, sub, lang) if viewer.kind == "staff" else "",
     )
+
+
+def _staff_note(wf: Workflow, status: Status, sub: SubStatus | None, lang: str) -> str:
+    notes = [n for n in (status.staff_note, sub.staff_note if sub else None) if n]
+    return " ".join(wf.text(n, lang) for n in notes)
 
 
 def _automatic(wf: Workflow, snap: Snapshot, due: DueTimer | None, lang: str) -> Automatic | None:

@@ -57,6 +57,8 @@ class FlagDef(_Strict):
 class SubStatusDef(_Strict):
     label: Texts
     explain: Texts
+    # what staff should know or do here; never shown to customers
+    staff_note: Texts | None = None
     turn: Turn | None = None
     active: StrictBool | None = None
     # on the customer's turn, whose turn it is: roles on the customer's side (default: all)
@@ -66,6 +68,8 @@ class SubStatusDef(_Strict):
 class StatusDef(_Strict):
     label: Texts
     explain: Texts
+    # what staff should know or do here; never shown to customers
+    staff_note: Texts | None = None
     category: Category
     turn: Turn
     active: StrictBool | None = None

@@ -134,6 +134,7 @@ class SubStatus:
     active: bool | None
     waits_for: frozenset[str] | None = None
     lines: Lines = field(default=NOWHERE, compare=False, repr=False)
+    staff_note: Texts | None = None  # for staff only
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Status:
     ask_reason: bool = False  # a person entering it gives a reason
     lines: Lines = field(default=NOWHERE, compare=False, repr=False)
     sla: tuple[tuple[str, str], ...] = ()  # (target, run | pause | stop) declared here
+    staff_note: Texts | None = None  # for staff only
 
     @property
     def final(self) -> bool:

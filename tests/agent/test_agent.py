@@ -401,3 +401,20 @@ def test_a_step_that_needs_a_field_asks_for_it_next_to_the_field(agent, world):
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert (ticket.status, ticket.fields["fix_version"]) == ("wachtend_op_update", "7.3.1")
+
+
+def test_staff_read_the_workflows_note_for_the_status_and_customers_do_not(agent, world, client):
+    from tests.conftest import make_desk
+
+    desk = make_desk("twovalue", "TWO", [world.org_a], {world.agent: "agent"})
+    ticket = services.ticket_create(actor=world.alice, desk=desk, title="Mail is slow")
+    note = desk.workflow.workflow.statuses["open"].staff_note
+    assert note is not None
+    page = agent.get(f"/agent/t/{ticket.key}/").content.decode()
+    assert 'class="staff-note"' in page and note["en"] in page
+    client.force_login(world.alice)
+    response = client.get(f"/portal/t/{ticket.key}/")
+    portal = response.content.decode()
+    assert response.status_code == 200 and "Mail is slow" in portal
+    assert "staff-note" not in portal
+    assert note["en"] not in portal and note["nl"] not in portal

@@ -473,3 +473,20 @@ def test_a_timer_notice_may_name_only_its_date():
     assert "'{time}' is not filled in for a timer's notice" in problem.message
     assert "{date}" in problem.fix
     assert load_text(base + timer.replace(" at {time}", ""))
+
+
+def test_a_staff_note_is_checked_like_every_text():
+    with_note = MINIMAL.replace(
+        "explain: {en: We work on it.}",
+        "explain: {en: We work on it.}\n    staff_note: {en: Call the customer first.}",
+    )
+    assert with_note != MINIMAL
+    wf = load_text(with_note, "flow.yaml")
+    assert wf.statuses["open"].staff_note == {"en": "Call the customer first."}
+    untranslated = with_note.replace("languages: [en]", "languages: [en, da]")
+    assert any(
+        "no 'da' text" in p.message and p.line == line_of(untranslated, "staff_note:")
+        for p in problems(untranslated)
+    )
+    placeholder = with_note.replace("{en: Call the customer first.}", "{en: 'Call by {date}.'}")
+    assert any("'{date}' is not filled in" in p.message for p in problems(placeholder))

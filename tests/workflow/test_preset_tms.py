@@ -503,3 +503,16 @@ def test_next_step_in_english_too():
     }
     reject = next(a for a in step.actions if a.key == "reject_in_test")
     assert reject.needs == ("comment",) and reject.prompt == "What still does not work?"
+
+
+def test_staff_read_the_internal_notes_that_customers_never_see():
+    reopened = P.ticket("genaabnet", sub_status="normal", flags=frozenset({"urgent"}))
+    staff = next_step(WF, reopened, AGENT, "da", T0)
+    assert "HASTER" in staff.staff_note
+    for viewer in CUSTOMERS:
+        view = next_step(WF, reopened, viewer, "da", T0)
+        assert view.staff_note == "" and "urgent" not in view.flags
+    standby = next_step(WF, P.ticket("under_behandling", sub_status="standby"), AGENT, "en", T0)
+    assert standby.staff_note == "Only by agreement with the customer."
+    every_note = [s.staff_note for s in (*WF.statuses.values(), *WF.sub_statuses.values())]
+    assert all(set(n) == {"da", "en"} for n in every_note if n)
