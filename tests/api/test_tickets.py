@@ -97,3 +97,17 @@ def test_transitions_list_what_the_caller_may_do_and_refusals_say_why(world, as_
     assert TicketEvent.objects.count() > before
     keys = [a["key"] for a in alice.get(f"tickets/{ticket.key}/transitions").json()["actions"]]
     assert set(keys) == {"confirm", "reopen", "cancel"}
+
+
+def test_the_staff_note_of_a_status_reaches_staff_only(world, as_user):
+    from tests.conftest import make_desk
+
+    desk = make_desk("twovalue", "TWO", [world.org_a], {world.agent: "agent"})
+    ticket = services.ticket_create(actor=world.alice, desk=desk, title="Mail is slow")
+    note = desk.workflow.workflow.statuses["open"].staff_note
+    staff = as_user("agent").get(f"tickets/{ticket.key}").json()["next_step"]
+    assert note is not None and staff["staff_note"] == note["en"]
+    for name in ("alice", "amir", "anna", "ada"):
+        read = as_user(name).get(f"tickets/{ticket.key}")
+        assert read.status_code == 200 and read.json()["next_step"]["staff_note"] == ""
+    assert as_user("bob").get(f"tickets/{ticket.key}").status_code == 404
