@@ -246,6 +246,7 @@ def guide(request: HttpRequest, desk_id: int) -> HttpResponse:
         organisation_id=None
         if getattr(request.user, "is_supplier_staff", False)
         else getattr(request.user, "organisation_id", None),
+        tz=viewer_zone(request).for_desk(desk.time_zone),
     )
     context["nav"] = "guides"
     return render(request, "portal/guide.html", context)

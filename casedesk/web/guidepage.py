@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from casedesk.common import clock
 from casedesk.desks.models import Desk
 from casedesk.sla.models import TARGETS, BusinessCalendar, OrganisationPlan, SlaPlan
 from casedesk.sla.services import calendar_of_rows
@@ -19,11 +20,23 @@ from casedesk.workflow.spec import CUSTOMER_SIDE
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
 
 
-def guide_context(desk: Desk, lang: str, *, organisation_id: int | None = None) -> dict:
-    """The guide; with `organisation_id` (a customer's) only that organisation's plan."""
-    lang = lang if lang in LANGUAGES else "en"
+def guide_context(
+    desk: Desk,
+    lang: str,
+    *,
+    organisation_id: int | None = None,
+    tz: str = "",
+    now: datetime | None = None,
+) -> dict:
+    """The guide in one of the workflow's languages (the first when `lang` is not one);
+    with `organisation_id` (a customer's) only that organisation's plan. Example dates
+    count from `now`, in the zone `tz` (else the desk's)."""
     wf = desk.workflow.workflow
+    spoken = [code for code in wf.languages if code in LANGUAGES] or ["en"]
+    lang = lang if lang in spoken else spoken[0]
     guide = status_guide(wf, lang)
+    tz = tz or desk.time_zone
+    start = (now or clock.now()).replace(minute=0, second=0, microsecond=0)
     with translation.override(lang):
         statuses = []
         for s in guide.statuses:
@@ -38,7 +51,7 @@ def guide_context(desk: Desk, lang: str, *, organisation_id: int | None = None) 
                         _phrase(a, wf, lang, customer_side=True) for a in s.customer_actions
                     ],
                     "staff_actions": [_phrase(a, wf, lang) for a in s.staff_actions],
-                    "rules": [_rule(r) for r in s.automatic],
+                    "rules": [_rule(r, wf, start, tz) for r in s.automatic],
                     "clocks": _clock_modes(wf, s.key),
                 }
             )
@@ -49,7 +62,9 @@ def guide_context(desk: Desk, lang: str, *, organisation_id: int | None = None) 
             "statuses": statuses,
             "guide_lang": lang,
             "levels": levels,
-            "languages": [(c, n) for c, n in settings.LANGUAGES],
+            "languages": [(c, n) for c, n in settings.LANGUAGES if c in spoken],
+            "example_start": present.moment(start, tz),
+            "zone": tz,
         }
 
 
@@ -62,9 +77,18 @@ def _phrase(action, wf, lang, customer_side: bool = False) -> dict:
     }
 
 
-def _rule(rule) -> dict:
-    from django.utils.translation import gettext as _
-
+def _rule(rule, wf, start: datetime, tz: str) -> dict:
+    """What happens by itself and when; a timer with a real example date: the day it
+    would act on a ticket that reached the status at `start` and heard nothing more."""
+    example = ""
+    notice = rule.notice
+    if rule.timer:
+        due = start + wf.timers[rule.timer].after
+        notice = notice.replace("{date}", present.day(due, tz))
+        example = _(
+            "For example: a ticket that got here on %(start)s, with nothing happening "
+            "afterwards, would see this on %(due)s."
+        ) % {"start": present.moment(start, tz), "due": present.moment(due, tz)}
     if rule.event:
         when = present.EVENT_WORDS.get(rule.event, lambda: rule.event)()
         if rule.environment:
@@ -77,7 +101,7 @@ def _rule(rule) -> dict:
             "delay": present.duration_text(rule.after),
             "since": present.since_text(rule.since),
         }
-    return {"rule": rule, "when": when, "notice": rule.notice.replace("{date}", "…")}
+    return {"rule": rule, "when": when, "notice": notice, "example": example}
 
 
 def _clock_modes(wf, status: str) -> str:

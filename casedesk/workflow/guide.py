@@ -46,6 +46,7 @@ class GuideRule:
     event: str = ""  # for events: what sets it off
     environment: str = ""
     at: tuple[str, ...] = ()  # only in these sub-statuses (labels); empty: the whole status
+    timer: str = ""  # the timer's key, for timers
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def status_guide(wf: Workflow, lang: str) -> Guide:
                 since=timer.since,
                 notice=wf.text(timer.notice, lang),
                 at=_at(wf, timer.places, False, s.key, lang),
+                timer=timer.key,
             )
             for timer in wf.timers.values()
             if _in(timer.places, s.key)

@@ -275,3 +275,28 @@ def test_a_form_without_the_ticket_version_changes_nothing(client, world, ticket
         page = client.post(f"/portal/t/{ticket.key}/comment/", {"body": "hello", **sent})
         assert page.status_code == 428 and b"Reload the page" in page.content
     assert state(ticket) == before
+
+
+def test_the_status_guide_is_for_customers_with_real_example_dates(alice, world):
+    from tests.conftest import make_desk
+
+    desk = make_desk("servisni_list", "SRV", [world.org_a], {world.agent: "agent"})
+    page = alice.get(f"/portal/guide/{desk.pk}/?lang=en").content.decode()
+    section = page[page.index('id="status-ke_schvaleni"') :]
+    section = section[: section.index("</section>")]
+    # the timer's words with the day filled in, and an example that counts from now
+    assert "approved automatically on Nov. 7, 2026" in section
+    assert "{date}" not in page and "…" not in page
+    assert "would see this on Nov. 7, 2026" in section
+    # staff moves are in the appendix, not among what the customer can do
+    appendix = page[page.index('id="for-staff"') :]
+    assert "Appendix: what our staff can do" in appendix
+    assert "Record the customer&#x27;s approval" in appendix
+    assert "Record the customer" not in section and "Approve" in section
+    # only the workflow's languages are offered, and a staff note never shows
+    assert 'lang="cs"' in page and '?lang=da"' not in page and '?lang=nl"' not in page
+    notes = [s.staff_note for s in desk.workflow.workflow.statuses.values() if s.staff_note]
+    assert notes and not any(n["en"] in page for n in notes) and "staff-note" not in page
+    # a language the workflow lacks gives its first, headings included
+    czech = alice.get(f"/portal/guide/{desk.pk}/?lang=da").content.decode()
+    assert "Co uvidíte" in czech and "schválena" in czech and "Det ser du" not in czech

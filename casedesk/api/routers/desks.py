@@ -97,10 +97,14 @@ class GuideRule(Schema):
     target: str
     after: str
     since: str
-    notice: str
+    notice: str = Field(
+        description="the workflow's words for customers; `{date}` stands for the day the "
+        "timer acts on a ticket (the ticket's next step gives it filled in)"
+    )
     event: str
     environment: str
     at: list[str]
+    timer: str = Field("", description="the timer's key, for timers")
 
 
 class GuideSubStatus(Schema):
