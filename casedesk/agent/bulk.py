@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from casedesk.common.errors import CasedeskError, NotFound
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import version_of
+from casedesk.web.forms import BulkForm, version_of
 
 MAX_KEYS = 100
 
@@ -23,17 +23,16 @@ class Outcome:
     message: str
 
 
-def _one(request: HttpRequest, key: str, op: str) -> Outcome:
+def _one(request: HttpRequest, form: BulkForm, key: str) -> Outcome:
     user = request.user
+    op = form.operation()
     try:
         ticket = selectors.ticket_get_for_actor(user=user, key=key)
     except NotFound:
         return Outcome(key, False, _("No such ticket on your desks."))
     # each row of the queue carries the version it showed, so a ticket changed since is
     # refused (StaleTicket) rather than changed blindly
-    if op not in ("assign_me", "unassign") and not (
-        op == "transition" and request.POST.get("transition")
-    ):
+    if not op:
         return Outcome(key, False, _("Choose what to do."))
     try:
         version = version_of(request, f"version:{key}")
@@ -49,8 +48,8 @@ def _one(request: HttpRequest, key: str, op: str) -> Outcome:
             services.ticket_transition(
                 actor=user,
                 ticket=ticket,
-                transition=request.POST.get("transition", ""),
-                comment=request.POST.get("comment", ""),
+                transition=form.read()["transition"],
+                comment=form.read()["comment"],
                 expected_version=version,
             )
     except NotFound:
@@ -63,11 +62,11 @@ def _one(request: HttpRequest, key: str, op: str) -> Outcome:
 
 
 def bulk_apply(request: HttpRequest) -> tuple[list[Outcome], str]:
-    keys = list(dict.fromkeys(request.POST.getlist("keys")))[:MAX_KEYS]
-    op = request.POST.get("op", "")
+    form = BulkForm(request.POST, limit=MAX_KEYS)
     labels = {
         "assign_me": _("Assign to me"),
         "unassign": _("Unassign"),
         "transition": _("Workflow step"),
     }
-    return [_one(request, key, op) for key in keys], labels.get(op, "")
+    op = form.read()["op"]
+    return [_one(request, form, key) for key in form.ticket_keys()], labels.get(op, "")

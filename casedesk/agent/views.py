@@ -4,8 +4,6 @@ parse, call a service or selector and render; the rules live in the services."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,12 +19,16 @@ from casedesk.tickets import selectors, services
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
+    ChoiceForm,
     CommentForm,
+    DuplicateForm,
     EditForm,
+    MailForm,
     TransitionForm,
-    confirm_problem,
+    WorkForm,
     confirmed,
     typed,
+    uploads_of,
     version_of,
 )
 from casedesk.web.lists import partial
@@ -141,16 +143,6 @@ def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
     return _page(request, ticket_or_404(request, key))
 
 
-def _person(people, value: str, name: str = "person"):
-    """The chosen one of `people` by id; nobody for an empty choice; refused otherwise."""
-    if not value:
-        return None
-    found = next((p for p in people if str(p.pk) == value), None)
-    if found is None:
-        raise InvalidInput({name: Problem("input.not_a_choice")})
-    return found
-
-
 def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:
     """Run one change; on a refusal show the page again with the reason and the input."""
     ticket = ticket_or_404(request, key)
@@ -199,22 +191,13 @@ def mail(request: HttpRequest, key: str) -> HttpResponse:
         ticket_mail_send(
             actor=request.user,
             ticket=ticket,
-            to=_addresses(request.POST.get("to", "")),
-            cc=_addresses(request.POST.get("cc", "")),
-            subject=request.POST.get("subject", ""),
-            body=request.POST.get("body", ""),
-            attachments=request.FILES.getlist("attachments"),
-            attachment_ids=[int(x) for x in request.POST.getlist("attachment_ids") if x.isdigit()],
-            internal=request.POST.get("internal") == "1",
+            **MailForm(request.POST).values(),
+            attachments=uploads_of(request),
             expected_version=version_of(request),
         )
         return _("Your mail is on its way; it is kept on the ticket's history.")
 
     return _change(request, key, "mail", call)
-
-
-def _addresses(text: str) -> list[str]:
-    return [a for a in re.split(r"[,;\s]+", text) if a]
 
 
 @require_POST
@@ -247,7 +230,7 @@ def act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
 def assign(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         staff = selectors.desk_staff_for(user=request.user, desk=ticket.desk)
-        person = _person(staff, request.POST.get("assignee", ""), "assignee")
+        person = ChoiceForm(request.POST, name="assignee", offered=staff).chosen()
         services.ticket_assign(
             actor=request.user,
             ticket=ticket,
@@ -264,7 +247,7 @@ def assign(request: HttpRequest, key: str) -> HttpResponse:
 def contact(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         people = selectors.organisation_people_for(user=request.user, ticket=ticket)
-        person = _person(people, request.POST.get("customer_assignee", ""), "customer_assignee")
+        person = ChoiceForm(request.POST, name="customer_assignee", offered=people).chosen()
         services.ticket_assign_customer(
             actor=request.user, ticket=ticket, person=person, expected_version=version_of(request)
         )
@@ -278,7 +261,7 @@ def contact(request: HttpRequest, key: str) -> HttpResponse:
 def route(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
         teams = selectors.desk_teams_for(user=request.user, desk=ticket.desk)
-        team = _person(teams, request.POST.get("team", ""), "team")
+        team = ChoiceForm(request.POST, name="team", offered=teams).chosen()
         services.ticket_route(
             actor=request.user, ticket=ticket, team=team, expected_version=version_of(request)
         )
@@ -291,19 +274,16 @@ def route(request: HttpRequest, key: str) -> HttpResponse:
 @staff_required
 def duplicate(request: HttpRequest, key: str) -> HttpResponse:
     def call(ticket):
-        if request.POST.get("confirm") != "1":
-            raise confirm_problem()
+        form = DuplicateForm(request.POST).values()
         try:
-            original = selectors.ticket_get_for_actor(
-                user=request.user, key=request.POST.get("original", "")
-            )
+            original = selectors.ticket_get_for_actor(user=request.user, key=form["original"])
         except NotFound:
             raise InvalidInput({"original": Problem("ticket.other.unknown")}) from None
         services.ticket_mark_duplicate(
             actor=request.user,
             ticket=ticket,
             original=original,
-            comment=request.POST.get("comment", ""),
+            comment=form["comment"],
             expected_version=version_of(request),
         )
         return _("Marked as a duplicate of %(key)s.") % {"key": original.key}
@@ -332,21 +312,13 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
 def log_work(request: HttpRequest, key: str) -> HttpResponse:
     """Log work on the ticket's sheet, or correct an entry (`corrects`). Logging only adds
     entries, so it overwrites nothing and names no ticket version."""
-    post = request.POST
-    billable = {"1": True, "0": False}.get(post.get("billable", ""))
+    form = WorkForm(request.POST)
 
     def call(ticket):
-        corrects = post.get("corrects", "")
-        common = dict(
-            actor=request.user,
-            minutes=post.get("minutes", ""),
-            description=post.get("description", ""),
-            kind=post.get("kind") or None,
-            day=post.get("day") or None,
-            billable=billable,
-        )
-        if corrects.isdigit() and int(corrects) < 2**63:
-            sheet_services.work_correct(entry_id=int(corrects), **common)
+        corrects = form.corrected_entry()
+        common = dict(actor=request.user, **form.values())
+        if corrects is not None:
+            sheet_services.work_correct(entry_id=corrects, **common)
             return _("The correction was logged; the sheet counts it instead of the entry.")
         sheet_services.work_log(ticket=ticket, **common)
         return _("The work was logged on the service sheet.")

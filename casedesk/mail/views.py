@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,11 +34,35 @@ LABELS = {
 }
 
 
+class PreferencesForm(forms.Form):
+    """A box per kind of mail; a box not ticked is not posted at all."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        for name in CHOICES:
+            self.fields[name] = forms.BooleanField(required=False)
+
+    def values(self) -> dict[str, bool]:
+        self.full_clean()
+        return {name: bool(self.cleaned_data.get(name)) for name in CHOICES}
+
+
+class ReleaseForm(forms.Form):
+    """The ticket a held mail is released onto (empty: a new ticket)."""
+
+    ticket = forms.CharField(required=False, strip=True)
+
+    def key(self) -> str:
+        """As typed; a key that names no ticket is refused by the service, with its code."""
+        self.full_clean()
+        return self.cleaned_data.get("ticket", "")
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        preferences_set(user=request.user, values={n: n in request.POST for n in CHOICES})
+        preferences_set(user=request.user, values=PreferencesForm(request.POST).values())
         return redirect("mail-preferences")
     current = preferences_for(user=request.user)
     rows = [(name, LABELS[name], current[name]) for name in CHOICES]
@@ -68,7 +93,7 @@ def problem_act(request: HttpRequest, kind: str, mail_id: int, action: str) -> H
             inbound_discard(actor=request.user, mail_id=mail_id)
         elif (kind, action) == ("inbound", "release"):
             inbound_release(
-                actor=request.user, mail_id=mail_id, ticket_key=request.POST.get("ticket", "")
+                actor=request.user, mail_id=mail_id, ticket_key=ReleaseForm(request.POST).key()
             )
         elif (kind, action) == ("outbound", "retry"):
             mail_retry(actor=request.user, mail=outbound_for_staff(user=request.user,

@@ -9,6 +9,7 @@ wrong, picking someone who was not offered, is refused here with its code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -146,6 +147,118 @@ class TransitionForm(_Read):
                 self.people, data["customer_assignee"], "customer_assignee"
             ),
         }
+
+
+class ChoiceForm(_Read):
+    """One person or team picked from those the page offered (`name` is the field)."""
+
+    def __init__(self, data: Mapping[str, Any], *, name: str, offered: Iterable[Any]):
+        super().__init__(data)
+        self.name, self.offered = name, list(offered)
+        self.fields[name] = Typed()
+
+    def chosen(self) -> Any:
+        """The one picked, None for "nobody"; one not offered is refused."""
+        return _chosen(self.offered, self.read()[self.name].strip(), self.name)
+
+
+def _many(data: Mapping[str, Any], name: str) -> list[str]:
+    """Every value posted under `name` (a form's repeated field)."""
+    getlist = getattr(data, "getlist", None)
+    values = getlist(name) if getlist is not None else data.get(name, [])
+    return [str(v) for v in values]
+
+
+ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+class MailForm(_Read):
+    """A mail from a ticket: addresses separated by commas, semicolons or spaces, and
+    files already on the ticket by their ids."""
+
+    to = Typed()
+    cc = Typed()
+    subject = Typed()
+    body = Typed()
+    internal = Flag()
+
+    def values(self) -> dict[str, Any]:
+        data = self.read()
+        ids = _many(self.data, "attachment_ids")
+        return {
+            "to": [a for a in ADDRESS_SEPARATORS.split(data["to"]) if a],
+            "cc": [a for a in ADDRESS_SEPARATORS.split(data["cc"]) if a],
+            "subject": data["subject"],
+            "body": data["body"],
+            "internal": data["internal"],
+            "attachment_ids": [int(x) for x in ids if x.isdigit() and int(x) < 2**63],
+        }
+
+
+class DuplicateForm(_Read):
+    """Closing as a duplicate: the original's key, a reason, and the confirmation."""
+
+    original = Typed()
+    comment = Typed()
+    confirm = Flag()
+
+    def values(self) -> dict[str, Any]:
+        data = self.read()
+        if not data["confirm"]:
+            raise confirm_problem()
+        return {"original": data["original"].strip(), "comment": data["comment"]}
+
+
+class WorkForm(_Read):
+    """Work logged on the service sheet, or a correction of an entry (`corrects`)."""
+
+    minutes = Typed()
+    description = Typed()
+    kind = Typed()
+    day = Typed()
+    billable = Typed()
+    corrects = Typed()
+
+    def values(self) -> dict[str, Any]:
+        data = self.read()
+        return {
+            "minutes": data["minutes"],
+            "description": data["description"],
+            "kind": data["kind"] or None,
+            "day": data["day"] or None,
+            "billable": {"1": True, "0": False}.get(data["billable"]),
+        }
+
+    def corrected_entry(self) -> int | None:
+        value = self.read()["corrects"]
+        return int(value) if value.isdigit() and int(value) < 2**63 else None
+
+
+BULK_OPERATIONS = ("assign_me", "unassign", "transition")
+
+
+class BulkForm(_Read):
+    """A change to many tickets of a queue: their keys (at most `limit`), what to do, and
+    for a workflow step its key and comment."""
+
+    op = Typed()
+    transition = Typed()
+    comment = Typed()
+
+    def __init__(self, data: Mapping[str, Any], *, limit: int):
+        super().__init__(data)
+        self.limit = limit
+
+    def ticket_keys(self) -> list[str]:
+        return list(dict.fromkeys(_many(self.data, "keys")))[: self.limit]
+
+    def operation(self) -> str:
+        """The operation when it is complete, else ""."""
+        data = self.read()
+        op = data["op"]
+        if op not in BULK_OPERATIONS or (op == "transition" and not data["transition"]):
+            return ""
+        return op
 
 
 class _VersionForm(forms.Form):
