@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.tickets import selectors, services
 from casedesk.web.errors import problem_of
-from casedesk.web.forms import TicketForm, typed, uploads_of
+from casedesk.web.forms import RegisterForm, typed, uploads_of
 from casedesk.web.ticketpage import language
 
 CHANNELS = ("phone", "mail")
@@ -47,20 +47,20 @@ def register_view(request: HttpRequest) -> HttpResponse:
     try:
         if desk is None:
             raise InvalidInput({"desk": Problem("desk.required")})
+        form = RegisterForm(request.POST, workflow=desk.workflow.workflow)
         try:
             reporter = selectors.customer_for_desk(
-                user=request.user, desk=desk, username=request.POST.get("customer", "")
+                user=request.user, desk=desk, username=form.reporter_name()
             )
         except NotFound:
             raise InvalidInput({"customer": Problem("ticket.reporter.unknown")}) from None
-        channel = request.POST.get("channel")
         ticket = services.ticket_create(
             actor=request.user,
             desk=desk,
             reporter=reporter,
-            **TicketForm(request.POST, workflow=desk.workflow.workflow).values(),
+            **form.values(),
             attachments=uploads_of(request),
-            channel=channel if channel in CHANNELS else "phone",
+            channel=form.channel_of(CHANNELS),
         )
     except CasedeskError as exc:
         context["problem"] = problem_of(exc)

@@ -261,6 +261,33 @@ class BulkForm(_Read):
         return op
 
 
+class RegisterForm(TicketForm):
+    """A ticket staff register for a customer who phoned or wrote: who it is for and how
+    it came in (phone unless said otherwise)."""
+
+    customer = Typed()
+    channel = Typed()
+
+    def reporter_name(self) -> str:
+        return self.read()["customer"].strip()
+
+    def channel_of(self, channels: Iterable[str]) -> str:
+        channel = self.read()["channel"]
+        return channel if channel in channels else "phone"
+
+
+class SettingForm(_Read):
+    """One choice of a person's own (their language, their time zone)."""
+
+    def __init__(self, data: Mapping[str, Any], *, name: str):
+        super().__init__(data)
+        self.name = name
+        self.fields[name] = Typed()
+
+    def value(self) -> str:
+        return self.read()[self.name].strip()
+
+
 class _VersionForm(forms.Form):
     version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
 

@@ -33,6 +33,7 @@ from casedesk.tickets.attachments import attachment_get_for_actor, attachment_re
 
 from .access import is_staff, ticket_or_404
 from .client import client_address
+from .forms import SettingForm
 from .knownbrowser import browser_tag, known_for, login_name, remember
 from .throttle import login_attempt_allowed, login_failed, login_succeeded, reset_allowed
 from .zones import COOKIE as ZONE_COOKIE
@@ -86,7 +87,7 @@ def ticket(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_POST
 def language_switch(request: HttpRequest) -> HttpResponse:
-    code = request.POST.get("language", "")
+    code = SettingForm(request.POST, name="language").value()
     response = redirect(safe_next(request, request.POST.get("next")))
     if code not in LANGUAGES:
         return response
@@ -106,12 +107,13 @@ def time_zone(request: HttpRequest) -> HttpResponse:
         "browser_zone": request.COOKIES.get(ZONE_COOKIE, "")[:64],
     }
     if request.method == "POST":
+        chosen = SettingForm(request.POST, name="time_zone").value()
         try:
-            user_set_time_zone(user=request.user, time_zone=request.POST.get("time_zone", ""))
+            user_set_time_zone(user=request.user, time_zone=chosen)
         except InvalidInput:
             context.update(
                 error=_("That is not a time zone Casedesk knows; choose one from the list."),
-                chosen=request.POST.get("time_zone", "")[:64],
+                chosen=chosen[:64],
             )
             return render(request, "web/time_zone.html", context, status=422)
         messages.success(request, _("Your time zone was saved."))
