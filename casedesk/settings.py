@@ -172,11 +172,11 @@ DATABASES = {"default": _database()}
 CASEDESK_REPLICA_URL = os.environ.get("CASEDESK_REPLICA_URL", "")
 CASEDESK_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("CASEDESK_REPLICA_MAX_LAG_SECONDS", "30"))
 if CASEDESK_REPLICA_URL:
-    _replica = dict(
+    _replica: dict[str, Any] = dict(
         dj_database_url.parse(CASEDESK_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
     )
     # a replica that is down must not hold a page up for long
-    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    _replica["OPTIONS"] = {"connect_timeout": 3, **(_replica.get("OPTIONS") or {})}
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
     DATABASE_ROUTERS = ["casedesk.common.replica.ReplicaRouter"]

@@ -97,7 +97,7 @@ class reads_from_replica:
     def __exit__(self, *exc: object) -> None:
         _reading.reset(self._token)
 
-    def __call__(self, view: Callable) -> Callable:
+    def __call__(self, view: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             return replica_read(lambda: view(*args, **kwargs))
