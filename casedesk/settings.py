@@ -166,6 +166,20 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+# An optional read replica of the PostgreSQL database (a streaming standby): the status
+# guides and the invoice basis preview read from it while it lags at most
+# CASEDESK_REPLICA_MAX_LAG_SECONDS, else from the primary (casedesk/common/replica.py).
+CASEDESK_REPLICA_URL = os.environ.get("CASEDESK_REPLICA_URL", "")
+CASEDESK_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("CASEDESK_REPLICA_MAX_LAG_SECONDS", "30"))
+if CASEDESK_REPLICA_URL:
+    _replica: dict[str, Any] = dict(
+        dj_database_url.parse(CASEDESK_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    )
+    # a replica that is down must not hold a page up for long
+    _replica["OPTIONS"] = {"connect_timeout": 3, **(_replica.get("OPTIONS") or {})}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["casedesk.common.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -348,6 +362,9 @@ CASEDESK_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_OUTBOX_MAX_ATTEMPTS"
 # Tries at firing a due ticket timer whose firing fails before it is held.
 CASEDESK_TIMER_MAX_ATTEMPTS = int(os.environ.get("CASEDESK_TIMER_MAX_ATTEMPTS", "8"))
 CASEDESK_WEBHOOK_DISABLE_AFTER = 20
+# Seconds a worker has to finish a claimed mail, webhook or outbox entry before another
+# worker may take it (after the first one died, say); longer than any one try may take.
+CASEDESK_JOB_LEASE_SECONDS = float(os.environ.get("CASEDESK_JOB_LEASE_SECONDS", "600"))
 
 # -- operations (README "Running in production") ---------------------------------------
 # /ready answers 503 when no worker was seen for this many seconds (0: do not ask).

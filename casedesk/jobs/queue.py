@@ -37,7 +37,14 @@ log = logging.getLogger("casedesk.jobs")
 
 # Seconds before the 2nd, 3rd... try; the last pause repeats.
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
-LEASE = timedelta(minutes=10)
+
+
+def job_lease() -> timedelta:
+    """How long a claimed row is left to the worker that claimed it before another may
+    claim it again (CASEDESK_JOB_LEASE_SECONDS): longer than any one try may take."""
+    from django.conf import settings
+
+    return timedelta(seconds=settings.CASEDESK_JOB_LEASE_SECONDS)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -103,11 +110,13 @@ def jobs_claim(
     *,
     now: datetime | None = None,
     batch: int = 100,
-    lease: timedelta = LEASE,
+    lease: timedelta | None = None,
     where: Q | None = None,
 ) -> list[int]:
-    """Claim up to `batch` due rows for one lease; their ids, oldest due first."""
+    """Claim up to `batch` due rows for one lease (default: `job_lease()`); their ids,
+    oldest due first."""
     now = now or clock.now()
+    lease = lease or job_lease()
     with transaction.atomic():
         ids = list(
             queue.due_rows(now, where)

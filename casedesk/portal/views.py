@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
+from casedesk.common.replica import reads_from_replica
 from casedesk.releases.whatsnew import fixes_on_ticket
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
@@ -235,6 +236,7 @@ def guides(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
+@reads_from_replica()
 def guide(request: HttpRequest, desk_id: int) -> HttpResponse:
     try:
         desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)

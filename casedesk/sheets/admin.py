@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from casedesk.accounts.models import Organisation
 from casedesk.common.errors import CasedeskError
+from casedesk.common.replica import replica_read
 from casedesk.desks.adminscope import DeskScoped
 from casedesk.desks.models import StaffMembership
 
@@ -141,7 +142,7 @@ class InvoiceRunAdmin(ReadOnly):
                     run = invoicing.invoice_finalise(**args)
                     messages.success(request, f"Finalised: {run.entries} entries invoiced.")
                     return redirect("admin:sheets_invoicerun_change", run.pk)
-                context["basis"] = invoicing.invoice_basis(**args)
+                context["basis"] = replica_read(lambda: invoicing.invoice_basis(**args))
             except CasedeskError as exc:
                 context["problem"] = exc  # said in the reader's language by the template
         return TemplateResponse(request, "sheets/admin/basis.html", context)

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from casedesk.common import clock
-from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
+from casedesk.jobs.queue import Queue, job_failed, job_lease, jobs_claim, queue_register
 from casedesk.web.messages import say
 
 from . import net
@@ -32,7 +32,13 @@ from .models import AllowedNetwork, WebhookAttempt, WebhookDelivery, WebhookSubs
 
 log = logging.getLogger("casedesk.webhooks")
 
-LEASE = timedelta(minutes=15)  # a queued delivery whose task never ran is queued again
+
+def lease() -> timedelta:
+    """A queued delivery whose task never ran is queued again after the job lease and
+    half as long again (the task waits its turn in the task queue first)."""
+    return job_lease() * 1.5
+
+
 QUEUE = queue_register(
     Queue(
         name="webhooks",
@@ -69,7 +75,7 @@ def deliveries_queue_due(*, batch: int = 200) -> int:
 
     now = clock.now()
     with transaction.atomic():
-        ids = jobs_claim(QUEUE, now=now, batch=batch, lease=LEASE)
+        ids = jobs_claim(QUEUE, now=now, batch=batch, lease=lease())
         if not ids:
             return 0
         WebhookDelivery.objects.filter(pk__in=ids).update(queued_at=now)

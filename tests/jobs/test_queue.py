@@ -12,9 +12,9 @@ from django.db.models import Q
 
 from casedesk.jobs.queue import (
     BACKOFF,
-    LEASE,
     job_discard,
     job_failed,
+    job_lease,
     job_retry,
     jobs_claim,
     retry_delay,
@@ -33,6 +33,8 @@ def items(world):
 
 
 def test_a_claim_takes_due_rows_for_one_lease_and_counts_a_try(items, clock):
+    LEASE = job_lease()
+    assert timedelta(minutes=10) == LEASE  # the default
     ids = jobs_claim(outbox.QUEUE, now=clock(), batch=2)
     assert ids == [i.pk for i in items[:2]]
     claimed = OutboxItem.objects.get(pk=ids[0])
@@ -41,7 +43,9 @@ def test_a_claim_takes_due_rows_for_one_lease_and_counts_a_try(items, clock):
     assert jobs_claim(outbox.QUEUE, now=clock(), batch=5) == []  # all leased
 
 
-def test_a_row_whose_worker_died_is_claimed_again_after_the_lease(items, clock):
+def test_a_row_whose_worker_died_is_claimed_again_after_the_lease(items, clock, settings):
+    settings.CASEDESK_JOB_LEASE_SECONDS = 30  # the lease is a setting
+    LEASE = timedelta(seconds=30)
     first = jobs_claim(outbox.QUEUE, now=clock(), batch=1)
     clock.advance(seconds=LEASE.total_seconds() - 1)
     assert first[0] not in jobs_claim(outbox.QUEUE, now=clock(), batch=5)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
 
+from casedesk.common.replica import replica_read
 from casedesk.tickets import selectors
 from casedesk.workflow.guide import status_guide
 
@@ -246,6 +247,10 @@ def desk_workflow(request: HttpRequest, desk_id: Id, query: Query[LangQuery]):
 def desk_status_guide(request: HttpRequest, desk_id: Id, query: Query[LangQuery]):
     """Every status: what it means, whose turn it is, what customers and staff can do
     there, and what happens by itself (timers and events), in one language."""
-    desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)
-    wf = desk.workflow.workflow
-    return asdict(status_guide(wf, pick_lang(wf, query.lang or lang_of(request))))
+
+    def read() -> dict:
+        desk = selectors.desk_for_user(user=request.user, desk_id=desk_id)
+        wf = desk.workflow.workflow
+        return asdict(status_guide(wf, pick_lang(wf, query.lang or lang_of(request))))
+
+    return replica_read(read)

@@ -11,6 +11,7 @@ from ninja import Path, Query, Router, Status
 from pydantic import Field
 
 from casedesk.common import clock
+from casedesk.common.replica import replica_read
 from casedesk.sheets import invoicing
 
 from ..schemas import Id, In, QueryIn, Schema
@@ -129,8 +130,10 @@ def _file(data: bytes, fmt: str, name: str) -> HttpResponse:
 def basis_preview(request: HttpRequest, query: Query[BasisQuery]):
     """Approved, not yet invoiced work of one organisation with its day in the period, per
     ticket and kind of work. Nothing is marked: finalise with POST /invoice-runs."""
-    basis = invoicing.invoice_basis(
-        user=request.user, organisation_id=query.organisation, start=query.start, end=query.end
+    basis = replica_read(
+        lambda: invoicing.invoice_basis(
+            user=request.user, organisation_id=query.organisation, start=query.start, end=query.end
+        )
     )
     if query.format == "json":
         return basis_out(basis)
