@@ -14,6 +14,7 @@ number of SQL statements each page took.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
     settings.ALLOWED_HOSTS.append("testserver")
+    logging.getLogger("casedesk.request").setLevel(logging.WARNING)  # one line per render
     agent, customer = build(args.size)
     ticket = story(agent, customer)
     desk = ticket.desk_id
@@ -89,6 +91,19 @@ def main() -> None:
     measure("customer: organisation's open tickets", customer, "/portal/", r)
     measure("customer: search ('invoice')", customer, "/portal/?q=invoice&state=any", r)
     measure("agent: queue 'mine'", agent, "/agent/", r)
+    measure("agent: queue 'all', every state", agent, "/agent/?queue=all&state=any", r)
+    measure(
+        "agent: search, rare pair ('tiskárna 42')",
+        agent,
+        "/agent/?queue=all&state=any&q=tisk%C3%A1rna+42",
+        r,
+    )
+    measure(
+        "agent: search, word in every ticket ('fails')",
+        agent,
+        "/agent/?queue=all&state=any&q=fails",
+        r,
+    )
     measure(
         "agent: queue 'all', one desk, status",
         agent,
