@@ -78,8 +78,9 @@ STATUSES = [  # status, category, turn of the default workflow, with rough frequ
 ]
 
 
-def build(size: int) -> tuple[User, User]:
-    call_command("migrate", verbosity=0)
+def build(size: int, migrate: bool = True) -> tuple[User, User]:
+    if migrate:  # the smoke test (tests/test_bench.py) runs in its migrated test database
+        call_command("migrate", verbosity=0)
     agent = User.objects.filter(username="bench-agent").first()
     if agent is None:
         agent = User.objects.create_user("bench-agent", kind="staff")
