@@ -13,6 +13,7 @@ runs after one warm-up, with the number of SQL statements the page took.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -77,8 +78,9 @@ STATUSES = [  # status, category, turn of the default workflow, with rough frequ
 ]
 
 
-def build(size: int) -> tuple[User, User]:
-    call_command("migrate", verbosity=0)
+def build(size: int, migrate: bool = True) -> tuple[User, User]:
+    if migrate:  # the smoke test (tests/test_bench.py) runs in its migrated test database
+        call_command("migrate", verbosity=0)
     agent = User.objects.filter(username="bench-agent").first()
     if agent is None:
         agent = User.objects.create_user("bench-agent", kind="staff")
@@ -113,17 +115,39 @@ def _insert(have, size, desks, orgs, users, agent_id) -> None:
         array = lambda values: "(ARRAY[" + ",".join(str(v) for v in values) + "])"  # noqa: E731
         index = lambda arr, expr, n: f"{arr}[1 + ({expr}) %% {n}]"  # noqa: E731
         empty, empty_list = "'{}'::jsonb", "'[]'::jsonb"
-    else:
-        raise SystemExit("bench/lists.py builds its data with PostgreSQL's generate_series")
+        title = f"initcap({pick('n / 7')})"
+    else:  # SQLite: a recursive count, arrays as JSON, times as Django stores them
+        rows = "numbers AS n"
+        spread = (
+            "strftime('%%Y-%%m-%%d %%H:%%M:%%S', %(t0)s,"
+            " '+' || ((n * 7919) %% 31536000) || ' seconds')"
+        )
+        t0 = T0.strftime("%Y-%m-%d %H:%M:%S")
+        words = "'[" + ",".join(f'"{w}"' for w in WORDS) + "]'"
+        pick = lambda expr: f"json_extract({words}, '$[' || (({expr}) %% {len(WORDS)}) || ']')"  # noqa: E731
+        array = lambda values: "'[" + ",".join(json.dumps(v) for v in values) + "]'"  # noqa: E731
+        index = lambda arr, expr, n: f"json_extract({arr}, '$[' || (({expr}) %% {n}) || ']')"  # noqa: E731
+        empty, empty_list = "'{}'", "'[]'"
+        title = f"upper(substr({pick('n / 7')}, 1, 1)) || substr({pick('n / 7')}, 2)"
     desk_ids = array([d[0] for d in desks])
     workflow_ids = array([d[2] for d in desks])
-    prefixes = "(ARRAY[" + ",".join(f"'{d[1]}'" for d in desks) + "])"
     org_ids = array(orgs)
     reporter_ids = array([users[o] for o in orgs])
-    status = "(ARRAY[" + ",".join(f"'{s[0]}'" for s in STATUSES) + "])"
-    category = "(ARRAY[" + ",".join(f"'{s[1]}'" for s in STATUSES) + "])"
-    turn = "(ARRAY[" + ",".join(f"'{s[2]}'" for s in STATUSES) + "])"
-    sql = f"""
+    if postgres:
+        strings = lambda values: "(ARRAY[" + ",".join(f"'{v}'" for v in values) + "])"  # noqa: E731
+    else:
+        strings = array
+    prefixes = strings([d[1] for d in desks])
+    status = strings([s[0] for s in STATUSES])
+    category = strings([s[1] for s in STATUSES])
+    turn = strings([s[2] for s in STATUSES])
+    numbers = (
+        ""
+        if postgres
+        else "WITH RECURSIVE numbers(n) AS (SELECT %(start)s UNION ALL"
+        " SELECT n + 1 FROM numbers WHERE n < %(end)s) "
+    )
+    sql = f"""{numbers}
         INSERT INTO tickets_ticket (desk_id, number, key, workflow_id, organisation_id,
             reporter_id, created_by_id, channel, type, priority, title, description, status,
             sub_status, previous_status, previous_sub, category, turn, active, flags, fields,
@@ -133,7 +157,7 @@ def _insert(have, size, desks, orgs, users, agent_id) -> None:
             {index(workflow_ids, "n", 5)}, {index(org_ids, "n / 5", 20)},
             {index(reporter_ids, "n / 5", 20)}, {index(reporter_ids, "n / 5", 20)}, 'web',
             'incident', 'normal',
-            initcap({pick("n / 7")}) || ' ' || {pick("n / 3")} || ' fails at ' || (n %% 97),
+            {title} || ' ' || {pick("n / 3")} || ' fails at ' || (n %% 97),
             'Seen by ' || {pick("n / 11")} || ' after the ' || {pick("n / 13")} || ' change',
             {index(status, "n / 3", len(STATUSES))}, '', '', '',
             {index(category, "n / 3", len(STATUSES))}, {index(turn, "n / 3", len(STATUSES))},
@@ -146,7 +170,8 @@ def _insert(have, size, desks, orgs, users, agent_id) -> None:
         for start in range(have + 1, size + 1, step):
             cursor.execute(sql, {"start": start, "end": min(start + step - 1, size), "t0": t0})
             print(f"<!-- {min(start + step - 1, size):,} tickets -->", file=sys.stderr, flush=True)
-        cursor.execute("ANALYZE tickets_ticket")
+        if postgres:
+            cursor.execute("ANALYZE tickets_ticket")
 
 
 def measure(label: str, user: User, filters: TicketFilters, repeat: int, deep: bool = False):

@@ -14,6 +14,7 @@ number of SQL statements each page took.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
@@ -71,33 +72,53 @@ def measure(label: str, user: User, url: str, repeat: int) -> None:
     print(f"| {label} | {statistics.median(samples):.1f} ms | {per_page} |", flush=True)
 
 
+def pages(agent: User, customer: User, ticket: Ticket) -> list[tuple[str, User, str]]:
+    """The pages timed here, as (label, who, address); tests/test_bench.py renders the
+    same pages at a small size and checks their statement counts and query plans."""
+    desk = ticket.desk_id
+    rare = "tisk%C3%A1rna+42"
+    return [
+        ("customer: ticket page", customer, f"/portal/t/{ticket.key}/"),
+        ("agent: ticket page", agent, f"/agent/t/{ticket.key}/"),
+        ("customer: organisation's open tickets", customer, "/portal/"),
+        ("customer: search ('invoice')", customer, "/portal/?q=invoice&state=any"),
+        ("agent: queue 'mine'", agent, "/agent/"),
+        ("agent: queue 'all', every state", agent, "/agent/?queue=all&state=any"),
+        (
+            "agent: search, rare pair ('tiskárna 42')",
+            agent,
+            f"/agent/?queue=all&state=any&q={rare}",
+        ),
+        (
+            "agent: search, word in every ticket ('fails')",
+            agent,
+            "/agent/?queue=all&state=any&q=fails",
+        ),
+        (
+            "agent: queue 'all', one desk, status",
+            agent,
+            f"/agent/?queue=all&desk={desk}&status=open",
+        ),
+        ("agent: queue 'waiting for customer'", agent, "/agent/?queue=waiting"),
+        ("status guide", customer, f"/portal/guide/{desk}/"),
+        ("workflow diagram", agent, f"/agent/desks/{desk}/workflow/"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
     settings.ALLOWED_HOSTS.append("testserver")
+    logging.getLogger("casedesk.request").setLevel(logging.WARNING)  # one line per render
     agent, customer = build(args.size)
     ticket = story(agent, customer)
-    desk = ticket.desk_id
     print(f"{connection.vendor}, {Ticket.objects.count():,} tickets")
     print("| page | median | statements |")
     print("|---|---:|---:|")
-    r = args.repeat
-    measure("customer: ticket page", customer, f"/portal/t/{ticket.key}/", r)
-    measure("agent: ticket page", agent, f"/agent/t/{ticket.key}/", r)
-    measure("customer: organisation's open tickets", customer, "/portal/", r)
-    measure("customer: search ('invoice')", customer, "/portal/?q=invoice&state=any", r)
-    measure("agent: queue 'mine'", agent, "/agent/", r)
-    measure(
-        "agent: queue 'all', one desk, status",
-        agent,
-        f"/agent/?queue=all&desk={desk}&status=open",
-        r,
-    )
-    measure("agent: queue 'waiting for customer'", agent, "/agent/?queue=waiting", r)
-    measure("status guide", customer, f"/portal/guide/{desk}/", r)
-    measure("workflow diagram", agent, f"/agent/desks/{desk}/workflow/", r)
+    for label, user, url in pages(agent, customer, ticket):
+        measure(label, user, url, args.repeat)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Exists, F, Func, IntegerField, Q
+from django.db.models.lookups import In
 
 from casedesk.accounts.models import Organisation
 from casedesk.desks.models import Desk, StaffMembership, Team, WorkflowVersion
@@ -25,6 +26,19 @@ CHANNELS = [
 ]
 
 
+class _Unindexed(Func):
+    """A column SQLite must not pick an index for (`+column`, SQLite's documented way);
+    the plain column elsewhere. A staff member's `desk_id IN (...)` on the plain desk
+    index makes SQLite read every ticket of those desks and sort them; without it, it
+    walks the recency index in page order and stops after the page (bench/pages.py)."""
+
+    template = "%(expressions)s"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> TicketQuerySet:
         """The tickets `user` may see; every read for a person goes through here."""
@@ -36,7 +50,7 @@ class TicketQuerySet(models.QuerySet):
             # Read the desk ids first: as a literal list they give PostgreSQL better plans
             # than a subquery, which it may turn into a loop per desk (bench/lists.py).
             desks = StaffMembership.objects.filter(user=user).values_list("desk_id", flat=True)
-            return self.filter(desk_id__in=list(desks))
+            return self.filter(In(_Unindexed(F("desk_id")), list(desks)))
         if user.organisation_id is None:
             return self.none()
         mine = self.filter(organisation_id=user.organisation_id)
