@@ -9,18 +9,23 @@ counts afresh.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 WARN_AT = 80
 TELL_AT = 100
 MAX_HOURS = Decimal("99999.99")
+_HOURS = re.compile(r"[0-9]{1,5}([.,][0-9]{1,2})?")
 
 
 def parse_hours(value: object) -> Decimal | None:
     """Hours as a decimal with at most two places, 0 < hours <= MAX_HOURS; None if not."""
+    text = str(value).strip() if value is not None else ""
+    if not _HOURS.fullmatch(text):
+        return None
     try:
-        hours = Decimal(str(value).strip().replace(",", "."))
+        hours = Decimal(text.replace(",", "."))
     except (InvalidOperation, ValueError):
         return None
     if not hours.is_finite() or hours <= 0 or hours > MAX_HOURS:
