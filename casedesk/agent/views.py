@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from casedesk.common import clock
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.mail.outbound.adhoc import ticket_mail_send
+from casedesk.sheets import estimates
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.sheets import services as sheet_services
 from casedesk.tickets import selectors, services
@@ -23,6 +24,7 @@ from casedesk.web.forms import (
     CommentForm,
     DuplicateForm,
     EditForm,
+    EstimateForm,
     MailForm,
     TransitionForm,
     WorkForm,
@@ -324,6 +326,19 @@ def log_work(request: HttpRequest, key: str) -> HttpResponse:
         return _("The work was logged on the service sheet.")
 
     return _change(request, key, "log", call)
+
+
+@require_POST
+@staff_required
+def estimate_set(request: HttpRequest, key: str) -> HttpResponse:
+    """Set or change the hour estimate; a raise above what was granted asks again."""
+    hours = EstimateForm(request.POST).read()["hours"]
+
+    def call(ticket):
+        estimates.estimate_set(actor=request.user, ticket=ticket, hours=hours)
+        return _("The hour estimate was saved.")
+
+    return _change(request, key, "estimate", call)
 
 
 # -- registering a ticket for a customer --------------------------------------------------

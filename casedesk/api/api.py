@@ -14,6 +14,7 @@ from .parsing import StrictJsonParser
 from .routers import (
     conversation,
     desks,
+    estimates,
     invoicing,
     people,
     relations,
@@ -97,6 +98,7 @@ for module in (
     relations,
     people,
     sheets,
+    estimates,
     invoicing,
     webhooks,
     releases,

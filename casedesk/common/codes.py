@@ -176,4 +176,9 @@ CODES: dict[str, tuple[str, ...]] = {
     "invoice.organisation.unknown": (),
     "invoice.nothing": (),
     "invoice.raced": (),
+    # -- hour estimates ---------------------------------------------------------------------
+    "estimate.hours": ("most",),
+    "estimate.unchanged": (),
+    "estimate.nothing_to_grant": (),
+    "estimate.changed": ("hours",),
 }

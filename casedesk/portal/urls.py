@@ -10,6 +10,7 @@ urlpatterns = [
     path("t/<str:key>/", views.ticket_page, name="ticket"),
     path("t/<str:key>/comment/", views.ticket_comment, name="comment"),
     path("t/<str:key>/act/<slug:transition>/", views.ticket_act, name="act"),
+    path("t/<str:key>/estimate/grant/", views.estimate_grant, name="estimate_grant"),
     path("guide/", views.guides, name="guides"),
     path("guide/<int:desk_id>/", views.guide, name="guide"),
     path("updates/", releases.updates_desks, name="updates_desks"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
 from casedesk.common.replica import reads_from_replica
 from casedesk.releases.whatsnew import fixes_on_ticket
+from casedesk.sheets import estimates
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
 from casedesk.web import lists
@@ -21,6 +22,7 @@ from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
     CommentForm,
+    EstimateForm,
     TicketForm,
     TransitionForm,
     confirmed,
@@ -219,6 +221,23 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     # the ticket as the change left it: `ticket` is what the page showed before the move
     step = selectors.next_step_for(user=request.user, ticket=moved, lang=language())
     messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})
+    return redirect("portal:ticket", key=ticket.key)
+
+
+@require_POST
+@customer_required
+def estimate_grant(request: HttpRequest, key: str) -> HttpResponse:
+    """An approver grants the hour estimate they were shown."""
+    ticket = ticket_or_404(request, key)
+    try:
+        estimates.estimate_grant(
+            actor=request.user, ticket=ticket, hours=EstimateForm(request.POST).read()["hours"]
+        )
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        fresh = ticket_or_404(request, key)
+        return _page(request, fresh, problem=problem, action="estimate", status=problem.status)
+    messages.success(request, _("You approved the hour estimate."))
     return redirect("portal:ticket", key=ticket.key)
 
 

@@ -57,6 +57,16 @@ def _apply(change, sheet: Sheet, move: str, event: TicketEvent) -> None:
             else {"customer": "customer", "staff": "staff"}.get(event.actor_kind, "timer")
         )
     sheet.save()
+    change.record(
+        f"sheet_{state}",
+        sheet=sheet.pk,
+        cycle=sheet.cycle,
+        **(
+            {"approves_automatically_at": sheet.approves_automatically_at.isoformat()}
+            if state == "submitted" and sheet.approves_automatically_at
+            else {}
+        ),
+    )
     if is_locked(sheet.state):
         from .tasks import sheet_print
 

@@ -23,6 +23,7 @@ from casedesk.accounts.models import Organisation
 from casedesk.common import clock
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound
 from casedesk.desks.models import Desk, StaffMembership
+from casedesk.tickets import services as ticket_services
 from casedesk.workflow.sheet import billed_minutes
 
 from .models import InvoiceRun, Sheet, TimeEntry
@@ -209,6 +210,12 @@ def invoice_finalise(*, user, organisation_id, start, end) -> InvoiceRun:
             if not counted(sheet.entries.filter(invoice_run__isnull=True)).exists():
                 sheet.state, sheet.invoiced_at = "invoiced", now
                 sheet.save(update_fields=["state", "invoiced_at"])
+                ticket_services.ticket_record_news(
+                    ticket_id=sheet.ticket_id,
+                    kind="sheet_invoiced",
+                    data={"sheet": sheet.pk, "cycle": sheet.cycle, "invoice_run": run.pk},
+                    now=now,
+                )
     return run
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from casedesk.accounts.models import Organisation
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Ticket
+from casedesk.workflow.estimate import awaiting_grant
 from casedesk.workflow.sheet import MAX_MINUTES_PER_ENTRY, STATES, Rounding
 
 
@@ -209,3 +210,38 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min on {self.ticket_id} ({self.day})"
+
+
+class Estimate(models.Model):
+    """The hours a ticket is expected to take, and the customer's grant of them. Staff set
+    it; an approver of the organisation grants it as it stands. A raise above the granted
+    hours withdraws the grant (`granted_hours` stays as the last grant, `awaiting` says
+    so); the rules are `workflow.estimate`, the writes `sheets.estimates`."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="estimate")
+    hours = models.DecimalField(max_digits=7, decimal_places=2)
+    set_at = models.DateTimeField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # when logged time reached 80 % (staff warned) and 100 % (customer told) of `hours`;
+    # cleared by a raise, so a new estimate is measured afresh
+    warned_at = models.DateTimeField(null=True, blank=True)
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="estimate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.hours} h"
+
+    @property
+    def awaiting(self) -> bool:
+        return awaiting_grant(self.hours, self.granted_hours)

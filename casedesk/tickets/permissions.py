@@ -29,6 +29,7 @@ STAFF_VERBS = {
     "mail.review": "agent",  # held and failed mail of the desk
     "desk.webhooks": "admin",  # manage the desk's webhook subscriptions
     "time.log": "agent",  # log work on the ticket's service sheet, or correct it
+    "estimate.set": "agent",  # set or change a ticket's hour estimate
     "desk.sla": "admin",  # business calendar, SLA plans, each organisation's plan
 }
 CUSTOMER_VERBS = {
@@ -37,6 +38,7 @@ CUSTOMER_VERBS = {
     "participant.add": "member",
     "ticket.assign_customer": "org_admin",
     "ticket.create": "member",
+    "estimate.grant": "approver",  # grant the hour estimate for the organisation
 }
 STAFF_LADDER = ("agent", "lead", "admin")
 CUSTOMER_LADDER = ("member", "approver", "org_admin")

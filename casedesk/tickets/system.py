@@ -19,7 +19,7 @@ from .changes import lock_ticket, record_event, ticket_change
 from .models import Ticket
 
 # What the system may note in a ticket's history without changing the ticket.
-NEWS = {"sla_warning", "sla_breached"}
+NEWS = {"sla_warning", "sla_breached", "sheet_invoiced"}
 
 
 def ticket_system_transition(

@@ -105,6 +105,12 @@ class CommentForm(_Read):
     internal = Flag()
 
 
+class EstimateForm(_Read):
+    """Hours as typed; the estimate services judge them."""
+
+    hours = Typed()
+
+
 def _chosen(people: Iterable[Any], value: str, name: str) -> Any:
     if not value:
         return None

@@ -227,6 +227,15 @@ SENTENCES: dict[str, Promise] = {
     "invoice.organisation.unknown": _("There is no such organisation."),
     "invoice.nothing": _("There is no approved work to invoice in this period."),
     "invoice.raced": _("Part of this work was invoiced meanwhile; try again."),
+    "estimate.hours": _(
+        "Give the hours as a number above 0 and up to %(most)s, with at most two decimals."
+    ),
+    "estimate.unchanged": _("The estimate already has this number of hours."),
+    "estimate.nothing_to_grant": _("There is no hour estimate waiting for approval."),
+    "estimate.changed": _(
+        "The estimate changed while you were reading it; it is now %(hours)s hours. "
+        "Please look again."
+    ),
 }
 
 _KINDS = {

@@ -296,6 +296,38 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> 
             "before": _hours(before),
             "after": _hours(d.get("minutes")),
         }
+    if kind == "estimate_set":
+        before, after = d.get("hours") or [None, None]
+        if d.get("withdrawn"):
+            return _(
+                "raised the hour estimate to %(hours)s h; the earlier approval no longer "
+                "covers it, so it needs approval again"
+            ) % {"hours": after}
+        if before is None:
+            return _("estimated the work at %(hours)s h") % {"hours": after}
+        return _("changed the hour estimate from %(before)s h to %(after)s h") % {
+            "before": before,
+            "after": after,
+        }
+    if kind == "estimate_granted":
+        return _("approved the hour estimate of %(hours)s h") % {"hours": d.get("hours")}
+    if kind == "estimate_warning":
+        return _("%(percent)s%% of the hour estimate (%(hours)s h) is used") % {
+            "percent": d.get("percent"),
+            "hours": d.get("hours"),
+        }
+    if kind == "estimate_reached":
+        return _("the logged work has reached the hour estimate of %(hours)s h") % {
+            "hours": d.get("hours")
+        }
+    if kind == "sheet_submitted":
+        return _("submitted the service sheet for approval")
+    if kind == "sheet_approved":
+        return _("approved the service sheet")
+    if kind == "sheet_returned":
+        return _("returned the service sheet")
+    if kind == "sheet_invoiced":
+        return _("invoiced the work on the service sheet")
     if kind in ("sla_warning", "sla_breached"):
         target = sla_target_label((d.get("sla") or {}).get("target", ""))
         if kind == "sla_warning":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
+from casedesk.sheets import estimates
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
@@ -72,6 +73,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     fields = [
         (wf.text(d.label, lang), shown[name]) for name, d in wf.fields.items() if name in shown
     ]
+    sheet_views = sheet_selectors.sheets_for(user=user, ticket=ticket)
     return {
         "ticket": ticket,
         "wf": wf,
@@ -105,7 +107,13 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "fields": fields,
         "team_names": teams,
         "customer": customer,
-        "sheet_views": sheet_selectors.sheets_for(user=user, ticket=ticket),
+        "sheet_views": sheet_views,
+        "uses_estimate": any(
+            e.kind == "estimate" for t in wf.transitions.values() for e in t.effects
+        ),
+        "estimate": estimates.estimate_for(
+            user=user, ticket=ticket, minutes=sum(v.worked for v in sheet_views)
+        ),
         "print_url": f"/tickets/{ticket.key}/sheet/",
         "moves": None if customer else move_groups(wf, step),
         **clock_context(ticket, wf, customer=customer, lang=lang, tz=tz),

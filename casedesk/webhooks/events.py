@@ -21,6 +21,10 @@ from casedesk.tickets.selectors import workflow_of
 from .models import WebhookDelivery, WebhookSubscription
 
 KINDS = {"created", "transition", "comment", "assigned", "sla_warning", "sla_breached"}
+# the service sheet's moves and the hour estimate (casedesk.sheets)
+SHEET_KINDS = {"sheet_submitted", "sheet_approved", "sheet_returned", "sheet_invoiced"}
+ESTIMATE_KINDS = {"estimate_set", "estimate_granted"}
+KINDS |= SHEET_KINDS | ESTIMATE_KINDS
 
 
 def event_types(event: TicketEvent) -> list[str]:
@@ -33,6 +37,12 @@ def event_types(event: TicketEvent) -> list[str]:
         return ["ticket.assigned"] if (data.get("assignee") or [None, None])[1] else []
     if event.kind in ("sla_warning", "sla_breached"):  # news the workflow did not act on
         return [f"ticket.{event.kind}"]
+    if event.kind in SHEET_KINDS:
+        return [event.kind.replace("_", ".", 1)]
+    if event.kind == "estimate_set":
+        return ["estimate.set", *(["estimate.withdrawn"] if data.get("withdrawn") else [])]
+    if event.kind == "estimate_granted":
+        return ["estimate.granted"]
     if event.kind != "transition":
         return []
     types = ["ticket.status_changed"]
@@ -63,6 +73,26 @@ def _change(event: TicketEvent, event_type: str, comments: dict[int, Comment]) -
         return {"assignee": {"from": before, "to": after}}
     if event.kind in ("sla_warning", "sla_breached"):
         return {"cause": {"event": event.kind, **data}}
+    if event.kind in SHEET_KINDS:
+        return {
+            "sheet": {k: data.get(k) for k in ("sheet", "cycle")}
+            | {
+                "state": event.kind.removeprefix("sheet_"),
+                **{k: data[k] for k in ("approves_automatically_at", "invoice_run") if k in data},
+            }
+        }
+    if event.kind == "estimate_set":
+        before, after = data.get("hours") or [None, None]
+        return {
+            "estimate": {
+                "hours": {"from": before, "to": after},
+                "granted_hours": data.get("granted"),
+                "withdrawn": bool(data.get("withdrawn")),
+                "awaiting_grant": bool(data.get("awaiting")),
+            }
+        }
+    if event.kind == "estimate_granted":
+        return {"estimate": {"granted_hours": data.get("hours"), "before": data.get("before")}}
     change = {k: data[k] for k in ("transition", "from", "to") if k in data}
     if "cause" in data:
         change["cause"] = data["cause"]

@@ -21,6 +21,14 @@ EVENT_TYPES = [
     ("ticket.timer_fired", "A workflow timer moved a ticket"),
     ("ticket.sla_warning", "An SLA target is close"),
     ("ticket.sla_breached", "An SLA target passed"),
+    # -- the service sheet and hour estimates (casedesk.sheets)
+    ("sheet.submitted", "A service sheet was submitted for the customer's approval"),
+    ("sheet.approved", "A service sheet was approved"),
+    ("sheet.returned", "A service sheet was returned by the customer"),
+    ("sheet.invoiced", "The work of a service sheet was invoiced"),
+    ("estimate.set", "An hour estimate was set, raised or lowered"),
+    ("estimate.granted", "A customer approver granted the hour estimate"),
+    ("estimate.withdrawn", "A raised estimate withdrew the earlier grant"),
 ]
 
 

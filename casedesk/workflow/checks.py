@@ -366,6 +366,7 @@ class _Checker:
             "stamp": [k for k, f in wf.fields.items() if f.kind in ("date", "datetime")],
             "clear": wf.fields,
             "sheet": SHEET_MOVES,
+            "estimate": ("grant",),
         }
         if kind == "raise_priority":
             if not isinstance(value, int) or value < 1:
@@ -397,6 +398,13 @@ class _Checker:
                 "`assign: actor` makes the actor the staff assignee, but customers "
                 "or the system may make this transition",
                 "limit `by` to staff roles",
+            )
+        if kind == "estimate" and admitted - CUSTOMER_SIDE:
+            self.add(
+                path,
+                "an hour estimate is granted by the customer, but staff or the system may "
+                "make this transition",
+                "limit `by` to customer roles",
             )
         if kind == "customer_assignee" and value == "actor" and admitted - CUSTOMER_SIDE:
             self.add(

@@ -51,6 +51,7 @@ EFFECTS = (
     "stamp",  # set a datetime field to now
     "clear",  # empty a field
     "sheet",  # move the ticket's service sheet: submit | approve | return | lock
+    "estimate",  # the hour estimate beside the ticket: grant (an approver accepts it)
 )
 PREVIOUS = "previous"
 

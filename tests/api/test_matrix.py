@@ -17,7 +17,8 @@ from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
 from casedesk.releases.models import Deployment
-from casedesk.sheets.models import InvoiceRun, Sheet, TimeEntry, WorkKind
+from casedesk.sheets.estimates import estimate_set
+from casedesk.sheets.models import Estimate, InvoiceRun, Sheet, TimeEntry, WorkKind
 from casedesk.sheets.services import work_log
 from casedesk.sla.models import BusinessCalendar, SlaRevision
 from casedesk.tickets import services
@@ -179,6 +180,15 @@ MATRIX = {
     ),
     ("PATCH", "/time-entries/{entry_id}"): (OBJ, lambda r: (f"time-entries/{r.entry}", None)),
     ("DELETE", "/time-entries/{entry_id}"): (OBJ, lambda r: (f"time-entries/{r.entry}", None)),
+    ("GET", "/tickets/{key}/estimate"): (OBJ, lambda r: (f"tickets/{r.key}/estimate", None)),
+    ("PUT", "/tickets/{key}/estimate"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/estimate", {"hours": "99"}),
+    ),
+    ("POST", "/tickets/{key}/estimate/grant"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/estimate/grant", {}),
+    ),
     ("GET", "/invoice-basis"): (
         OBJ,
         lambda r: (f"invoice-basis?organisation={r.org}&start=2026-11-01&end=2026-11-30", None),
@@ -250,6 +260,7 @@ def scene(world):
         )
         TimeEntry.objects.filter(ticket=t).update(invoice_run=run)
         runs[t.pk] = run.pk
+        estimate_set(actor=staff, ticket=t, hours="7")  # waits for a grant
         return t
 
     tb = ticket(world.bob, world.desk, "CANARY-ticket-B", world.agent)
@@ -326,6 +337,7 @@ def fingerprint() -> tuple:
         TimeEntry.objects.count(),
         InvoiceRun.objects.count(),
         TimeEntry.objects.filter(invoice_run__isnull=True).count(),
+        sorted(Estimate.objects.values_list("hours", "granted_hours")),
     )
 
 

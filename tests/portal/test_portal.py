@@ -215,7 +215,11 @@ def test_other_organisation_gets_the_same_404(client, world, ticket):
     theirs = client.get(f"/portal/t/{ticket.key}/")
     assert missing.status_code == theirs.status_code == 404
     assert body(missing) == body(theirs)
-    for url in (f"/portal/t/{ticket.key}/comment/", f"/portal/t/{ticket.key}/act/cancel/"):
+    for url in (
+        f"/portal/t/{ticket.key}/comment/",
+        f"/portal/t/{ticket.key}/act/cancel/",
+        f"/portal/t/{ticket.key}/estimate/grant/",
+    ):
         response = client.post(url, {"body": "x", "comment": "x"})
         assert response.status_code == 404 and body(response) == body(missing)
     assert not Comment.objects.exists()

@@ -9,10 +9,15 @@ is frozen and moved by hand, so every stamp and history entry can be checked exa
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from casedesk.common.errors import InvalidInput, TransitionRefused
+from casedesk.common.errors import Forbidden, InvalidInput, TransitionRefused
 from casedesk.ops.worker import run_once
+from casedesk.sheets import estimates
+from casedesk.sheets import services as sheets
+from casedesk.sheets.models import Estimate, WorkKind
 from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketLink, TicketTimer
 from casedesk.tickets.selectors import comments_for, history_for, next_step_for
@@ -37,6 +42,10 @@ def moves(ticket: Ticket) -> list[tuple[str, str]]:
         (e.data["transition"], e.actor_kind)
         for e in TicketEvent.objects.filter(ticket=ticket, kind="transition")
     ]
+
+
+def kinds(ticket: Ticket, prefix: str) -> list[str]:
+    return [e.kind for e in TicketEvent.objects.filter(ticket=ticket, kind__startswith=prefix)]
 
 
 def refused(**kwargs) -> TransitionRefused:
@@ -155,9 +164,10 @@ def test_a_case_clicks_forward_from_open_to_closed(world, desk, consultant, cloc
     assert returned.data["to"] == {"status": "started", "sub_status": ""}
 
     # The fix turns out bigger: the consultant estimates 6.5 hours and asks the approver at
-    # the customer to grant them.
+    # the customer to grant them. The estimate waits for a grant from now on, and the
+    # organisation's approvers are told so by mail.
     clock.advance(hours=2)
-    services.ticket_edit(actor=consultant, ticket=case, fields={"hour_estimate": "6.5"})
+    estimates.estimate_set(actor=consultant, ticket=case, hours="6.5")
     services.ticket_transition(
         actor=consultant,
         ticket=case,
@@ -167,19 +177,27 @@ def test_a_case_clicks_forward_from_open_to_closed(world, desk, consultant, cloc
     )
     case = fresh(case)
     assert (case.status, case.customer_assignee) == ("pending_input", anna)
-    # Alice may answer questions but cannot grant hours; Anna, the approver, can.
+    shown = estimates.estimate_for(user=anna, ticket=case)
+    assert (shown.hours, shown.awaiting, shown.can_grant) == (Decimal("6.50"), True, True)
+    assert estimates.estimate_for(user=alice, ticket=case).can_grant is False
+    # Alice may answer questions but cannot grant hours, by the workflow or directly; Anna,
+    # the approver, can.
     before = state(case)
     assert refused(actor=alice, ticket=case, transition="grant_estimate").reason == "role"
+    with pytest.raises(Forbidden):
+        estimates.estimate_grant(actor=alice, ticket=case)
     assert state(case) == before
+    assert Estimate.objects.get(ticket=case).granted_at is None
     clock.advance(hours=20)
-    granted_at = clock().isoformat()
     services.ticket_transition(actor=anna, ticket=case, transition="grant_estimate")
     case = fresh(case)
-    assert case.status == "started"  # granted is a stamp, not a status
-    assert case.fields == {"hour_estimate": "6.5", "granted_at": granted_at}
-    grant = TicketEvent.objects.filter(ticket=case, kind="transition").last()
-    assert (grant.actor, grant.actor_kind) == (anna, "customer")
-    assert grant.data["fields"] == {"granted_at": [None, granted_at]}
+    assert case.status == "started"  # granted is a property, not a status
+    row = Estimate.objects.get(ticket=case)
+    assert (row.granted_hours, row.granted_by, row.granted_at) == (Decimal("6.50"), anna, clock())
+    grant = TicketEvent.objects.filter(ticket=case, kind="estimate_granted").get()
+    assert (grant.actor, grant.actor_kind, grant.at) == (anna, "customer", clock())
+    assert grant.data == {"hours": "6.50", "before": None}
+    granted_at = clock()
 
     # A component vendor announces an upgrade; on 2Value's advice the customer decides to
     # pause the case. Only someone who decides for the organisation may, with a reason.
@@ -209,34 +227,66 @@ def test_a_case_clicks_forward_from_open_to_closed(world, desk, consultant, cloc
     case = fresh(case)
     assert (case.status, case.active, case.progress_rank) == ("started", True, 3)
 
-    # While building the fix the consultant finds more to do and raises the estimate to
-    # 9 hours. Granting is not a one-off: the approver is asked again and a new stamp
-    # replaces the old one, which stays in the history.
+    # While building the fix the consultant logs the work. At 80 % of the estimate he is
+    # warned (once); the customer hears nothing yet.
     clock.advance(hours=2)
+    kind = WorkKind.objects.create(desk=desk, slug="consulting", labels={"en": "Consulting"})
+    sheets.work_log(
+        actor=consultant, ticket=case, minutes=300, description="Analysis", kind=kind.slug
+    )
+    sheets.work_log(actor=consultant, ticket=case, minutes=20, description="Tests", kind=kind.slug)
+    assert kinds(case, "estimate_") == ["estimate_set", "estimate_granted", "estimate_warning"]
+    warning = TicketEvent.objects.get(ticket=case, kind="estimate_warning")
+    assert (warning.public, warning.data["percent"]) == (False, 82)
+    assert estimates.estimate_for(user=consultant, ticket=case).warning
+    assert "estimate_warning" not in [e.kind for e in history_for(user=alice, ticket=case)]
+
+    # He finds more to do and raises the estimate to 9 hours. That withdraws Anna's grant:
+    # she is asked again (by mail, and an action on her portal page) before the case waits.
+    clock.advance(hours=1)
+    estimates.estimate_set(actor=consultant, ticket=case, hours="9")
+    row = Estimate.objects.get(ticket=case)
+    assert (row.hours, row.awaiting, row.granted_hours) == (Decimal("9.00"), True, Decimal("6.50"))
+    raised = TicketEvent.objects.filter(ticket=case, kind="estimate_set").last()
+    assert raised.data == {
+        "hours": ["6.50", "9.00"],
+        "granted": "6.50",
+        "withdrawn": True,
+        "awaiting": True,
+    }
+    assert estimates.estimate_for(user=anna, ticket=case).can_grant
     services.ticket_transition(
         actor=consultant,
         ticket=case,
         transition="ask_input",
-        fields={"hour_estimate": "9"},
         comment="The connector upgrade needs 2.5 more hours; 9 in total. Still fine?",
     )
     case = fresh(case)
-    assert (case.status, case.fields["hour_estimate"]) == ("pending_input", "9")
-    assert case.fields["granted_at"] == granted_at  # the earlier grant until a new one
+    assert case.status == "pending_input"
     clock.advance(hours=1)
-    regranted_at = clock().isoformat()
     services.ticket_transition(actor=anna, ticket=case, transition="grant_estimate")
     case = fresh(case)
-    assert (case.status, case.fields) == (
-        "started",
-        {"hour_estimate": "9", "granted_at": regranted_at},
-    )
+    row = Estimate.objects.get(ticket=case)
+    assert (case.status, row.granted_hours, row.granted_at) == ("started", Decimal("9.00"), clock())
     stamps = [
-        e.data["fields"]["granted_at"]
-        for e in TicketEvent.objects.filter(ticket=case, kind="transition")
-        if e.data["transition"] == "grant_estimate"
+        (e.data["hours"], e.at)
+        for e in TicketEvent.objects.filter(ticket=case, kind="estimate_granted")
     ]
-    assert stamps == [[None, granted_at], [granted_at, regranted_at]]
+    assert stamps == [("6.50", granted_at), ("9.00", clock())]
+
+    # Lowering the estimate keeps the grant: 9 hours granted cover 8.
+    estimates.estimate_set(actor=consultant, ticket=case, hours="8")
+    assert not Estimate.objects.get(ticket=case).awaiting
+
+    # The work reaches 8 hours: the customer is told that the estimate is used up, once.
+    # (The raise measured the new estimate afresh, so 80 % of 8 hours warned staff again.)
+    sheets.work_log(actor=consultant, ticket=case, minutes=160, description="Fix", kind=kind.slug)
+    sheets.work_log(actor=consultant, ticket=case, minutes=10, description="Docs", kind=kind.slug)
+    reached = TicketEvent.objects.get(ticket=case, kind="estimate_reached")
+    assert (reached.public, reached.data["percent"], reached.data["hours"]) == (True, 100, "8.00")
+    assert [e.kind for e in history_for(user=alice, ticket=case)].count("estimate_reached") == 1
+    assert estimates.estimate_for(user=alice, ticket=case).reached
+    assert TicketEvent.objects.filter(ticket=case, kind="estimate_warning").count() == 2
 
     # No internal delivery is needed for this change, so fixed and tested are skipped and
     # the result is delivered straight away, with a request to confirm it works.

@@ -241,6 +241,12 @@ def test_every_page_as_every_customer_in_every_language(preset, db, clock, app_c
         pair = {org.slug: {"member": people["reporter"], "approver": people["colleague"]}}
         _duplicate_pair(desk, wf, org, pair, agent, clock())
         tickets = list(Ticket.objects.filter(desk=desk).order_by("pk"))
+    # a desk that grants hour estimates shows one on every ticket, waiting for a grant
+    if any(e.kind == "estimate" for t in wf.transitions.values() for e in t.effects):
+        from casedesk.sheets.estimates import estimate_set
+
+        for ticket in tickets:
+            estimate_set(actor=agent, ticket=ticket, hours="2.5")
     # the warnings timers give ahead of time are history the customer reads too
     for timer in TicketTimer.objects.filter(ticket__desk=desk, warn_at__isnull=False):
         timers_warn_due(now=timer.warn_at + timedelta(minutes=1))

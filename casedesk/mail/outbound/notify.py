@@ -30,6 +30,9 @@ KINDS = {
     "assigned",
     "customer_assigned",
     "participant_added",
+    # approvals waiting for the customer's approvers (casedesk.sheets)
+    "estimate_set",
+    "sheet_submitted",
 }
 # confirmations of tickets opened by mail, per address and day: a machine that answers
 # every mail it gets cannot make us write to it without end

@@ -8,7 +8,9 @@
 - a move into a new place: the customers following the ticket; the people whose turn it
   now is get it as "waiting for you"; the assignee gets a copy when someone else moved it;
 - a timer's warning: the people whose turn it is (or the assignee on the supplier's turn);
-- an assignment, a customer-side contact, a new participant: the person concerned.
+- an assignment, a customer-side contact, a new participant: the person concerned;
+- an hour estimate that waits for a grant, a service sheet submitted for approval: the
+  organisation's approvers.
 
 Nobody is told about their own action, except the reporter's confirmation of a new
 ticket. Every recipient must be active, have an address and see the ticket *now*.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from casedesk.accounts.models import User
+from casedesk.sheets.estimates import approvers_of
 from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from casedesk.tickets.selectors import workflow_of
 
@@ -36,6 +39,8 @@ PREFERENCE = {
     "assigned": "assignments",
     "customer_assigned": "your_turn",
     "following": "status_changes",
+    "approve_estimate": "your_turn",
+    "approve_sheet": "your_turn",
 }
 
 
@@ -112,8 +117,15 @@ def targets_for(event: TicketEvent) -> list[Target]:
         person = people.select_related("organisation").first()
         if person is not None:
             found.append(Target(person, "following" if kind == "participant_added" else kind))
+    elif (kind == "estimate_set" and data.get("awaiting")) or kind == "sheet_submitted":
+        what = "approve_estimate" if kind == "estimate_set" else "approve_sheet"
+        found += [Target(u, what) for u in _approvers(ticket)]
 
     return _keep(found, event, ticket)
+
+
+def _approvers(ticket: Ticket) -> list[User]:
+    return list(approvers_of(ticket))
 
 
 def _keep(found: list[Target], event: TicketEvent, ticket: Ticket) -> list[Target]:

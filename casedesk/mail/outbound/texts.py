@@ -32,6 +32,10 @@ def headline(kind: str, **v: str) -> str:
         "assigned": _("%(key)s was assigned to you."),
         "customer_assigned": _("You are now the contact for %(key)s on your organisation's side."),
         "following": _("You now follow %(key)s."),
+        "approve_estimate": _(
+            "The work on %(key)s is estimated at %(hours)s hours and waits for your approval."
+        ),
+        "approve_sheet": _("The service sheet of %(key)s waits for your approval."),
     }
     return lines[kind] % v
 
