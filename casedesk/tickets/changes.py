@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -46,7 +47,7 @@ security_log = logging.getLogger("casedesk.security")
 MAX_CHAIN = 3
 
 
-def _for_change(rows: QuerySet) -> QuerySet:
+def _for_change(rows: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
     """The ticket with what a change needs of it: its desk, its team and its workflow's
     checksum (the compiled workflow is cached by checksum, so the version's source text,
     tens of kilobytes, is not read again with every locked ticket)."""
@@ -56,7 +57,7 @@ def _for_change(rows: QuerySet) -> QuerySet:
 def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
     """Lock the ticket row for this transaction, as `user` sees it (None: the system)."""
     assert transaction.get_connection().in_atomic_block, "lock_ticket needs a transaction"
-    rows = Ticket.objects if user is None else Ticket.objects.visible_to(user)
+    rows = Ticket.objects.all() if user is None else Ticket.objects.visible_to(user)
     ticket = one(_for_change(rows).select_for_update(of=("self",)).filter(pk=ticket_id))
     if ticket is None:
         raise NotFound("ticket.not_found")
@@ -70,7 +71,7 @@ def claim_ticket(ticket_id: int) -> Ticket | None:
     another worker or a person holds it (SKIP LOCKED; the next sweep looks again)."""
     assert transaction.get_connection().in_atomic_block, "claim_ticket needs a transaction"
     return one(
-        _for_change(Ticket.objects)
+        _for_change(Ticket.objects.all())
         .select_for_update(skip_locked=True, of=("self",))
         .filter(pk=ticket_id)
     )
