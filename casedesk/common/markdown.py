@@ -8,6 +8,7 @@ attributes survives, and links only keep http, https and mailto addresses.
 from __future__ import annotations
 
 import re
+import threading
 
 import markdown as _markdown
 import nh3
@@ -48,13 +49,28 @@ SCHEMES = {"http", "https", "mailto"}
 MAX_INPUT = 200_000
 
 
+# Building a Markdown converter (its extensions and patterns) cost more than most
+# conversions; one per thread is kept and reset between texts (a converter is not
+# thread-safe, and `reset()` clears what one text left behind).
+_converters = threading.local()
+
+
+def _converter() -> _markdown.Markdown:
+    md = getattr(_converters, "md", None)
+    if md is None:
+        md = _converters.md = _markdown.Markdown(
+            extensions=["fenced_code", "tables", "sane_lists", "nl2br"], output_format="html"
+        )
+    return md
+
+
 def render(text: str) -> str:
     """Safe HTML for a comment or description written in Markdown."""
-    html = _markdown.markdown(
-        (text or "")[:MAX_INPUT],
-        extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
-        output_format="html",
-    )
+    md = _converter()
+    try:
+        html = md.convert((text or "")[:MAX_INPUT])
+    finally:
+        md.reset()
     return nh3.clean(
         html,
         tags=TAGS,

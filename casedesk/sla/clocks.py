@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from casedesk.common.rows import one
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Comment, Ticket, TicketEvent
 from casedesk.tickets.selectors import workflow_of
@@ -213,7 +214,7 @@ def sla_follow(change) -> None:
     ticket, entries = change.ticket, list(change.events)
     if not entries:
         return
-    row = TicketSla.objects.select_for_update().filter(ticket=ticket).first()
+    row = one(TicketSla.objects.select_for_update().filter(ticket=ticket))
     if row is None:
         if not any(e.kind == "created" for e in entries):
             return  # opened before the desk had service levels: no clocks

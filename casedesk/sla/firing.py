@@ -5,7 +5,8 @@ Each `TicketClock` row is a durable job twice over: its `fire_at` (the breach) a
 are due. Firing takes the ticket's row lock with SKIP LOCKED (another worker or a person
 has it: the next sweep looks again), then the clock's, re-reads it and fires only if it is
 still due and not fired; marking it fired and the workflow's reaction to the event
-(`tickets.services.ticket_fire_event`: `assu` escalates) commit together. A firing that
+(`tickets.services.ticket_system_event`: `assu` escalates, the others note it) commit
+together, with the ticket read and locked once. A firing that
 fails is retried on the jobs' schedule, then held for staff.
 """
 
@@ -17,9 +18,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from casedesk.common import clock
-from casedesk.jobs.queue import Queue, jobs_run_due, queue_register, row_claim
+from casedesk.common.rows import one
+from casedesk.jobs.queue import Queue, jobs_run_due, queue_register
 from casedesk.tickets.models import Ticket
-from casedesk.tickets.services import ticket_fire_event, ticket_record_news
+from casedesk.tickets.services import ticket_system_event
 
 from .clocks import ticket_times_write
 from .models import TicketClock, TicketSla
@@ -47,13 +49,11 @@ WARNINGS = Queue(
 )
 
 
-def _claim(pk: int, now: datetime, field: str) -> TicketClock | None:
-    """The clock, with its ticket and state locked in the one order, if still due."""
-    ticket_id = TicketClock.objects.filter(pk=pk).values_list("ticket_id", flat=True).first()
-    if ticket_id is None or row_claim(Ticket.objects.filter(pk=ticket_id)) is None:
-        return None
-    TicketSla.objects.select_for_update().filter(ticket_id=ticket_id).first()
-    row = TicketClock.objects.select_for_update().filter(pk=pk).first()
+def _locked_clock(ticket: Ticket, pk: int, now: datetime, field: str) -> TicketClock | None:
+    """The clock, its ticket already locked, with its state locked in the one order
+    (ticket, state, clock), if still due and not fired."""
+    one(TicketSla.objects.select_for_update().filter(ticket_id=ticket.pk).values_list("pk"))
+    row = one(TicketClock.objects.select_for_update().filter(pk=pk, ticket_id=ticket.pk))
     if row is None or not row.open or row.breach_fired_at is not None:
         return None
     due = getattr(row, field)
@@ -73,28 +73,34 @@ def _cause(row: TicketClock, due: datetime) -> dict:
     }
 
 
-def _fire(row: TicketClock, event: str, due: datetime, now: datetime) -> None:
-    """The workflow reacts (assu escalates a breach); where it does not, the event is
-    noted in the history, so staff and webhooks hear of it either way."""
-    cause = _cause(row, due)
-    if ticket_fire_event(ticket_id=row.ticket_id, event=event, cause=cause) is None:
-        ticket_record_news(ticket_id=row.ticket_id, kind=event, data=cause, now=now)
+def _ticket_of(pk: int) -> int | None:
+    return one(TicketClock.objects.filter(pk=pk).values_list("ticket_id", flat=True))
 
 
 def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
     now = now or clock.now()
 
     def fire(pk: int) -> bool:
-        row = _claim(pk, now, "fire_at")
-        if row is None:
+        ticket_id = _ticket_of(pk)
+        if ticket_id is None:
             return False
-        due = row.fire_at
-        assert due is not None
-        row.breach_fired_at, row.fire_at, row.warn_fire_at = now, None, None
-        row.save(update_fields=["breach_fired_at", "fire_at", "warn_fire_at"])
-        ticket_times_write(Ticket.objects.get(pk=row.ticket_id))
-        _fire(row, "sla_breached", due, now)
-        return True
+
+        def prepare(ticket: Ticket) -> dict | None:
+            row = _locked_clock(ticket, pk, now, "fire_at")
+            if row is None:
+                return None
+            due = row.fire_at
+            assert due is not None
+            row.breach_fired_at, row.fire_at, row.warn_fire_at = now, None, None
+            row.save(update_fields=["breach_fired_at", "fire_at", "warn_fire_at"])
+            ticket_times_write(ticket)
+            return _cause(row, due)
+
+        # The workflow reacts (assu escalates a breach); where it does not, the event is
+        # noted in the history, so staff and webhooks hear of it either way.
+        return ticket_system_event(
+            ticket_id=ticket_id, event="sla_breached", prepare=prepare, now=now
+        )
 
     return jobs_run_due(BREACHES, fire, now=now, batch=batch)
 
@@ -103,15 +109,23 @@ def sla_warnings_fire(*, now: datetime | None = None, batch: int = 200) -> int:
     now = now or clock.now()
 
     def warn(pk: int) -> bool:
-        row = _claim(pk, now, "warn_fire_at")
-        if row is None or row.warned_at is not None:
+        ticket_id = _ticket_of(pk)
+        if ticket_id is None:
             return False
-        due = row.warn_fire_at
-        assert due is not None
-        row.warned_at, row.warn_fire_at = now, None
-        row.save(update_fields=["warned_at", "warn_fire_at"])
-        _fire(row, "sla_warning", due, now)
-        return True
+
+        def prepare(ticket: Ticket) -> dict | None:
+            row = _locked_clock(ticket, pk, now, "warn_fire_at")
+            if row is None or row.warned_at is not None:
+                return None
+            due = row.warn_fire_at
+            assert due is not None
+            row.warned_at, row.warn_fire_at = now, None
+            row.save(update_fields=["warned_at", "warn_fire_at"])
+            return _cause(row, due)
+
+        return ticket_system_event(
+            ticket_id=ticket_id, event="sla_warning", prepare=prepare, now=now
+        )
 
     return jobs_run_due(WARNINGS, warn, now=now, batch=batch)
 

@@ -16,11 +16,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import F, QuerySet
 
 from casedesk.common import clock
 from casedesk.common.errors import NotFound, StaleTicket, refused
+from casedesk.common.rows import one
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
@@ -44,21 +47,34 @@ security_log = logging.getLogger("casedesk.security")
 MAX_CHAIN = 3
 
 
+def _for_change(rows: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+    """The ticket with what a change needs of it: its desk, its team and its workflow's
+    checksum (the compiled workflow is cached by checksum, so the version's source text,
+    tens of kilobytes, is not read again with every locked ticket)."""
+    return rows.select_related("desk", "team").annotate(workflow_checksum=F("workflow__checksum"))
+
+
 def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
     """Lock the ticket row for this transaction, as `user` sees it (None: the system)."""
     assert transaction.get_connection().in_atomic_block, "lock_ticket needs a transaction"
-    rows = Ticket.objects if user is None else Ticket.objects.visible_to(user)
-    ticket = (
-        rows.select_related("desk", "workflow", "team")
-        .select_for_update(of=("self",))
-        .filter(pk=ticket_id)
-        .first()
-    )
+    rows = Ticket.objects.all() if user is None else Ticket.objects.visible_to(user)
+    ticket = one(_for_change(rows).select_for_update(of=("self",)).filter(pk=ticket_id))
     if ticket is None:
         raise NotFound("ticket.not_found")
     if expected_version is not None and ticket.version != expected_version:
         raise StaleTicket(ticket.key, expected_version, ticket.version)
     return ticket
+
+
+def claim_ticket(ticket_id: int) -> Ticket | None:
+    """For the system's own work: lock the ticket for this transaction, or None when
+    another worker or a person holds it (SKIP LOCKED; the next sweep looks again)."""
+    assert transaction.get_connection().in_atomic_block, "claim_ticket needs a transaction"
+    return one(
+        _for_change(Ticket.objects.all())
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=ticket_id)
+    )
 
 
 class TicketChange:
@@ -77,6 +93,9 @@ class TicketChange:
         self._new = new
         self._announced_assignee = ticket.assignee_id
         self.events: list[TicketEvent] = []  # recorded in this change, in order
+        # The ticket's timer row as read under this lock by whoever made the change (the
+        # timer sweep); finish() then need not read it again. None: not read.
+        self.timer: TicketTimer | None = None
 
     # -- history ------------------------------------------------------------------------
 
@@ -212,7 +231,7 @@ class TicketChange:
             self.ticket.version += 1
             self.ticket.updated_at = self.now
             self.ticket.save()
-        reset_timer(self.ticket)
+        reset_timer(self.ticket, row=self.timer)
         observers.notify(self)
 
 
@@ -270,13 +289,16 @@ def record_event(
     return event
 
 
-def reset_timer(ticket: Ticket) -> None:
-    """Write the ticket's next automatic move, as the engine computes it, onto its timer."""
+def reset_timer(ticket: Ticket, *, row: TicketTimer | None = None) -> None:
+    """Write the ticket's next automatic move, as the engine computes it, onto its timer.
+    `row`: the ticket's timer row, when the caller read it under the ticket's lock."""
     due = next_timer(workflow_of(ticket), snapshot(ticket))
     if due is None:
-        TicketTimer.objects.filter(ticket=ticket).delete()
+        if row is None or not row._state.adding:  # (a row not yet saved: nothing to delete)
+            TicketTimer.objects.filter(ticket=ticket).delete()
         return
-    row = TicketTimer.objects.filter(ticket=ticket).first() or TicketTimer(ticket=ticket)
+    if row is None:
+        row = one(TicketTimer.objects.filter(ticket=ticket)) or TicketTimer(ticket=ticket)
     if (row.timer, row.due_at) != (due.timer.key, due.due_at):
         row.warned_at = None  # a new timer or due time deserves its own warning
         row.attempts, row.held_at = 0, None  # and its own tries
@@ -284,4 +306,5 @@ def reset_timer(ticket: Ticket) -> None:
     row.timer, row.transition = due.timer.key, due.timer.transition
     row.due_at, row.warn_at = due.due_at, due.warn_at
     row.ticket_version = ticket.version
-    row.save()
+    # under the ticket's lock nobody else writes its timer: a new row is an insert
+    row.save(force_insert=row._state.adding)

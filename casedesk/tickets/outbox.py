@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casedesk.common import clock
+from casedesk.desks.models import WorkflowVersion
 from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
 
 from .models import OutboxItem, TicketEvent
@@ -73,9 +74,18 @@ def _hand(consumer: Consumer, items: list[OutboxItem]) -> None:
     with transaction.atomic():
         events = list(
             TicketEvent.objects.filter(pk__in=[i.event_id for i in items])
-            .select_related("ticket", "actor")
+            .select_related("ticket", "ticket__desk", "actor")
             .order_by("id")
         )
+        # The tickets' workflows by checksum (compiled once per process), not each
+        # ticket's version row with its whole source text.
+        checksums = dict(
+            WorkflowVersion.objects.filter(
+                pk__in={e.ticket.workflow_id for e in events}
+            ).values_list("pk", "checksum")
+        )
+        for event in events:
+            event.ticket.workflow_checksum = checksums[event.ticket.workflow_id]
         consumer.handler(events)
         OutboxItem.objects.filter(pk__in=[i.pk for i in items]).delete()
 

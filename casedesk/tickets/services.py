@@ -25,7 +25,7 @@ from .changes import TicketChange, ticket_change
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
 from .links import ticket_link, ticket_mark_duplicate
 from .mailrecord import ticket_mail_record
-from .models import Comment, Ticket
+from .models import Comment, Ticket, TicketTimer
 from .observers import forget_observer, observe_changes
 from .people import (
     participant_add,
@@ -35,7 +35,12 @@ from .people import (
     ticket_route,
 )
 from .permissions import authorise, authorise_given, ensure_desk_visible
-from .system import ticket_fire_event, ticket_record_news, ticket_system_transition
+from .system import (
+    ticket_fire_event,
+    ticket_record_news,
+    ticket_system_event,
+    ticket_system_transition,
+)
 
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
@@ -56,6 +61,7 @@ __all__ = [
     "ticket_mark_duplicate",
     "ticket_record_news",
     "ticket_route",
+    "ticket_system_event",
     "ticket_system_transition",
     "ticket_transition",
 ]
@@ -150,6 +156,7 @@ def ticket_create(
             reporter=reporter.pk,
         )
         store_attachments(change, list(attachments or []), comment=None, internal=False)
+        change.timer = TicketTimer(ticket=ticket)  # a new ticket has none yet
         change.finish()
     return ticket
 

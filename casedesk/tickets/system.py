@@ -15,7 +15,7 @@ from django.db import transaction
 from casedesk.common import clock
 from casedesk.workflow import SYSTEM_ACTOR
 
-from .changes import lock_ticket, record_event, ticket_change
+from .changes import TicketChange, claim_ticket, lock_ticket, record_event, ticket_change
 from .models import Ticket
 
 # What the system may note in a ticket's history without changing the ticket.
@@ -51,6 +51,39 @@ def ticket_fire_event(
         if applies is not None and not applies(change.ticket):
             return None
         return change.fire(event, environment=environment, cause=cause)
+
+
+def ticket_system_event(
+    *,
+    ticket_id: int,
+    event: str,
+    prepare: Callable[[Ticket], dict | None],
+    now: datetime | None = None,
+) -> bool:
+    """The worker's reaction to news from beside a ticket (an SLA warning or breach), in
+    the caller's transaction, with the ticket read and locked once: SKIP LOCKED (False
+    when another worker or a person holds it; the next sweep looks again); then
+    `prepare(ticket)`, under the lock, keeps the caller's own rows in step and returns the
+    cause, or None to leave the ticket alone (False); then the workflow reacts to `event`
+    (a transition, recorded and saved like any change), and where it does not, the event
+    is noted in the history as news (`ticket_record_news`). True when it fired."""
+    if event not in NEWS:
+        raise ValueError(f"not news the system records: {event}")
+    ticket = claim_ticket(ticket_id)
+    if ticket is None:
+        return False
+    cause = prepare(ticket)
+    if cause is None:
+        return False
+    now = now or clock.now()
+    change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
+    if change.fire(event, cause=cause) is not None:
+        change.finish()
+    else:
+        record_event(
+            ticket, actor=SYSTEM_ACTOR, kind=event, channel="system", now=now, public=False, **cause
+        )
+    return True
 
 
 def ticket_record_news(

@@ -23,10 +23,11 @@ from django.db.models import Q
 
 from casedesk.common import clock
 from casedesk.common.errors import TransitionRefused
-from casedesk.jobs.queue import Queue, jobs_run_due, queue_register, row_claim
+from casedesk.common.rows import one
+from casedesk.jobs.queue import Queue, jobs_run_due, queue_register
 from casedesk.workflow import SYSTEM_ACTOR
 
-from .changes import TicketChange, record_event, reset_timer
+from .changes import TicketChange, claim_ticket, record_event, reset_timer
 from .models import Ticket, TicketTimer
 
 log = logging.getLogger("casedesk.timers")
@@ -56,8 +57,7 @@ WARNINGS = Queue(
 def _claim(ticket_id: int) -> Ticket | None:
     """Lock the ticket for this transaction, or None when another worker or a person
     holds it; the next sweep looks again."""
-    found = row_claim(Ticket.objects.select_related("workflow", "team").filter(pk=ticket_id))
-    return found if isinstance(found, Ticket) else None
+    return claim_ticket(ticket_id)
 
 
 def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
@@ -66,14 +66,15 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
 
     def fire(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
+        timer = one(TicketTimer.objects.filter(ticket_id=ticket_id)) if ticket else None
         if ticket is None or timer is None or timer.due_at > now:
             return False
         if timer.ticket_version != ticket.version:
             # Written for an older state of the ticket; set it again for the current one.
-            reset_timer(ticket)
+            reset_timer(ticket, row=timer)
             return False
         change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
+        change.timer = timer
         try:
             change.move(
                 timer.transition, cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()}
@@ -96,7 +97,7 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
 
     def warn(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = TicketTimer.objects.filter(ticket_id=ticket_id).first() if ticket else None
+        timer = one(TicketTimer.objects.filter(ticket_id=ticket_id)) if ticket else None
         if (
             ticket is None
             or timer is None

@@ -250,3 +250,22 @@ def test_live_clocks_and_the_rebuild_agree_on_random_histories(world, sla_desk, 
         list(TicketClock.objects.filter(ticket=ticket).values_list("due_at", "breached_at"))
         == live_rows
     )
+
+
+def test_firing_a_breach_reads_its_ticket_once_and_not_its_workflow_source(world, sla_desk, clock):
+    """The worker's cost per fired clock: the ticket is read (and locked) in one
+    statement, with its workflow's checksum instead of the version's source text."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = new_ticket(world)
+    clock.advance(days=30)
+    with CaptureQueriesContext(connection) as run:
+        fired = sla_fire_due(now=clock())
+    assert fired == 2  # first response and resolution, both passed
+    reads = [q["sql"] for q in run.captured_queries if q["sql"].startswith("SELECT")]
+    ticket_reads = [s for s in reads if 'FROM "tickets_ticket"' in s]
+    assert len(ticket_reads) == fired, ticket_reads
+    assert not any('"desks_workflowversion"."source"' in s for s in reads)
+    assert TicketEvent.objects.filter(ticket=ticket, kind="sla_breached").count() == fired
+    assert sla_fire_due(now=clock()) == 0

@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from casedesk.common import clock
+from casedesk.tickets.selectors import workflow_of
 
 from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
 from ..reply_address import reply_address_for
@@ -84,7 +85,7 @@ def _tell_team(event) -> None:
     key = f"event:{event.pk}:team"
     if OutboundMail.objects.filter(key=key).exists():
         return
-    lang = ticket.workflow.workflow.languages[0]
+    lang = workflow_of(ticket).languages[0]
     lang = lang if lang in compose.LANGUAGES else "en"
     content = compose.notification(
         kind="created_staff", event=event, user=None, comment=None, lang=lang
