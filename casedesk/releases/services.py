@@ -9,6 +9,7 @@ Ticket moves never happen here: a deployment or a publication enqueues its deliv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -26,6 +27,14 @@ from .models import Deployment, Environment, Release, TicketFix, VersionLine
 
 FIX_FIELD = "fix_version"
 MAX_NOTE = 4000
+
+# Who hears of a new deployment, in the transaction that records it (webhooks, above this
+# layer, register here): a deployment sent again is not new and is heard of once.
+_deployment_observers: dict[str, Callable[[Deployment], None]] = {}
+
+
+def observe_deployments(name: str, fn: Callable[[Deployment], None]) -> None:
+    _deployment_observers[name] = fn
 
 
 def _text(errors: dict, name: str, value: str, limit: int, what: str | Problem) -> str:
@@ -245,6 +254,8 @@ def deployment_record(
                 env.current = latest
                 env.save(update_fields=["current"])
             deliver_deployment.enqueue(deployment_id=deployment.pk)
+            for observer in _deployment_observers.values():
+                observer(deployment)
     except IntegrityError:
         # the same id sent twice at once: the other request stored it
         stored = _same(desk, pipeline_id, environment, release)

@@ -21,6 +21,7 @@ EVENT_TYPES = [
     ("ticket.timer_fired", "A workflow timer moved a ticket"),
     ("ticket.sla_warning", "An SLA target is close"),
     ("ticket.sla_breached", "An SLA target passed"),
+    ("release.deployed", "A release reached a customer's environment"),
 ]
 
 
@@ -86,7 +87,11 @@ class WebhookDelivery(Job):
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    # The history entry it tells of; none for news that is not a ticket's (a deployment,
+    # made once with the deployment itself, whose pipeline id makes it unique).
+    event = models.ForeignKey(
+        TicketEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     event_type = models.CharField(max_length=40)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField()
