@@ -8,11 +8,13 @@ that does not exist.
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from casedesk.common.errors import NotFound
 from casedesk.desks.models import Desk
 from casedesk.tickets.selectors import desk_for_user
 
-from .models import Deployment, Environment, Release
+from .models import Acceptance, Deployment, Environment, Release, TicketFix
 
 
 def _organisation_filter(user) -> dict:
@@ -49,3 +51,33 @@ def environment_by_name(*, user, desk_id: int, organisation_slug: str, name: str
 
 def release_by_version(*, desk: Desk, version: str) -> Release | None:
     return Release.objects.filter(desk=desk, version=version).select_related("line").first()
+
+
+def releases_for(*, user, desk: Desk):
+    """Staff see every release of the desk; a customer the published ones and those that
+    reached one of their organisation's environments (a release still planned is not
+    theirs to read)."""
+    rows = Release.objects.filter(desk=desk).select_related("line")
+    if user.is_customer:
+        rows = rows.filter(
+            Q(published_on__isnull=False) | Q(deployments__organisation_id=user.organisation_id)
+        ).distinct()
+    return rows.order_by("line__position", "position")
+
+
+def release_for(*, user, desk: Desk, version: str) -> Release:
+    release = releases_for(user=user, desk=desk).filter(version=version).first()
+    if release is None:
+        raise NotFound("ticket.release.not_found")
+    return release
+
+
+def fixes_of(ticket):
+    """The ticket's fixes, active ones and withdrawn (the ticket checked visible)."""
+    return TicketFix.objects.filter(ticket=ticket).select_related("release__line").order_by("id")
+
+
+def acceptances_of(ticket):
+    """The customer's verdicts on the ticket's fixes, per tier and cycle (checked visible:
+    the ticket's organisation is the reader's, or the reader is staff of its desk)."""
+    return Acceptance.objects.filter(ticket=ticket).select_related("environment", "release")

@@ -274,3 +274,37 @@ def _same(desk: Desk, pipeline_id: str, environment: Environment, release: Relea
             {"pipeline_id": "this id was already sent for another environment or release"}
         )
     return stored
+
+
+def fix_withdraw(
+    *, actor, ticket: Ticket, release: Release, expected_version: int | None = None
+) -> TicketFix:
+    """`ticket` is no longer fixed in `release` (recorded by mistake, say). A fix of the
+    ticket on another line stays; the fix version field, when it names this release,
+    names the other fix instead (or nothing), through the ticket's own edit service."""
+    desk = ticket.desk
+    authorise(actor, "release.fix", desk)
+    with transaction.atomic():
+        fix = (
+            TicketFix.objects.select_for_update()
+            .filter(ticket=ticket, release=release, withdrawn_at__isnull=True)
+            .first()
+        )
+        if fix is None:
+            raise NotFound("ticket.fix.not_found")
+        fix.withdrawn_at = clock.now()
+        fix.save(update_fields=["withdrawn_at"])
+        if (ticket.fields or {}).get(FIX_FIELD) == release.version:
+            other = (
+                TicketFix.objects.filter(ticket=ticket, withdrawn_at__isnull=True)
+                .select_related("release")
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            ticket_edit(
+                actor=actor,
+                ticket=ticket,
+                fields={FIX_FIELD: other.release.version if other else None},
+                expected_version=expected_version,
+            )
+    return fix
