@@ -81,3 +81,37 @@ def acceptances_of(ticket):
     """The customer's verdicts on the ticket's fixes, per tier and cycle (checked visible:
     the ticket's organisation is the reader's, or the reader is staff of its desk)."""
     return Acceptance.objects.filter(ticket=ticket).select_related("environment", "release")
+
+
+def release_overview(*, user, desk: Desk):
+    """The desk's version lines with their releases, newest first, each with how many
+    active fixes it carries and how many deployments it had (staff of the desk)."""
+    from django.db.models import Count
+
+    fixes = Count("fixes", filter=Q(fixes__withdrawn_at__isnull=True), distinct=True)
+    return (
+        releases_for(user=user, desk=desk)
+        .annotate(fix_count=fixes, deployment_count=Count("deployments", distinct=True))
+        .order_by("line__position", "line_id", "-position")
+    )
+
+
+def release_detail(*, user, desk: Desk, version: str):
+    """One release for staff: its fixes on tickets they may see, the environments whose
+    current deployment is this release, and every deployment of it."""
+    from casedesk.tickets.models import Ticket
+
+    release = release_for(user=user, desk=desk, version=version)
+    fixes = list(
+        TicketFix.objects.filter(release=release, ticket__in=Ticket.objects.visible_to(user))
+        .select_related("ticket")
+        .order_by("ticket__number")
+    )
+    running = list(environments_for(user=user, desk=desk).filter(current__release=release))
+    deployments = list(
+        deployments_for(user=user, desk=desk)
+        .filter(release=release)
+        .select_related("environment__organisation")
+        .order_by("-deployed_at", "-id")[:200]
+    )
+    return release, fixes, running, deployments
