@@ -21,4 +21,5 @@ urlpatterns = [
     path("t/<str:key>/mail/", views.mail, name="mail"),
     path("t/<str:key>/edit/", views.edit, name="edit"),
     path("t/<str:key>/log/", views.log_work, name="log"),
+    path("t/<str:key>/fix/", releases.fix, name="fix"),
 ]

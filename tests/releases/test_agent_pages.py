@@ -74,3 +74,41 @@ def test_the_pages_are_not_there_for_staff_of_other_desks_or_customers(
         assert client.get(url).status_code == 404, url
     client.force_login(world.agent)
     assert client.get(f"/agent/desks/{product.desk.pk}/releases/9.9/").status_code == 404
+
+
+def test_an_agent_fixes_a_ticket_in_a_release_from_its_page(
+    client,
+    world,
+    product,  # noqa: F811
+):
+    from casedesk.releases.models import TicketFix
+
+    desk = product.desk
+    t = waiting(world, desk, world.alice, "2.4", title="Eksporten fejler")
+    client.force_login(world.agent)
+    assert f"/agent/t/{t.key}/fix/" in client.get(f"/agent/t/{t.key}/").content.decode()
+    page = client.get(f"/agent/t/{t.key}/fix/").content.decode()
+    assert ">2.10<" in page and 'name="note:en"' in page
+    later = product.releases["3.0"]
+    # a release that was not offered is refused with its code, and nothing is recorded
+    refused = client.post(f"/agent/t/{t.key}/fix/", {"release": "999999", "kind": "fix"})
+    assert refused.status_code == 422
+    assert not TicketFix.objects.filter(ticket=t, release=later).exists()
+    done = client.post(
+        f"/agent/t/{t.key}/fix/",
+        {"release": later.pk, "kind": "change", "note:en": "Exports use the new format."},
+    )
+    assert done.status_code == 302 and done["Location"] == f"/agent/t/{t.key}/"
+    fix = TicketFix.objects.get(ticket=t, release=later)
+    assert (fix.kind, fix.notes, fix.withdrawn_at) == (
+        "change",
+        {"en": "Exports use the new format."},
+        None,
+    )
+    # one active fix per line: 3.0 replaces 2.4, which is on the same line
+    assert TicketFix.objects.get(ticket=t, release=product.releases["2.4"]).withdrawn_at
+    # a customer, and staff of another desk, find nothing here
+    for who in (world.alice, world.outsider):
+        client.force_login(who)
+        assert client.get(f"/agent/t/{t.key}/fix/").status_code == 404
+        assert client.post(f"/agent/t/{t.key}/fix/", {"release": later.pk}).status_code == 404
