@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 from pydantic import Field, StringConstraints
 
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.releases import selectors
 from casedesk.releases.models import TicketFix, VersionLine
 from casedesk.releases.services import (
@@ -29,6 +30,7 @@ from casedesk.releases.whatsnew import whats_new_for
 from casedesk.tickets.selectors import desk_for_user, ticket_get_for_actor
 
 from ..schemas import Id, In, IsoDateTime, Schema, Version
+from .sheets import Day
 from .tickets import errors
 
 router = Router(tags=["releases"])
@@ -152,7 +154,7 @@ class ReleaseIn(In):
     )
     version: Label
     position: int | None = Field(None, description="where on the line; default: after its last")
-    published_on: date | None = Field(None, strict=False, description="the update is out")
+    published_on: Day | None = Field(None, description="YYYY-MM-DD: the update is out")
 
 
 class FixIn(In):
@@ -219,16 +221,21 @@ def release_list(request: HttpRequest, desk_id: Id):
 )
 def release_add(request: HttpRequest, desk_id: Id, body: ReleaseIn):
     desk = desk_for_user(user=request.user, desk_id=desk_id)
-    line = VersionLine.objects.filter(desk=desk, name=body.line.strip()).first()
-    if line is None:
-        line = line_create(actor=request.user, desk=desk, name=body.line)
-    release = release_create(
-        actor=request.user,
-        line=line,
-        version=body.version,
-        position=body.position,
-        published_on=body.published_on,
-    )
+    try:
+        published_on = date.fromisoformat(body.published_on) if body.published_on else None
+    except ValueError:
+        raise InvalidInput({"published_on": Problem("date.malformed")}) from None
+    with transaction.atomic():  # a refused release leaves no new line behind
+        line = VersionLine.objects.filter(desk=desk, name=body.line.strip()).first()
+        if line is None:
+            line = line_create(actor=request.user, desk=desk, name=body.line)
+        release = release_create(
+            actor=request.user,
+            line=line,
+            version=body.version,
+            position=body.position,
+            published_on=published_on,
+        )
     return Status(201, _release(release))
 
 
