@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import releases, views
 
 app_name = "agent"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("new/", views.register, name="register"),
     path("desks/", views.desks, name="desks"),
     path("desks/<int:desk_id>/workflow/", views.workflow, name="workflow"),
+    path("desks/<int:desk_id>/releases/", releases.releases, name="releases"),
+    path("desks/<int:desk_id>/releases/<str:version>/", releases.release, name="release"),
     path("t/<str:key>/", views.ticket_page, name="ticket"),
     path("t/<str:key>/reply/", views.reply, name="reply"),
     path("t/<str:key>/act/<slug:transition>/", views.act, name="act"),
@@ -20,4 +22,5 @@ urlpatterns = [
     path("t/<str:key>/edit/", views.edit, name="edit"),
     path("t/<str:key>/log/", views.log_work, name="log"),
     path("t/<str:key>/estimate/", views.estimate_set, name="estimate"),
+    path("t/<str:key>/fix/", releases.fix, name="fix"),
 ]

@@ -58,6 +58,8 @@ CODES: dict[str, tuple[str, ...]] = {
     "ticket.release.environment": ("limit",),
     "ticket.release.version": ("limit",),
     "ticket.release.organisation": (),
+    "ticket.release.not_found": (),
+    "ticket.fix.not_found": (),
     "permission.denied": ("verb",),
     "desk.not_found": (),
     "desk.required": (),

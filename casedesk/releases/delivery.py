@@ -56,10 +56,13 @@ def _candidates(fixes, event: str, tier: str | None) -> Iterable[int]:
             yield ticket_id
 
 
-def _still_carried(release_id: int):
+def _still_carried(release: Release):
+    """Asked under the ticket's lock: is its fix still one the release carries? One
+    statement (the release's line and position are in hand, and never change)."""
+    where = carried(release)
+
     def applies(ticket: Ticket) -> bool:
-        release = Release.objects.get(pk=release_id)
-        return TicketFix.objects.filter(carried(release), ticket=ticket).exists()
+        return TicketFix.objects.filter(where, ticket_id=ticket.pk).exists()
 
     return applies
 
@@ -135,7 +138,7 @@ def _move(
             event=event,
             environment=tier,
             cause=cause,
-            applies=_still_carried(release.pk),
+            applies=_still_carried(release),
         )
         is not None
     )

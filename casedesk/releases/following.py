@@ -35,7 +35,8 @@ def fixes_follow(change: TicketChange) -> None:
     ticket: Ticket = change.ticket
     now = change.now
     is_open = ticket.category not in ("closed", "cancelled")
-    fixes = list(TicketFix.objects.filter(ticket=ticket).select_related("release"))
+    # unordered: a ticket has a fix or two, and this runs on every change of such a desk
+    fixes = list(TicketFix.objects.filter(ticket=ticket).select_related("release").order_by())
     stale = [f.pk for f in fixes if f.open != is_open]
     if stale:
         TicketFix.objects.filter(pk__in=stale).update(open=is_open)

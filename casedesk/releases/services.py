@@ -9,6 +9,7 @@ Ticket moves never happen here: a deployment or a publication enqueues its deliv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -26,6 +27,14 @@ from .models import Deployment, Environment, Release, TicketFix, VersionLine
 
 FIX_FIELD = "fix_version"
 MAX_NOTE = 4000
+
+# Who hears of a new deployment, in the transaction that records it (webhooks, above this
+# layer, register here): a deployment sent again is not new and is heard of once.
+_deployment_observers: dict[str, Callable[[Deployment], None]] = {}
+
+
+def observe_deployments(name: str, fn: Callable[[Deployment], None]) -> None:
+    _deployment_observers[name] = fn
 
 
 def _text(errors: dict, name: str, value: str, limit: int, what: str | Problem) -> str:
@@ -245,6 +254,8 @@ def deployment_record(
                 env.current = latest
                 env.save(update_fields=["current"])
             deliver_deployment.enqueue(deployment_id=deployment.pk)
+            for observer in _deployment_observers.values():
+                observer(deployment)
     except IntegrityError:
         # the same id sent twice at once: the other request stored it
         stored = _same(desk, pipeline_id, environment, release)
@@ -263,3 +274,37 @@ def _same(desk: Desk, pipeline_id: str, environment: Environment, release: Relea
             {"pipeline_id": "this id was already sent for another environment or release"}
         )
     return stored
+
+
+def fix_withdraw(
+    *, actor, ticket: Ticket, release: Release, expected_version: int | None = None
+) -> TicketFix:
+    """`ticket` is no longer fixed in `release` (recorded by mistake, say). A fix of the
+    ticket on another line stays; the fix version field, when it names this release,
+    names the other fix instead (or nothing), through the ticket's own edit service."""
+    desk = ticket.desk
+    authorise(actor, "release.fix", desk)
+    with transaction.atomic():
+        fix = (
+            TicketFix.objects.select_for_update()
+            .filter(ticket=ticket, release=release, withdrawn_at__isnull=True)
+            .first()
+        )
+        if fix is None:
+            raise NotFound("ticket.fix.not_found")
+        fix.withdrawn_at = clock.now()
+        fix.save(update_fields=["withdrawn_at"])
+        if (ticket.fields or {}).get(FIX_FIELD) == release.version:
+            other = (
+                TicketFix.objects.filter(ticket=ticket, withdrawn_at__isnull=True)
+                .select_related("release")
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            ticket_edit(
+                actor=actor,
+                ticket=ticket,
+                fields={FIX_FIELD: other.release.version if other else None},
+                expected_version=expected_version,
+            )
+    return fix

@@ -330,3 +330,27 @@ def typed(request: HttpRequest) -> dict[str, str]:
 def uploads_of(request: HttpRequest) -> list[Upload]:
     """The files posted as `attachments`."""
     return list(request.FILES.getlist("attachments"))
+
+
+class FixForm(_Read):
+    """A ticket fixed in a release: the release picked from those offered, fix or change,
+    and a note for customers per language of the desk (`note:<lang>`)."""
+
+    release = Typed()
+    kind = Typed()
+
+    def __init__(self, data, *, languages: Iterable[str]) -> None:
+        super().__init__(data)
+        for lang in languages:
+            self.fields[f"note:{lang}"] = Typed()
+
+    def release_of(self, releases: Iterable[Any]) -> Any:
+        chosen = self.read()["release"]
+        found = next((r for r in releases if str(r.pk) == chosen), None)
+        if found is None:
+            raise InvalidInput({"release": Problem("input.not_a_choice")})
+        return found
+
+    def notes(self) -> dict[str, str]:
+        data = self.read()
+        return {k.split(":", 1)[1]: v for k, v in data.items() if k.startswith("note:") and v}

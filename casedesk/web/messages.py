@@ -81,6 +81,8 @@ SENTENCES: dict[str, Promise] = {
     ),
     "ticket.release.version": _("Give the version (at most %(limit)s characters)."),
     "ticket.release.organisation": _("This organisation does not use this desk."),
+    "ticket.release.not_found": _("There is no such release."),
+    "ticket.fix.not_found": _("This ticket is not fixed in that release."),
     "permission.denied": _("You do not have permission to do that."),
     "desk.not_found": _("There is no such desk."),
     "desk.required": _("Choose a desk."),

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from casedesk.common import clock
 from casedesk.desks.models import WorkflowVersion
+from casedesk.releases.models import Deployment
 from casedesk.tickets.models import Comment, TicketEvent
 from casedesk.tickets.selectors import workflow_of
 
@@ -171,3 +172,66 @@ def deliveries_prepare(events: list[TicketEvent]) -> None:
                 )
             )
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def deployment_payload(deployment: Deployment, delivery_id) -> dict:
+    env, release, actor = deployment.environment, deployment.release, deployment.recorded_by
+    return {
+        "id": str(delivery_id),
+        "type": "release.deployed",
+        "occurred_at": deployment.deployed_at.isoformat(),
+        "desk": {"id": deployment.desk_id, "key_prefix": deployment.desk.key_prefix},
+        "deployment": {
+            "id": deployment.pk,
+            "pipeline_id": deployment.pipeline_id,
+            "deployed_at": deployment.deployed_at.isoformat(),
+            "received_at": deployment.received_at.isoformat(),
+            # a late event for an older deployment leaves the environment running the newer
+            "current": env.current_id == deployment.pk,
+        },
+        "environment": {"id": env.pk, "name": env.name, "tier": env.tier},
+        "organisation": {"id": deployment.organisation_id, "slug": env.organisation.slug},
+        "release": {
+            "id": release.pk,
+            "version": release.version,
+            "line": release.line.name,
+            "published_on": release.published_on.isoformat() if release.published_on else None,
+        },
+        "actor": {
+            "kind": "staff" if actor else "system",
+            "id": actor.pk if actor else None,
+            "name": str(actor) if actor else "",
+        },
+    }
+
+
+def deployment_deliveries_prepare(deployment: Deployment) -> None:
+    """A release reached an environment: one delivery per interested subscription of the
+    desk, made in the deployment's own transaction (a deployment sent again is not new, so
+    it is told once). The tickets it moves come later as their own `ticket.status_changed`."""
+    subs = [
+        s
+        for s in WebhookSubscription.objects.filter(desk_id=deployment.desk_id, active=True)
+        if s.wants("release.deployed")
+    ]
+    if not subs:
+        return
+    deployment = Deployment.objects.select_related(
+        "desk", "environment__organisation", "release__line", "recorded_by"
+    ).get(pk=deployment.pk)
+    now = clock.now()
+    rows = []
+    for sub in subs:
+        delivery_id = uuid.uuid4()
+        rows.append(
+            WebhookDelivery(
+                subscription=sub,
+                event=None,
+                event_type="release.deployed",
+                uuid=delivery_id,
+                payload=deployment_payload(deployment, delivery_id),
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    WebhookDelivery.objects.bulk_create(rows)

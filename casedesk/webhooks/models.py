@@ -29,6 +29,8 @@ EVENT_TYPES = [
     ("estimate.set", "An hour estimate was set, raised or lowered"),
     ("estimate.granted", "A customer approver granted the hour estimate"),
     ("estimate.withdrawn", "A raised estimate withdrew the earlier grant"),
+    # -- releases (casedesk.releases)
+    ("release.deployed", "A release reached a customer's environment"),
 ]
 
 
@@ -94,7 +96,11 @@ class WebhookDelivery(Job):
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
     )
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    # The history entry it tells of; none for news that is not a ticket's (a deployment,
+    # made once with the deployment itself, whose pipeline id makes it unique).
+    event = models.ForeignKey(
+        TicketEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     event_type = models.CharField(max_length=40)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     payload = models.JSONField()

@@ -16,7 +16,8 @@ from django.db.models import Sum
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
-from casedesk.releases.models import Deployment
+from casedesk.releases.models import Deployment, Release, TicketFix, VersionLine
+from casedesk.releases.services import fix_record, line_create, release_create
 from casedesk.sheets.estimates import estimate_set
 from casedesk.sheets.models import Estimate, InvoiceRun, Sheet, TimeEntry, WorkKind
 from casedesk.sheets.services import work_log
@@ -53,6 +54,28 @@ MATRIX = {
             f"desks/{r.desk}/deployments",
             {"organisation": "org-a", "environment": "PROD", "version": "1", "pipeline_id": "x"},
         ),
+    ),
+    ("GET", "/desks/{desk_id}/releases"): (OBJ, lambda r: (f"desks/{r.desk}/releases", None)),
+    ("POST", "/desks/{desk_id}/releases"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/releases", {"line": "9", "version": "9.9"}),
+    ),
+    ("GET", "/desks/{desk_id}/releases/{version}/whats-new"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/releases/1.0/whats-new", None),
+    ),
+    ("GET", "/tickets/{key}/fixes"): (OBJ, lambda r: (f"tickets/{r.key}/fixes", None)),
+    ("POST", "/tickets/{key}/fixes"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/fixes", {"version": "1.0", "notes": {"en": "pwned"}}),
+    ),
+    ("DELETE", "/tickets/{key}/fixes/{version}"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/fixes/1.0", None),
+    ),
+    ("GET", "/tickets/{key}/acceptances"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/acceptances", None),
     ),
     ("POST", "/desks/{desk_id}/webhooks"): (
         OBJ,
@@ -269,6 +292,14 @@ def scene(world):
     services.participant_add(actor=world.bob, ticket=tb, person=world.bob)
     services.participant_add(actor=world.alice, ticket=ta, person=world.amir)
     services.participant_add(actor=world.alice, ticket=to, person=world.amir)
+    for t, desk in ((tb, world.desk), (ta, world.desk), (to, world.other_desk)):
+        release = Release.objects.filter(desk=desk, version="1.0").first()
+        if release is None:
+            line = line_create(actor=world.admin, desk=desk, name="1")
+            release = release_create(
+                actor=world.admin, line=line, version="1.0", published_on=t.created_at.date()
+            )
+        fix_record(actor=world.admin, ticket=t, release=release, notes={"en": f"{t.title}-note"})
     hook_gen, _ = subscription_create(
         actor=desk_admin, desk=world.desk, url="https://canary-gen.example/hook"
     )
@@ -329,6 +360,9 @@ def fingerprint() -> tuple:
         Participant.objects.count(),
         Organisation.objects.count(),
         Deployment.objects.count(),
+        Release.objects.count(),
+        VersionLine.objects.count(),
+        TicketFix.objects.filter(withdrawn_at__isnull=True).count(),
         WebhookSubscription.objects.filter(active=True).count(),
         SlaRevision.objects.count(),
         BusinessCalendar.objects.count(),

@@ -14,6 +14,7 @@ import pytest
 from casedesk.common.errors import NotFound, TransitionRefused
 from casedesk.desks.models import Team
 from casedesk.ops.worker import run_once
+from casedesk.releases.models import Acceptance
 from casedesk.releases.services import release_publish
 from casedesk.tickets import services
 from casedesk.tickets.models import Comment, Ticket, TicketEvent, TicketTimer
@@ -23,6 +24,7 @@ from casedesk.tickets.selectors import (
     next_step_for,
     ticket_get_for_actor,
 )
+from tests.api.conftest import Api
 from tests.conftest import make_desk
 from tests.helpers import fresh, state
 from tests.releases.pipeline import Pipeline
@@ -58,7 +60,7 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     pipeline = Pipeline(
         lead=lead,
         desk=desk,
-        versions={"7": ["7.4.0", "7.4.1", "7.5"]},
+        versions={"7": ["7.4.0", "7.4.1", "7.5", "7.6"]},
         orgs=[world.org_a, world.org_b],
     )
 
@@ -389,6 +391,61 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
     assert "Per 1 januari." in bodies
     assert "Klant gebruikt nog de oude tariefstructuur." in [
         c.body for c in comments_for(user=agent, ticket=seen)
+    ]
+
+    # -- Organisation B: the update does not solve it, and a second round ---------------------
+    # Bob checks 7.5 in production and sends the ticket back, with his reason.
+    clock.advance(days=1)
+    services.ticket_transition(
+        actor=bob, ticket=elsewhere, transition="terug_naar_actief", comment="Premie nog fout."
+    )
+    assert fresh(elsewhere).status == "actief"
+    # Support finds the rest of the fault; 7.6 fixes it, with a note for customers (API).
+    fixed = Api(agent).post(
+        f"tickets/{elsewhere.key}/fixes",
+        {"version": "7.6", "notes": {"nl": "De premie klopt nu ook bij een gewijzigd tarief."}},
+    )
+    assert fixed.status_code == 201, fixed.content
+    services.ticket_transition(
+        actor=agent,
+        ticket=elsewhere,
+        transition="oplossen_komende_update",
+        comment="Opgelost in 7.6.",
+        fields={"fix_version": "7.6"},
+    )
+    assert fresh(elsewhere).status == "opgelost_komende_update"
+    # The old update deployed again at B carries nothing that still counts: nothing moves.
+    assert pipeline.deploy(world.org_b, "PROD", "7.5", pipeline_id="b-prod-75-again") == (0, 1)
+    assert fresh(elsewhere).status == "opgelost_komende_update"
+    release_publish(actor=lead, release=pipeline.releases["7.6"])
+    assert run_once() == (0, 1)
+    assert fresh(elsewhere).status == "wachtend_op_update"
+    clock.advance(weeks=1)
+    assert pipeline.deploy(world.org_b, "PROD", "7.6") == (0, 1)
+    assert fresh(elsewhere).status == "opgelost"
+    services.ticket_transition(actor=bob, ticket=elsewhere, transition="sluiten")
+    assert fresh(elsewhere).status == "gesloten"
+    assert [
+        (a.tier, a.cycle, a.round, a.verdict, a.release.version, a.reason)
+        for a in Acceptance.objects.filter(ticket=elsewhere).select_related("release")
+    ] == [
+        ("PROD", 1, 1, "rejected", "7.5", "Premie nog fout."),
+        ("PROD", fresh(elsewhere).cycle, 1, "accepted", "7.6", ""),
+    ]
+    assert fresh(elsewhere).cycle == 2  # back to active from Opgelost starts a new cycle
+    # What's new in 7.6, as each customer sees it: both read the published notes; only Bob
+    # finds a case of his in it and his production's date; Alice's production has no 7.6.
+    bobs = Api(bob).get(f"desks/{desk.pk}/releases/7.6/whats-new?lang=nl").json()
+    alices = Api(alice).get(f"desks/{desk.pk}/releases/7.6/whats-new?lang=nl").json()
+    assert bobs["fixes"] == alices["fixes"] == ["De premie klopt nu ook bij een gewijzigd tarief."]
+    assert (bobs["cases"], alices["cases"]) == ([elsewhere.key], [])
+    assert [(r["environment"], r["at"] is not None) for r in bobs["reached"]] == [
+        ("TEST", False),
+        ("PROD", True),
+    ]
+    assert [(r["environment"], r["at"]) for r in alices["reached"]] == [
+        ("TEST", None),
+        ("PROD", None),
     ]
 
 

@@ -14,9 +14,11 @@ import pytest
 
 from casedesk.common.errors import TransitionRefused
 from casedesk.ops.worker import run_once
+from casedesk.releases.models import Acceptance
 from casedesk.tickets import services
 from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.selectors import history_for, next_step_for, ticket_get_for_actor
+from tests.api.conftest import Api
 from tests.conftest import make_desk
 from tests.helpers import fresh, state
 from tests.releases.pipeline import Pipeline
@@ -448,4 +450,61 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         "start_work",
         "ask_for_approval",
         "approval_timeout",
+    ]
+
+    # -- The other organisation: rejected in TEST, then a second round -----------------------
+    # Bob's case has waited in TEST since 3.2 reached them. He tries it and rejects it.
+    clock.advance(days=1)
+    services.ticket_transition(
+        actor=bob, ticket=other, transition="reject_in_test", comment="Fejlen ses stadig hos B."
+    )
+    other = fresh(other)
+    assert place(other) == (UB, "opdateret_i_test_ikke_accepteret")
+    assert "fix_version" not in other.fields  # the rejected fix no longer counts
+    # The next TEST deployment at B carries nothing of theirs any more: nothing moves.
+    assert pipeline.deploy(world.org_b, "TEST", "3.2", pipeline_id="b-test-32-again") == (0, 1)
+    assert place(fresh(other)) == (UB, "opdateret_i_test_ikke_accepteret")
+
+    # Round 2: development fixes it in 3.3, with a note for customers, through the API.
+    services.ticket_transition(actor=agent, ticket=other, transition="start_work")
+    fixed = Api(agent).post(
+        f"tickets/{other.key}/fixes",
+        {"version": "3.3", "notes": {"da": "Kørslen klarer nu afdelinger med ændret opsætning."}},
+    )
+    assert fixed.status_code == 201, fixed.content
+    services.ticket_transition(actor=agent, ticket=other, transition="await_update")
+    assert place(fresh(other)) == (UB, "afventer_distribution_start")
+    clock.advance(days=2)
+    assert pipeline.deploy(world.org_b, "TEST", "3.3") == (0, 1)
+    assert place(fresh(other)) == (UB, "opdateret_i_test_afventer_accept")
+    services.ticket_transition(actor=bob, ticket=other, transition="accept_in_test")
+    clock.advance(days=1)
+    assert pipeline.deploy(world.org_b, "PROD", "3.3") == (0, 1)
+    assert place(fresh(other)) == (UB, "opdateret_i_prod_afventer_accept")
+    services.ticket_transition(actor=bob, ticket=other, transition="accept_in_prod")
+    assert fresh(other).category == "closed"
+    assert [
+        (a.tier, a.cycle, a.round, a.verdict, a.reason)
+        for a in Acceptance.objects.filter(ticket=other)
+    ] == [
+        ("TEST", 1, 1, "rejected", "Fejlen ses stadig hos B."),
+        ("TEST", 1, 2, "accepted", ""),
+        ("PROD", 1, 1, "accepted", ""),
+    ]
+    # Alice's case: accepted in TEST; the timer that closed it in PROD gave no verdict.
+    assert [a.tier for a in Acceptance.objects.filter(ticket=case)] == ["TEST"]
+
+    # What's new in 3.3, as each customer sees it: Bob reads his case and both his
+    # environments; 3.3 is neither out nor at Alice's organisation, so for her it is not there.
+    news = Api(bob).get(f"desks/{desk.pk}/releases/3.3/whats-new?lang=da").json()
+    assert news["fixes"] == ["Kørslen klarer nu afdelinger med ændret opsætning."]
+    assert news["cases"] == [other.key]
+    assert [(r["environment"], r["at"] is not None) for r in news["reached"]] == [
+        ("TEST", True),
+        ("PROD", True),
+    ]
+    assert Api(alice).get(f"desks/{desk.pk}/releases/3.3/whats-new?lang=da").status_code == 404
+    assert [e["organisation"] for e in Api(alice).get(f"desks/{desk.pk}/environments").json()] == [
+        world.org_a.pk,
+        world.org_a.pk,
     ]
