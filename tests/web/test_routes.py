@@ -47,6 +47,7 @@ POLICY = {
     "portal:ticket": "customer",
     "portal:comment": "customer-post",
     "portal:act": "customer-post",
+    "portal:estimate_grant": "customer-post",
     "portal:guides": "login",
     "portal:guide": "login",
     "portal:updates_desks": "customer",
@@ -71,6 +72,7 @@ POLICY = {
     "agent:edit": "staff-post",
     "agent:mail": "staff-post",
     "agent:log": "staff-post",
+    "agent:estimate": "staff-post",
 }
 
 
@@ -170,6 +172,7 @@ ANONYMOUS = {
     "portal:ticket": (LOGIN, 405),
     "portal:comment": (405, LOGIN),
     "portal:act": (405, LOGIN),
+    "portal:estimate_grant": (405, LOGIN),
     "portal:guides": (LOGIN, 405),
     "portal:guide": (LOGIN, 405),
     "portal:updates_desks": (LOGIN, 405),
@@ -192,6 +195,7 @@ ANONYMOUS = {
     "agent:route": (405, LOGIN),
     "agent:duplicate": (405, LOGIN),
     "agent:log": (405, LOGIN),
+    "agent:estimate": (405, LOGIN),
     "agent:edit": (405, LOGIN),
     "agent:mail": (405, LOGIN),
 }
