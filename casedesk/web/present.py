@@ -296,6 +296,9 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> 
             "before": _hours(before),
             "after": _hours(d.get("minutes")),
         }
+    if kind == "flagged":
+        flag = str(d.get("flag", ""))
+        return _("flagged the ticket “%(flag)s”") % {"flag": wf.flag_label(flag, lang)}
     if kind in ("sla_warning", "sla_breached"):
         target = sla_target_label((d.get("sla") or {}).get("target", ""))
         if kind == "sla_warning":
