@@ -12,6 +12,8 @@ change), and `save_model` only hands the stored row back to the admin.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -75,8 +77,8 @@ def _targets_of(text: str) -> dict[str, dict[str, int]]:
 class ServiceForm(forms.ModelForm):
     """A form whose `apply()` calls a service; its refusals become the form's errors."""
 
-    request = None
-    result = None
+    request: Any = None  # set by the admin's get_form
+    result: Any = None
 
     def _post_clean(self):
         """The model's own checks are the service's: it has checked and stored the change
@@ -159,7 +161,7 @@ class DayInline(admin.TabularInline):
     model = CalendarDay
     extra = 0
     fields = ["day", "kind", "name", "hours", "source_version"]
-    readonly_fields = fields
+    readonly_fields = ["day", "kind", "name", "hours", "source_version"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
