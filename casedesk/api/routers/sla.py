@@ -23,6 +23,15 @@ router = Router(tags=["service levels"])
 Time = Annotated[str, StringConstraints(pattern=r"^\d{1,2}:\d{2}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,60}$")]
 Target = Literal["first_response", "next_response", "resolution"]
+# a date in the path: strictly YYYY-MM-DD (pydantic alone would read "0" as 1970-01-01)
+DayPath = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({"day": Problem("input.malformed", detail=value)}) from None
 
 
 class ClockOut(Schema):
@@ -219,12 +228,12 @@ class DayIn(In):
     response={200: LevelsOut, **errors()},
     summary="Close the desk on a date, or shorten its hours",
 )
-def calendar_day_put(request: HttpRequest, desk_id: Id, day: date, payload: DayIn):
+def calendar_day_put(request: HttpRequest, desk_id: Id, day: DayPath, payload: DayIn):
     desk = desk_for_user(user=request.user, desk_id=desk_id)
     services.calendar_day_set(
         actor=request.user,
         desk=desk,
-        day=day,
+        day=_day(day),
         kind=payload.kind,
         name=payload.name,
         hours=[(s.start, s.end) for s in payload.hours],
@@ -237,9 +246,9 @@ def calendar_day_put(request: HttpRequest, desk_id: Id, day: date, payload: DayI
     response={200: LevelsOut, **errors()},
     summary="Remove a dated day (closure, short day or holiday)",
 )
-def calendar_day_delete(request: HttpRequest, desk_id: Id, day: date):
+def calendar_day_delete(request: HttpRequest, desk_id: Id, day: DayPath):
     desk = desk_for_user(user=request.user, desk_id=desk_id)
-    services.calendar_day_remove(actor=request.user, desk=desk, day=day)
+    services.calendar_day_remove(actor=request.user, desk=desk, day=_day(day))
     return _levels(request, desk)
 
 
