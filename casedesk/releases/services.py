@@ -37,20 +37,19 @@ def observe_deployments(name: str, fn: Callable[[Deployment], None]) -> None:
     _deployment_observers[name] = fn
 
 
-def _text(errors: dict, name: str, value: str, limit: int, what: str | Problem) -> str:
-    """Words not yet given a code stay sentences (the `plain` code) until converted."""
+def _text(errors: dict, name: str, value: str, limit: int, what: Problem) -> str:
     value = (value or "").strip()
     if not value or len(value) > limit:
-        errors[name] = what if isinstance(what, Problem) else f"{what} (1 to {limit} characters)"
+        errors[name] = what
     return value
 
 
 def line_create(*, actor, desk: Desk, name: str) -> VersionLine:
     authorise(actor, "release.record", desk)
     errors: dict = {}
-    name = _text(errors, "name", name, 60, "name the version line")
+    name = _text(errors, "name", name, 60, Problem("release.line.name", limit=60))
     if not errors and VersionLine.objects.filter(desk=desk, name=name).exists():
-        errors["name"] = "this desk already has a version line of that name"
+        errors["name"] = Problem("release.line.exists")
     if errors:
         raise InvalidInput(errors)
     position = (VersionLine.objects.filter(desk=desk).aggregate(m=Max("position"))["m"] or 0) + 1
@@ -72,11 +71,11 @@ def release_create(
     errors: dict = {}
     version = _text(errors, "version", version, 64, Problem("ticket.release.version", limit=64))
     if not errors and Release.objects.filter(desk=desk, version=version).exists():
-        errors["version"] = "this desk already has a release of that version"
+        errors["version"] = Problem("release.version.exists")
     if position is not None and not 0 < position <= 1_000_000:
-        errors["position"] = "a position from 1 to 1000000"
+        errors["position"] = Problem("release.position.range", limit=1_000_000)
     elif position is not None and Release.objects.filter(line=line, position=position).exists():
-        errors["position"] = "another release of this line has that position"
+        errors["position"] = Problem("release.position.taken")
     if errors:
         raise InvalidInput(errors)
     if position is None:
@@ -129,7 +128,7 @@ def environment_declare(
         name
         and Environment.objects.filter(organisation=organisation, desk=desk, name=name).exists()
     ):
-        errors["name"] = "this organisation already has an environment of that name"
+        errors["name"] = Problem("release.environment.exists")
     if errors:
         raise InvalidInput(errors)
     position = (
@@ -159,17 +158,17 @@ def fix_record(
     authorise(actor, "release.fix", desk)
     errors: dict = {}
     if release.desk_id != desk.pk:
-        raise NotFound("no such release")
+        raise NotFound("release.not_found")
     if kind not in TicketFix.Kind.values:
-        errors["kind"] = "fix or change"
+        errors["kind"] = Problem("release.fix.kind")
     languages = set(desk.workflow.workflow.languages)
     clean: dict[str, str] = {}
     for lang, text in (notes or {}).items():
         text = (text or "").strip()
         if lang not in languages:
-            errors[f"notes.{lang}"] = "not a language of this desk"
+            errors[f"notes.{lang}"] = Problem("release.note.language", value=lang)
         elif len(text) > MAX_NOTE:
-            errors[f"notes.{lang}"] = f"at most {MAX_NOTE} characters"
+            errors[f"notes.{lang}"] = Problem("input.too_long", limit=MAX_NOTE)
         elif text:
             clean[lang] = text
     if errors:
@@ -220,13 +219,15 @@ def deployment_record(
     desk = environment.desk
     authorise(actor, "release.record", desk)
     errors: dict = {}
-    pipeline_id = _text(errors, "pipeline_id", pipeline_id, 100, "give the pipeline's own id")
+    pipeline_id = _text(
+        errors, "pipeline_id", pipeline_id, 100, Problem("release.pipeline_id.required", limit=100)
+    )
     if release.desk_id != desk.pk:
-        errors["release"] = "not a release of this environment's desk"
+        errors["release"] = Problem("release.other_desk")
     now = clock.now()
     deployed_at = deployed_at or now
     if deployed_at > now:
-        errors["deployed_at"] = "a deployment cannot be in the future"
+        errors["deployed_at"] = Problem("release.deployed_at.future")
     if errors:
         raise InvalidInput(errors)
     stored = _same(desk, pipeline_id, environment, release)
@@ -270,9 +271,7 @@ def _same(desk: Desk, pipeline_id: str, environment: Environment, release: Relea
     if stored is None:
         return None
     if (stored.environment_id, stored.release_id) != (environment.pk, release.pk):
-        raise InvalidInput(
-            {"pipeline_id": "this id was already sent for another environment or release"}
-        )
+        raise InvalidInput({"pipeline_id": Problem("release.pipeline_id.reused")})
     return stored
 
 

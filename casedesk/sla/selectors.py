@@ -86,7 +86,7 @@ class DeskLevels:
 def desk_levels_for(*, user, desk: Desk) -> DeskLevels:
     """A desk's calendar and plans, for its staff (customers see none of it as such)."""
     if not getattr(user, "is_supplier_staff", False) and not getattr(user, "is_superuser", False):
-        raise NotFound("no such desk")
+        raise NotFound("desk.not_found")
     authorise(user, "ticket.edit", desk)  # any staff role on the desk
     return DeskLevels(
         calendar=BusinessCalendar.objects.filter(desk=desk).prefetch_related("days").first(),

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from casedesk.accounts.models import Organisation
 from casedesk.common import clock
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.desks.models import Desk
 from casedesk.tickets.permissions import authorise
 from casedesk.workflow.calendar import (
@@ -32,15 +32,8 @@ from .revisions import revision_write
 TARGET_KEYS = {key for key, _ in TARGETS}
 MAX_TARGET_MINUTES = 366 * 24 * 60
 
-CALENDAR_MESSAGES = {
-    "calendar.zone_unknown": "'{zone}' is not a known time zone (use an IANA name such as "
-    "Europe/Copenhagen)",
-    "calendar.interval_invalid": "{where}: an opening interval must end after it starts",
-    "calendar.intervals_overlap": "{where}: opening intervals overlap",
-    "calendar.time_invalid": "'{value}' is not a time of day (HH:MM, up to 24:00)",
-    "calendar.never_open": "the calendar is never open; give it opening hours or make it 24x7",
-    "calendar.week_length": "a week has seven days",
-}
+MAX_SLUG = 60
+MAX_YEARS = 30
 
 
 def authorise_levels(actor, desk: Desk) -> None:
@@ -49,8 +42,9 @@ def authorise_levels(actor, desk: Desk) -> None:
 
 
 def _refuse(field: str, exc: CalendarError) -> InvalidInput:
-    text = CALENDAR_MESSAGES.get(exc.code, exc.code)
-    return InvalidInput({field: text.format(**exc.params)})
+    """The engine's refusal of a calendar, under the field it came from (its codes are
+    registered like every other)."""
+    return InvalidInput({field: Problem(exc.code, **exc.params)})
 
 
 def calendar_of_rows(cal: BusinessCalendar, days: list[CalendarDay] | None = None) -> Calendar:
@@ -70,7 +64,7 @@ def _parse_week(week: dict[int, list[tuple[str, str]]], zone: str) -> list[list[
     two days' intervals, or as an end at 24:00)."""
     for weekday, spans in week.items():
         if not 0 <= int(weekday) <= 6:
-            raise InvalidInput({"week": f"day {weekday} is not a weekday (0 is Monday)"})
+            raise InvalidInput({"week": Problem("calendar.weekday_unknown", value=weekday)})
         for start, end in spans:
             try:
                 a, b = time_minutes(start), time_minutes(end)
@@ -79,8 +73,9 @@ def _parse_week(week: dict[int, list[tuple[str, str]]], zone: str) -> list[list[
             if b <= a and b != 0:
                 raise InvalidInput(
                     {
-                        "week": f"day {weekday}: {start}-{end} ends before it starts (for hours "
-                        "across midnight, end this day at 24:00 and start the next at 00:00)"
+                        "week": Problem(
+                            "calendar.interval_reversed", day=weekday, start=start, end=end
+                        )
                     }
                 )
     try:
@@ -117,14 +112,21 @@ def calendar_set(
 
         if holiday_country.upper() not in holidays.list_supported_countries():
             raise InvalidInput(
-                {"holiday_country": f"no public holidays known for '{holiday_country}'"}
+                {
+                    "holiday_country": Problem(
+                        "calendar.holiday_country_unknown", value=holiday_country
+                    )
+                }
             )
         subdivisions = holidays.list_supported_countries()[holiday_country.upper()]
         if holiday_subdivision and holiday_subdivision not in subdivisions:
             raise InvalidInput(
                 {
-                    "holiday_subdivision": f"'{holiday_subdivision}' is not a subdivision of "
-                    f"{holiday_country.upper()}"
+                    "holiday_subdivision": Problem(
+                        "calendar.holiday_subdivision_unknown",
+                        value=holiday_subdivision,
+                        country=holiday_country.upper(),
+                    )
                 }
             )
     now = clock.now()
@@ -146,6 +148,22 @@ def calendar_set(
         raise _refuse("week", exc) from None
     revision_write(desk, note="calendar")
     return cal
+
+
+@transaction.atomic
+def calendar_delete(*, actor, desk: Desk) -> bool:
+    """Remove the desk's calendar and its dated days; refused while a plan uses it (its
+    tickets' clocks keep the revision they were planned with)."""
+    authorise(actor, "desk.sla", desk)
+    cal = BusinessCalendar.objects.filter(desk=desk).first()
+    if cal is None:
+        return False
+    plans = SlaPlan.objects.filter(calendar=cal).count()
+    if plans:
+        raise InvalidInput({"calendar": Problem("calendar.in_use", count=plans)})
+    cal.delete()
+    revision_write(desk, note="calendar removed")
+    return True
 
 
 def _hours(spans: list[tuple[str, str]]) -> list[list[int]]:
@@ -172,14 +190,14 @@ def calendar_day_set(
     authorise(actor, "desk.sla", desk)
     cal = BusinessCalendar.objects.filter(desk=desk).first()
     if cal is None:
-        raise InvalidInput({"calendar": "the desk has no calendar yet"})
+        raise InvalidInput({"calendar": Problem("calendar.missing")})
     if kind not in ("closure", "short"):
-        raise InvalidInput({"kind": "a day set by hand is a closure or a short day"})
+        raise InvalidInput({"kind": Problem("calendar.day_kind")})
     spans = _hours(hours or [])
     if kind == "short" and not spans:
-        raise InvalidInput({"hours": "a short day needs its opening hours"})
+        raise InvalidInput({"hours": Problem("calendar.short_day_hours")})
     if kind == "closure" and spans:
-        raise InvalidInput({"hours": "a closed day has no opening hours"})
+        raise InvalidInput({"hours": Problem("calendar.closed_day_hours")})
     row, _ = CalendarDay.objects.update_or_create(
         calendar=cal,
         day=day,
@@ -253,9 +271,11 @@ def calendar_holidays_accept(*, actor, desk: Desk, years: range) -> dict[str, li
     authorise(actor, "desk.sla", desk)
     cal = BusinessCalendar.objects.filter(desk=desk).first()
     if cal is None or not cal.holiday_country:
-        raise InvalidInput({"holiday_country": "the desk's calendar names no country"})
-    if len(years) > 30:
-        raise InvalidInput({"years": "at most 30 years at once"})
+        raise InvalidInput({"holiday_country": Problem("calendar.no_country")})
+    if len(years) > MAX_YEARS:
+        raise InvalidInput({"years": Problem("calendar.years_too_many", limit=MAX_YEARS)})
+    if not years:
+        raise InvalidInput({"years": Problem("calendar.years_reversed")})
     diff = calendar_holidays_diff(desk=desk, years=years)
     version = holidays_version()
     for day, _name in diff["removed"]:
@@ -276,6 +296,33 @@ def calendar_holidays_accept(*, actor, desk: Desk, years: range) -> dict[str, li
 # -- plans -----------------------------------------------------------------------------------
 
 
+def plan_problems(
+    *, desk: Desk, slug: str, name: str, targets: dict[str, dict[str, int]], warn_percent: int
+) -> dict[str, Problem]:
+    """What is wrong with a plan's own values (field -> problem); empty when nothing is."""
+    errors: dict[str, Problem] = {}
+    if not slug or not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > MAX_SLUG:
+        errors["slug"] = Problem("plan.slug_invalid", limit=MAX_SLUG)
+    if not name.strip():
+        errors["name"] = Problem("input.required")
+    if not 0 < warn_percent < 100:
+        errors["warn_percent"] = Problem("plan.warn_percent")
+    priorities = desk.workflow.workflow.priorities
+    for priority, limits in targets.items():
+        if priority not in priorities:
+            errors[f"targets.{priority}"] = Problem("ticket.priority.unknown", value=priority)
+            continue
+        for target, minutes in limits.items():
+            where = f"targets.{priority}.{target}"
+            if target not in TARGET_KEYS:
+                errors[where] = Problem("plan.target_unknown", value=target)
+            elif not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
+                errors[where] = Problem("plan.target_not_positive")
+            elif minutes > MAX_TARGET_MINUTES:
+                errors[where] = Problem("plan.target_too_long")
+    return errors
+
+
 @transaction.atomic
 def plan_save(
     *,
@@ -291,28 +338,11 @@ def plan_save(
     """Create or replace a plan: `targets` is {priority: {target: business minutes}}."""
     authorise(actor, "desk.sla", desk)
     cal = BusinessCalendar.objects.filter(desk=desk).first()
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = plan_problems(
+        desk=desk, slug=slug, name=name, targets=targets, warn_percent=warn_percent
+    )
     if cal is None:
-        errors["calendar"] = "a plan needs the desk's calendar; set the calendar first"
-    if not slug or not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 60:
-        errors["slug"] = "use letters, digits, - and _ (up to 60)"
-    if not name.strip():
-        errors["name"] = "give the plan a name"
-    if not 0 < warn_percent < 100:
-        errors["warn_percent"] = "the warning comes between 1 and 99 percent of the target"
-    priorities = desk.workflow.workflow.priorities
-    for priority, limits in targets.items():
-        if priority not in priorities:
-            errors[f"targets.{priority}"] = f"'{priority}' is not a priority of this desk"
-            continue
-        for target, minutes in limits.items():
-            where = f"targets.{priority}.{target}"
-            if target not in TARGET_KEYS:
-                errors[where] = f"'{target}' is not a target ({', '.join(sorted(TARGET_KEYS))})"
-            elif not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
-                errors[where] = "a target is a whole number of minutes above zero"
-            elif minutes > MAX_TARGET_MINUTES:
-                errors[where] = "a target is at most a year"
+        errors["calendar"] = Problem("plan.calendar_required")
     if errors or cal is None:
         raise InvalidInput(errors)
     if desk_default:
@@ -347,9 +377,9 @@ def organisation_plan_set(
     """Put a customer organisation on a plan of the desk (None: the desk's default)."""
     authorise(actor, "desk.sla", desk)
     if not desk.organisations.filter(pk=organisation.pk).exists():
-        raise InvalidInput({"organisation": "this organisation does not use this desk"})
+        raise InvalidInput({"organisation": Problem("plan.organisation_other_desk")})
     if plan is not None and plan.desk_id != desk.pk:
-        raise InvalidInput({"plan": "not a plan of this desk"})
+        raise InvalidInput({"plan": Problem("plan.other_desk")})
     if plan is None:
         OrganisationPlan.objects.filter(desk=desk, organisation=organisation).delete()
     else:
@@ -357,3 +387,19 @@ def organisation_plan_set(
             desk=desk, organisation=organisation, defaults={"plan": plan}
         )
     revision_write(desk, note=f"organisation {organisation.slug}")
+
+
+@transaction.atomic
+def plan_delete(*, actor, desk: Desk, slug: str) -> bool:
+    """Remove a plan no organisation is on; running clocks on it are re-planned on the
+    desk's default (met and stopped ones keep what they measured)."""
+    authorise(actor, "desk.sla", desk)
+    plan = SlaPlan.objects.filter(desk=desk, slug=slug).first()
+    if plan is None:
+        raise InvalidInput({"plan": Problem("plan.not_found", value=slug)})
+    organisations = OrganisationPlan.objects.filter(plan=plan).count()
+    if organisations:
+        raise InvalidInput({"plan": Problem("plan.in_use", count=organisations)})
+    plan.delete()
+    revision_write(desk, note=f"plan {slug} removed")
+    return True

@@ -32,6 +32,7 @@ from casedesk.workflow import (
     Outcome,
     after,
     decide,
+    flags_triggered,
     next_timer,
     triggered,
 )
@@ -200,8 +201,12 @@ class TicketChange:
         """Let the workflow react to `event`; returns the transition the system made."""
         if depth >= MAX_CHAIN:
             return None
-        key = triggered(self.wf, snapshot(self.ticket), event, environment=environment)
+        snap = snapshot(self.ticket)
+        key = triggered(self.wf, snap, event, environment=environment)
         if key is None:
+            self._raise_flags(
+                flags_triggered(self.wf, snap, event, environment=environment), event, cause
+            )
             return None
         self.move(
             key,
@@ -214,6 +219,21 @@ class TicketChange:
         )
         self._announce_assignee(depth + 1)
         return key
+
+    def _raise_flags(self, added: frozenset[str], event: str, cause: dict | None) -> None:
+        """The workflow flags the ticket for an event without moving it (customers see the
+        entry only for a flag the workflow makes public)."""
+        if not added:
+            return
+        self.ticket.flags = sorted({*self.ticket.flags, *added})
+        for flag in sorted(added):  # one entry each: an internal flag's stays internal
+            self.record(
+                "flagged",
+                public=self.wf.flag_public(flag),
+                channel="system",
+                flag=flag,
+                cause={"event": event, **(cause or {})},
+            )
 
     def _announce_assignee(self, depth: int) -> None:
         new = self.ticket.assignee_id

@@ -87,6 +87,63 @@ SENTENCES: dict[str, Promise] = {
     "desk.not_found": _("There is no such desk."),
     "desk.required": _("Choose a desk."),
     "customer.not_found": _("There is no such customer."),
+    "calendar.zone_unknown": _(
+        "“%(zone)s” is not a known time zone; use an IANA name such as Europe/Copenhagen."
+    ),
+    "calendar.interval_invalid": _(
+        "Day %(where)s: an opening interval must end after it starts, within the day."
+    ),
+    "calendar.intervals_overlap": _("Day %(where)s: the opening intervals overlap."),
+    "calendar.time_invalid": _("“%(value)s” is not a time of day (HH:MM, up to 24:00)."),
+    "calendar.never_open": _("The calendar is never open: give it opening hours or make it 24x7."),
+    "calendar.week_length": _("A week has seven days, not %(days)s."),
+    "calendar.naive_time": _("A moment without a time zone cannot be placed in the calendar."),
+    "calendar.negative_duration": _("Business time cannot be negative."),
+    "calendar.data_invalid": _("The stored calendar cannot be read; set it again."),
+    "calendar.weekday_unknown": _("“%(value)s” is not a weekday (0 is Monday, 6 is Sunday)."),
+    "calendar.interval_reversed": _(
+        "Day %(day)s: %(start)s-%(end)s ends before it starts. For hours across midnight, "
+        "end the day at 24:00 and start the next at 00:00."
+    ),
+    "calendar.holiday_country_unknown": _(
+        "No public holidays are known for the country “%(value)s”."
+    ),
+    "calendar.holiday_subdivision_unknown": _("“%(value)s” is not a subdivision of %(country)s."),
+    "calendar.missing": _("The desk has no business calendar yet; set it first."),
+    "calendar.in_use": _("Plans use this calendar (%(count)s); remove them first."),
+    "calendar.day_kind": _("A day set by hand is a closure or a short day."),
+    "calendar.short_day_hours": _("A short day needs its opening hours."),
+    "calendar.closed_day_hours": _("A closed day has no opening hours."),
+    "calendar.no_country": _("The desk's calendar names no country for public holidays."),
+    "calendar.years_too_many": _("At most %(limit)s years at once."),
+    "calendar.years_reversed": _("The last year cannot come before the first."),
+    "plan.calendar_required": _(
+        "A plan needs the desk's business calendar: set the calendar first."
+    ),
+    "plan.slug_invalid": _("Use lower-case letters, digits, - and _ (at most %(limit)s)."),
+    "plan.warn_percent": _("The warning comes between 1 and 99 percent of the target."),
+    "plan.target_unknown": _(
+        "“%(value)s” is not a target (first_response, next_response or resolution)."
+    ),
+    "plan.target_not_positive": _("A target is a whole number of minutes above zero."),
+    "plan.target_too_long": _("A target is at most a year."),
+    "plan.not_found": _("This desk has no plan “%(value)s”."),
+    "plan.other_desk": _("This is not a plan of this desk."),
+    "plan.in_use": _("Organisations are on this plan (%(count)s); put them on another plan first."),
+    "plan.organisation_other_desk": _("This organisation does not use this desk."),
+    "release.line.name": _("Name the version line (at most %(limit)s characters)."),
+    "release.line.exists": _("This desk already has a version line of that name."),
+    "release.version.exists": _("This desk already has a release of that version."),
+    "release.position.range": _("Give a position from 1 to %(limit)s."),
+    "release.position.taken": _("Another release of this line has that position."),
+    "release.environment.exists": _("This organisation already has an environment of that name."),
+    "release.not_found": _("There is no such release."),
+    "release.fix.kind": _("Say whether this is a fix or a change."),
+    "release.note.language": _("“%(value)s” is not a language of this desk."),
+    "release.pipeline_id.required": _("Give the pipeline's own id (at most %(limit)s characters)."),
+    "release.other_desk": _("This is not a release of this environment's desk."),
+    "release.deployed_at.future": _("A deployment cannot be in the future."),
+    "release.pipeline_id.reused": _("This id was already sent for another environment or release."),
     "transition.unknown": _("There is no step “%(value)s”."),
     "transition.role": _("The step “%(transition)s” is not open to %(role)s."),
     "transition.ticket_type": _(

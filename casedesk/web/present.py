@@ -328,6 +328,9 @@ def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> 
         return _("returned the service sheet")
     if kind == "sheet_invoiced":
         return _("invoiced the work on the service sheet")
+    if kind == "flagged":
+        flag = str(d.get("flag", ""))
+        return _("flagged the ticket “%(flag)s”") % {"flag": wf.flag_label(flag, lang)}
     if kind in ("sla_warning", "sla_breached"):
         target = sla_target_label((d.get("sla") or {}).get("target", ""))
         if kind == "sla_warning":

@@ -64,7 +64,7 @@ class Calendar:
             raise CalendarError("calendar.zone_unknown", zone=self.zone) from None
         if len(self.week) != 7:
             raise CalendarError("calendar.week_length", days=len(self.week))
-        week = tuple(_check_hours(h, f"weekday {i}") for i, h in enumerate(self.week))
+        week = tuple(_check_hours(h, str(i)) for i, h in enumerate(self.week))
         object.__setattr__(self, "week", week)
         exceptions = {d: _check_hours(h, d.isoformat()) for d, h in self.exceptions.items()}
         object.__setattr__(self, "exceptions", exceptions)

@@ -376,15 +376,7 @@ class _Checker:
                     "e.g. `raise_priority: 1`",
                 )
         elif kind in ("flag", "unflag"):
-            if not isinstance(value, str) or not KEY.match(value):
-                self.add(path, f"'{value}' is not a valid flag name", "e.g. `flag: urgent`")
-            elif value not in wf.flags:
-                self.add(
-                    path,
-                    f"flag '{value}' is not declared",
-                    f"declare flags.{value} with its label and whether customers see it "
-                    "(`public: true`)",
-                )
+            self.flag_name(path, value)
         elif str(value) not in allowed[kind]:
             self.add(
                 path,
@@ -458,6 +450,17 @@ class _Checker:
 
     # -- timers, events, duplicates --------------------------------------------------------
 
+    def flag_name(self, path: Path, value: object) -> None:
+        if not isinstance(value, str) or not KEY.match(value):
+            self.add(path, f"'{value}' is not a valid flag name", "e.g. `flag: urgent`")
+        elif value not in self.wf.flags:
+            self.add(
+                path,
+                f"flag '{value}' is not declared",
+                f"declare flags.{value} with its label and whether customers see it "
+                "(`public: true`)",
+            )
+
     def transition_name(self, path: Path, name: str) -> None:
         if name not in self.wf.transitions:
             self.add(path, f"unknown transition '{name}'", _suggest(name, self.wf.transitions))
@@ -518,7 +521,16 @@ class _Checker:
                 )
             for j, x in enumerate(trigger.in_):
                 self.place((*path, "in", j), x)
-            self.transition_name((*path, "transition"), trigger.transition)
+            if (trigger.transition is None) == (trigger.flag is None):
+                self.add(
+                    path,
+                    "an event makes a transition or raises a flag, one of the two",
+                    "give it `transition: <name>` or `flag: <name>`",
+                )
+            elif trigger.transition is not None:
+                self.transition_name((*path, "transition"), trigger.transition)
+            elif trigger.flag is not None:
+                self.flag_name((*path, "flag"), trigger.flag)
 
     def duplicates(self) -> None:
         if self.wf.duplicates is not None:

@@ -19,6 +19,7 @@ from .spec import (
     Effect,
     Field,
     Flag,
+    FlagTrigger,
     Lines,
     Priority,
     Ref,
@@ -119,6 +120,14 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
             t.on, tuple(Ref.parse(x) for x in t.in_), t.transition, t.environment, at("events", i)
         )
         for i, t in enumerate(wf.events)
+        if t.transition is not None
+    )
+    flag_triggers = tuple(
+        FlagTrigger(
+            t.on, tuple(Ref.parse(x) for x in t.in_), t.flag, t.environment, at("events", i)
+        )
+        for i, t in enumerate(wf.events)
+        if t.flag is not None
     )
     dup = wf.duplicates
     return Workflow(
@@ -142,6 +151,7 @@ def compile_workflow(wf: WorkflowDef, lines: LineMap | None = None) -> Workflow:
         transitions=transitions,
         timers=timers,
         triggers=triggers,
+        flag_triggers=flag_triggers,
         duplicates=Duplicates(dup.transition, dup.title_prefix, at("duplicates")) if dup else None,
         flags={k: Flag(f.label, f.public) for k, f in wf.flags.items()},
     )

@@ -422,6 +422,21 @@ def triggered(
     return None
 
 
+def flags_triggered(
+    wf: Workflow, snap: Snapshot, event: str, *, environment: str | None = None
+) -> frozenset[str]:
+    """The flags an event raises on this ticket now without moving it (those it already
+    has are left out: raising a flag twice changes nothing)."""
+    return frozenset(
+        trigger.flag
+        for trigger in wf.flag_triggers
+        if trigger.on == event
+        and (trigger.environment is None or trigger.environment == environment)
+        and any(ref.matches(snap.status, snap.sub_status) for ref in trigger.places)
+        and trigger.flag not in snap.flags
+    )
+
+
 REQUIRED_BY_STATUS = {
     "assignee": "ticket.assignee.required_by_status",
     "customer_assignee": "ticket.customer_assignee.required_by_status",

@@ -115,7 +115,9 @@ class TimerDef(_Strict):
 class TriggerDef(_Strict):
     on: StrictStr
     in_: list[StrictStr] = Field(alias="in")
-    transition: StrictStr
+    # what the event does: a transition, or (`flag`) a flag raised without moving the ticket
+    transition: StrictStr | None = None
+    flag: StrictStr | None = None
     environment: StrictStr | None = None
 
 

@@ -214,6 +214,17 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class FlagTrigger:
+    """An event that raises a flag on a ticket in one of `places` without moving it."""
+
+    on: str
+    places: tuple[Ref, ...]
+    flag: str
+    environment: str | None
+    lines: Lines = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Duplicates:
     transition: str
     title_prefix: str
@@ -239,6 +250,7 @@ class Workflow:
     triggers: tuple[Trigger, ...]
     duplicates: Duplicates | None
     flags: Mapping[str, Flag] = field(default_factory=dict)
+    flag_triggers: tuple[FlagTrigger, ...] = ()
     initial: str = field(init=False)
 
     def __post_init__(self) -> None:

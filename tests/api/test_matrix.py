@@ -89,6 +89,25 @@ MATRIX = {
         OBJ,
         lambda r: (f"desks/{r.desk}/service-levels/calendar", {"zone": "UTC", "always": True}),
     ),
+    ("DELETE", "/desks/{desk_id}/service-levels/calendar"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/calendar", None),
+    ),
+    ("PUT", "/desks/{desk_id}/service-levels/calendar/days/{day}"): (
+        OBJ,
+        lambda r: (
+            f"desks/{r.desk}/service-levels/calendar/days/2026-12-24",
+            {"kind": "closure"},
+        ),
+    ),
+    ("DELETE", "/desks/{desk_id}/service-levels/calendar/days/{day}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/calendar/days/2026-12-24", None),
+    ),
+    ("DELETE", "/desks/{desk_id}/service-levels/plans/{slug}"): (
+        OBJ,
+        lambda r: (f"desks/{r.desk}/service-levels/plans/evil", None),
+    ),
     ("POST", "/desks/{desk_id}/service-levels/holidays"): (
         OBJ,
         lambda r: (

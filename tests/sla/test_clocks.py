@@ -269,3 +269,26 @@ def test_firing_a_breach_reads_its_ticket_once_and_not_its_workflow_source(world
     assert not any('"desks_workflowversion"."source"' in s for s in reads)
     assert TicketEvent.objects.filter(ticket=ticket, kind="sla_breached").count() == fired
     assert sla_fire_due(now=clock()) == 0
+
+
+def test_a_closure_set_and_removed_through_the_api_replans_running_clocks_only(
+    world, sla_desk, clock
+):
+    from tests.api.conftest import Api
+
+    ticket = new_ticket(world)
+    services.comment_add(actor=world.agent, ticket=ticket, body="On it")  # first response met
+    clock.advance(hours=2)  # Monday 12:00 local: 2 h of 8 used
+    days = f"desks/{sla_desk.pk}/service-levels/calendar/days"
+    r = Api(world.admin).put(f"{days}/2026-11-02", {"kind": "closure", "name": "Storm"})
+    assert r.status_code == 200, r.content
+    res = clocks(ticket)["resolution"]
+    # the rest of Monday is closed from now on: 6 h left, Tuesday 08:00-14:00 local
+    assert res.used_seconds == 2 * 3600 and res.due_at == utc(2026, 11, 3, 13, 0)
+    assert clocks(ticket)["first_response"].met_at == utc(2026, 11, 2, 9, 0)
+    assert Api(world.admin).delete(f"{days}/2026-11-02").status_code == 200
+    res = clocks(ticket)["resolution"]
+    # open again: Monday 12:00-17:00 and Tuesday 08:00-09:00 local
+    assert res.used_seconds == 2 * 3600 and res.due_at == utc(2026, 11, 3, 8, 0)
+    assert clocks(ticket)["first_response"].met_at == utc(2026, 11, 2, 9, 0)
+    assert sla_rebuild() == (1, 0)

@@ -610,6 +610,12 @@ def test_service_levels_8x5_for_support_and_24x7_for_monitored_infrastructure(
         ("sla_breached", "resolution"),
     ]
     assert noted(office) == [("sla_breached", "first_response")]
+    # Each missed case is flagged where it is, once however many targets it missed; the
+    # flag is internal, so the customer's history does not show it.
+    for t in (office, watched):
+        assert fresh(t).flags == ["sla_missed"] and fresh(t).status == "open"
+    flagged = TicketEvent.objects.filter(ticket=watched, kind="flagged")
+    assert [(e.data["flag"], e.public) for e in flagged] == [("sla_missed", False)]
 
     # Monday 08:30 the consultant answers and asks for input: the resolution clock pauses
     # while the case stays active.

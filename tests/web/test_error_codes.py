@@ -27,6 +27,7 @@ RAISERS = {
     "InvalidInput",
     "CasedeskError",
     "Refused",
+    "CalendarError",
     "FileRefused",
     "BadJson",
     "AuthenticationError",

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
-from casedesk.workflow import WorkflowError, check_files, load_text, preset_paths
+from casedesk.workflow import (
+    Snapshot,
+    WorkflowError,
+    check_files,
+    flags_triggered,
+    load_text,
+    preset_paths,
+    triggered,
+)
 from casedesk.workflow.loader import PRESETS
 
 DEFAULT = (PRESETS / "default.yaml").read_text(encoding="utf-8")
@@ -490,3 +500,30 @@ def test_a_staff_note_is_checked_like_every_text():
     )
     placeholder = with_note.replace("{en: Call the customer first.}", "{en: 'Call by {date}.'}")
     assert any("'{date}' is not filled in" in p.message for p in problems(placeholder))
+
+
+def test_an_event_may_raise_a_flag_without_moving_the_ticket():
+    events = "events:\n  - on: sla_breached\n    in: [open, waiting]\n    flag: late\n"
+    (problem,) = problems(MINIMAL + events)
+    assert "flag 'late' is not declared" in problem.message
+    assert problem.line == line_of(MINIMAL + events, "    flag: late")
+    declared = MINIMAL.replace(
+        "statuses:\n", "flags:\n  late:\n    label: {en: Late}\nstatuses:\n", 1
+    )
+    both = events + "    transition: finish\n"
+    (problem,) = problems(declared + both)
+    assert "a transition or raises a flag, one of the two" in problem.message
+    neither = events.replace("    flag: late\n", "")
+    (problem,) = problems(declared + neither)
+    assert "one of the two" in problem.message
+
+    wf = load_text(declared + events)
+    assert wf.triggers == () and [t.flag for t in wf.flag_triggers] == ["late"]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    snap = Snapshot("open", "task", "normal", now, now)
+    assert flags_triggered(wf, snap, "sla_breached") == {"late"}
+    assert flags_triggered(wf, snap, "sla_warning") == frozenset()
+    assert triggered(wf, snap, "sla_breached") is None  # no move
+    flagged = replace(snap, flags=frozenset({"late"}))
+    assert flags_triggered(wf, flagged, "sla_breached") == frozenset()  # once
+    assert flags_triggered(wf, replace(snap, status="done"), "sla_breached") == frozenset()

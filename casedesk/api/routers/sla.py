@@ -11,7 +11,7 @@ from ninja import Router
 from pydantic import Field, StringConstraints
 
 from casedesk.accounts.models import Organisation
-from casedesk.common.errors import InvalidInput
+from casedesk.common.errors import InvalidInput, Problem
 from casedesk.sla import selectors, services
 from casedesk.sla.models import SlaPlan
 from casedesk.tickets.selectors import desk_for_user, ticket_get_for_actor
@@ -23,6 +23,15 @@ router = Router(tags=["service levels"])
 Time = Annotated[str, StringConstraints(pattern=r"^\d{1,2}:\d{2}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,60}$")]
 Target = Literal["first_response", "next_response", "resolution"]
+# a date in the path: strictly YYYY-MM-DD (pydantic alone would read "0" as 1970-01-01)
+DayPath = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({"day": Problem("input.malformed", detail=value)}) from None
 
 
 class ClockOut(Schema):
@@ -196,6 +205,53 @@ def calendar_put(request: HttpRequest, desk_id: Id, payload: CalendarIn):
     return _levels(request, desk)
 
 
+@router.delete(
+    "/desks/{desk_id}/service-levels/calendar",
+    response={200: LevelsOut, **errors()},
+    summary="Remove the desk's business calendar",
+)
+def calendar_delete(request: HttpRequest, desk_id: Id):
+    """Refused while a plan uses the calendar: remove or move the plans first."""
+    desk = desk_for_user(user=request.user, desk_id=desk_id)
+    services.calendar_delete(actor=request.user, desk=desk)
+    return _levels(request, desk)
+
+
+class DayIn(In):
+    kind: Literal["closure", "short"]
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    hours: list[Span] = Field(default_factory=list, description="a short day's opening hours")
+
+
+@router.put(
+    "/desks/{desk_id}/service-levels/calendar/days/{day}",
+    response={200: LevelsOut, **errors()},
+    summary="Close the desk on a date, or shorten its hours",
+)
+def calendar_day_put(request: HttpRequest, desk_id: Id, day: DayPath, payload: DayIn):
+    desk = desk_for_user(user=request.user, desk_id=desk_id)
+    services.calendar_day_set(
+        actor=request.user,
+        desk=desk,
+        day=_day(day),
+        kind=payload.kind,
+        name=payload.name,
+        hours=[(s.start, s.end) for s in payload.hours],
+    )
+    return _levels(request, desk)
+
+
+@router.delete(
+    "/desks/{desk_id}/service-levels/calendar/days/{day}",
+    response={200: LevelsOut, **errors()},
+    summary="Remove a dated day (closure, short day or holiday)",
+)
+def calendar_day_delete(request: HttpRequest, desk_id: Id, day: DayPath):
+    desk = desk_for_user(user=request.user, desk_id=desk_id)
+    services.calendar_day_remove(actor=request.user, desk=desk, day=_day(day))
+    return _levels(request, desk)
+
+
 class HolidaysIn(In):
     first_year: int = Field(ge=1970, le=2100)
     last_year: int = Field(ge=1970, le=2100)
@@ -209,7 +265,7 @@ class HolidaysIn(In):
 def holidays_accept(request: HttpRequest, desk_id: Id, payload: HolidaysIn):
     desk = desk_for_user(user=request.user, desk_id=desk_id)
     if payload.last_year < payload.first_year:
-        raise InvalidInput({"last_year": "the last year comes after the first"})
+        raise InvalidInput({"last_year": Problem("calendar.years_reversed")})
     services.calendar_holidays_accept(
         actor=request.user, desk=desk, years=range(payload.first_year, payload.last_year + 1)
     )
@@ -247,6 +303,19 @@ def plan_put(request: HttpRequest, desk_id: Id, slug: Slug, payload: PlanIn):
     return _levels(request, desk)
 
 
+@router.delete(
+    "/desks/{desk_id}/service-levels/plans/{slug}",
+    response={200: LevelsOut, **errors()},
+    summary="Remove an SLA plan",
+)
+def plan_delete(request: HttpRequest, desk_id: Id, slug: Slug):
+    """Refused while an organisation is on the plan; running clocks on it move to the
+    desk's default plan."""
+    desk = desk_for_user(user=request.user, desk_id=desk_id)
+    services.plan_delete(actor=request.user, desk=desk, slug=slug)
+    return _levels(request, desk)
+
+
 class OrganisationPlanIn(In):
     plan: Slug | None = Field(description="a plan's slug; null: the desk's default")
 
@@ -263,11 +332,11 @@ def organisation_plan_put(
     services.authorise_levels(request.user, desk)
     org = Organisation.objects.filter(pk=organisation_id, desks=desk).first()
     if org is None:
-        raise InvalidInput({"organisation": "this organisation does not use this desk"})
+        raise InvalidInput({"organisation": Problem("plan.organisation_other_desk")})
     plan = None
     if payload.plan is not None:
         plan = SlaPlan.objects.filter(desk=desk, slug=payload.plan).first()
         if plan is None:
-            raise InvalidInput({"plan": f"no plan '{payload.plan}' on this desk"})
+            raise InvalidInput({"plan": Problem("plan.not_found", value=payload.plan)})
     services.organisation_plan_set(actor=request.user, desk=desk, organisation=org, plan=plan)
     return _levels(request, desk)
