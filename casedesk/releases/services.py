@@ -153,7 +153,8 @@ def fix_record(
 ) -> TicketFix:
     """`ticket` is fixed in `release` (once per line: a backport is a fix on another line),
     with a note for customers per language. The ticket's fix version field names it too
-    when it names nothing yet, through the ticket's own edit service."""
+    when it names nothing yet or named the fix this one replaces on the same line, through
+    the ticket's own edit service."""
     desk = ticket.desk
     authorise(actor, "release.fix", desk)
     errors: dict = {}
@@ -194,7 +195,14 @@ def fix_record(
         TicketFix.objects.filter(
             ticket=ticket, line_id=release.line_id, withdrawn_at__isnull=True
         ).exclude(pk=fix.pk).update(withdrawn_at=now)
-        if not (ticket.fields or {}).get(FIX_FIELD) and FIX_FIELD in desk.workflow.workflow.fields:
+        named = (ticket.fields or {}).get(FIX_FIELD)
+        # the field follows the active fix: it names this release when it named nothing,
+        # or named the release on this line that this fix just replaced
+        replaced = (
+            named != release.version
+            and Release.objects.filter(line_id=release.line_id, version=named).exists()
+        )
+        if (not named or replaced) and FIX_FIELD in desk.workflow.workflow.fields:
             ticket_edit(
                 actor=actor,
                 ticket=ticket,

@@ -269,3 +269,18 @@ def test_a_delivery_costs_what_it_concerns_not_what_exists(world, product):
         services.ticket_create(actor=world.alice, desk=desk, title=f"no fix {i}")
     assert deliver() == small
     assert all(fresh(t).status == "waiting_update" for t in concerned)  # TEST moves nothing
+
+
+def test_a_later_fix_on_the_same_line_moves_the_field_with_it(world, product):
+    """The ticket names 2.4; staff fix it in 3.0 instead: the field names 3.0, so the next
+    change of the ticket keeps 3.0 as its fix rather than bringing 2.4 back."""
+    t = waiting(world, product.desk, world.alice, "2.4")
+    fix_record(actor=world.lead, ticket=fresh(t), release=product.releases["3.0"])
+    assert fresh(t).fields["fix_version"] == "3.0"
+    services.comment_add(actor=world.lead, ticket=fresh(t), body="Moved to 3.0")
+    active = TicketFix.objects.filter(ticket=t, withdrawn_at__isnull=True)
+    assert [f.release.version for f in active] == ["3.0"]
+    assert product.deploy(world.org_a, "PROD", "2.10") == (0, 1)
+    assert fresh(t).status == "waiting_update"  # 2.4 is in 2.10, but the fix is now 3.0
+    assert product.deploy(world.org_a, "PROD", "3.0") == (0, 1)
+    assert fresh(t).status != "waiting_update"
