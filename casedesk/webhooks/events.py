@@ -21,6 +21,7 @@ from casedesk.tickets.selectors import workflow_of
 from .models import WebhookDelivery, WebhookSubscription
 
 KINDS = {"created", "transition", "comment", "assigned", "sla_warning", "sla_breached"}
+KINDS |= {"quote_sent", "quote_accepted", "quote_declined"}  # quote.sent, .accepted, .declined
 
 
 def event_types(event: TicketEvent) -> list[str]:
@@ -33,6 +34,8 @@ def event_types(event: TicketEvent) -> list[str]:
         return ["ticket.assigned"] if (data.get("assignee") or [None, None])[1] else []
     if event.kind in ("sla_warning", "sla_breached"):  # news the workflow did not act on
         return [f"ticket.{event.kind}"]
+    if event.kind.startswith("quote_"):
+        return [f"quote.{event.kind.removeprefix('quote_')}"]
     if event.kind != "transition":
         return []
     types = ["ticket.status_changed"]
@@ -63,6 +66,8 @@ def _change(event: TicketEvent, event_type: str, comments: dict[int, Comment]) -
         return {"assignee": {"from": before, "to": after}}
     if event.kind in ("sla_warning", "sla_breached"):
         return {"cause": {"event": event.kind, **data}}
+    if event.kind.startswith("quote_"):
+        return {"quote": dict(data)}
     change = {k: data[k] for k in ("transition", "from", "to") if k in data}
     if "cause" in data:
         change["cause"] = data["cause"]

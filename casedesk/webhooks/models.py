@@ -21,6 +21,9 @@ EVENT_TYPES = [
     ("ticket.timer_fired", "A workflow timer moved a ticket"),
     ("ticket.sla_warning", "An SLA target is close"),
     ("ticket.sla_breached", "An SLA target passed"),
+    ("quote.sent", "A quote was sent to the customer"),
+    ("quote.accepted", "The customer accepted a quote"),
+    ("quote.declined", "The customer declined a quote"),
 ]
 
 

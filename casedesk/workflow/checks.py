@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .durations import DurationError, parse_duration
 from .schema import TransitionDef, WorkflowDef
 from .sheet import MOVES as SHEET_MOVES
+from .quote import MOVES as QUOTE_MOVES
 from .source import LineMap, Path
 from .spec import (
     CUSTOMER_SIDE,
@@ -364,6 +365,7 @@ class _Checker:
             "stamp": [k for k, f in wf.fields.items() if f.kind in ("date", "datetime")],
             "clear": wf.fields,
             "sheet": SHEET_MOVES,
+            "quote": QUOTE_MOVES,
         }
         if kind == "raise_priority":
             if not isinstance(value, int) or value < 1:

@@ -51,6 +51,7 @@ EFFECTS = (
     "stamp",  # set a datetime field to now
     "clear",  # empty a field
     "sheet",  # move the ticket's service sheet: submit | approve | return | lock
+    "quote",  # the transition sends, accepts or declines a quote: send | accept | decline
 )
 PREVIOUS = "previous"
 

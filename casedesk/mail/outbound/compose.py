@@ -152,6 +152,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             status=step.label,
             reporter=name_of(ticket.reporter),
             organisation=one_line(ticket.organisation.name, 120),
+            valid_until=str((event.data or {}).get("valid_until", "")),
         )
         notice = ""
         if kind == "reminder":

@@ -30,6 +30,7 @@ KINDS = {
     "assigned",
     "customer_assigned",
     "participant_added",
+    "quote_sent",
 }
 # confirmations of tickets opened by mail, per address and day: a machine that answers
 # every mail it gets cannot make us write to it without end

@@ -8,7 +8,8 @@
 - a move into a new place: the customers following the ticket; the people whose turn it
   now is get it as "waiting for you"; the assignee gets a copy when someone else moved it;
 - a timer's warning: the people whose turn it is (or the assignee on the supplier's turn);
-- an assignment, a customer-side contact, a new participant: the person concerned.
+- an assignment, a customer-side contact, a new participant: the person concerned;
+- a quote sent: the organisation's people who may accept it (the workflow's approvers).
 
 Nobody is told about their own action, except the reporter's confirmation of a new
 ticket. Every recipient must be active, have an address and see the ticket *now*.
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from casedesk.accounts.models import User
 from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from casedesk.tickets.selectors import workflow_of
+from casedesk.workflow.quote import deciding_roles
 
 # the preference (MailPreferences field) that lets a person turn each kind of mail off
 PREFERENCE = {
@@ -36,6 +38,7 @@ PREFERENCE = {
     "assigned": "assignments",
     "customer_assigned": "your_turn",
     "following": "status_changes",
+    "quote_waiting": "your_turn",
 }
 
 
@@ -100,6 +103,12 @@ def targets_for(event: TicketEvent) -> list[Target]:
         found += [Target(u, "status") for u in _customers(ticket, followers)]
         if ticket.assignee is not None and ticket.assignee_id != event.actor_id:
             found.append(Target(ticket.assignee, "status"))
+    elif kind == "quote_sent":  # the people who may accept or decline it
+        roles = deciding_roles(workflow_of(ticket))
+        approvers = User.objects.filter(
+            organisation=ticket.organisation_id, is_active=True, customer_role__in=roles
+        )
+        found += [Target(u, "quote_waiting") for u in approvers.select_related("organisation")]
     elif kind == "timer_warning":
         if ticket.turn == "customer":
             found += [Target(u, "reminder") for u in _people_whose_turn(ticket)]

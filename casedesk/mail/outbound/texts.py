@@ -32,6 +32,9 @@ def headline(kind: str, **v: str) -> str:
         "assigned": _("%(key)s was assigned to you."),
         "customer_assigned": _("You are now the contact for %(key)s on your organisation's side."),
         "following": _("You now follow %(key)s."),
+        "quote_waiting": _(
+            "A quote on %(key)s waits for your answer. It is valid until %(valid_until)s."
+        ),
     }
     return lines[kind] % v
 
