@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .durations import DurationError, parse_duration
+from .quote import MOVES as QUOTE_MOVES
 from .schema import TransitionDef, WorkflowDef
 from .sheet import MOVES as SHEET_MOVES
-from .quote import MOVES as QUOTE_MOVES
 from .source import LineMap, Path
 from .spec import (
     CUSTOMER_SIDE,
