@@ -19,4 +19,6 @@ urlpatterns = [
     path("t/<str:key>/mail/", views.mail, name="mail"),
     path("t/<str:key>/edit/", views.edit, name="edit"),
     path("t/<str:key>/log/", views.log_work, name="log"),
+    path("t/<str:key>/quote/", views.quote_send, name="quote"),
+    path("t/<str:key>/quote/<int:number>/<str:move>/", views.quote_answer, name="quote_answer"),
 ]

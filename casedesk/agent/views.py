@@ -18,6 +18,7 @@ from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.sheets import services as sheet_services
 from casedesk.tickets import selectors, services
+from casedesk.web import quotepages
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
@@ -352,6 +353,24 @@ def log_work(request: HttpRequest, key: str) -> HttpResponse:
         return _("The work was logged on the service sheet.")
 
     return _change(request, key, "log", call)
+
+
+@require_POST
+@staff_required
+def quote_send(request: HttpRequest, key: str) -> HttpResponse:
+    return _change(request, key, "quote", lambda ticket: quotepages.quote_send(request, ticket))
+
+
+@require_POST
+@staff_required
+def quote_answer(request: HttpRequest, key: str, number: int, move: str) -> HttpResponse:
+    """Staff record the customer's answer to a quote, given by phone or mail."""
+    return _change(
+        request,
+        key,
+        "quote",
+        lambda ticket: quotepages.quote_answer(request, ticket, number, move),
+    )
 
 
 # -- registering a ticket for a customer --------------------------------------------------

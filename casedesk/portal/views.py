@@ -27,6 +27,7 @@ from casedesk.web.forms import (
     uploads_of,
     version_of,
 )
+from casedesk.web import quotepages
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context
@@ -218,6 +219,20 @@ def ticket_act(request: HttpRequest, key: str, transition: str) -> HttpResponse:
     # the ticket as the change left it: `ticket` is what the page showed before the move
     step = selectors.next_step_for(user=request.user, ticket=moved, lang=language())
     messages.success(request, _("Done. The ticket is now: %(status)s.") % {"status": step.label})
+    return redirect("portal:ticket", key=ticket.key)
+
+
+@require_POST
+@customer_required
+def quote_answer(request: HttpRequest, key: str, number: int, move: str) -> HttpResponse:
+    ticket = ticket_or_404(request, key)
+    try:
+        done = quotepages.quote_answer(request, ticket, number, move)
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        fresh = ticket_or_404(request, key)
+        return _page(request, fresh, problem=problem, action="quote", status=problem.status)
+    messages.success(request, done)
     return redirect("portal:ticket", key=ticket.key)
 
 

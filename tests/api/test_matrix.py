@@ -15,8 +15,8 @@ from django.db.models import Sum
 
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
-from casedesk.quotes.models import Quote
 from casedesk.desks.models import StaffMembership
+from casedesk.quotes.models import Quote
 from casedesk.releases.models import Deployment
 from casedesk.sheets.models import InvoiceRun, Sheet, TimeEntry, WorkKind
 from casedesk.sheets.services import work_log
