@@ -15,7 +15,7 @@ from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Proble
 from casedesk.releases.whatsnew import fixes_on_ticket
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
-from casedesk.web import lists
+from casedesk.web import lists, quotepages
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
@@ -27,7 +27,6 @@ from casedesk.web.forms import (
     uploads_of,
     version_of,
 )
-from casedesk.web import quotepages
 from casedesk.web.guidepage import guide_context
 from casedesk.web.lists import partial
 from casedesk.web.ticketpage import language, ticket_context

@@ -34,7 +34,7 @@ def quote_answer(request: HttpRequest, ticket, number: int, move: str) -> str:
         raise NotFound("quote.not_found")
     typed = QuoteAnswerForm(request.POST).read()
     view = quote_selectors.quote_for(user=request.user, ticket=ticket, number=number)
-    on_behalf = bool(request.user.is_supplier_staff and typed["confirm"])
+    on_behalf = bool(getattr(request.user, "is_supplier_staff", False) and typed["confirm"])
     version = version_of(request)
     if move == "accept":
         quote_services.quote_accept(
