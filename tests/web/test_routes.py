@@ -47,6 +47,7 @@ POLICY = {
     "portal:ticket": "customer",
     "portal:comment": "customer-post",
     "portal:act": "customer-post",
+    "portal:quote_answer": "customer-post",
     "portal:guides": "login",
     "portal:guide": "login",
     "portal:updates_desks": "customer",
@@ -68,6 +69,8 @@ POLICY = {
     "agent:edit": "staff-post",
     "agent:mail": "staff-post",
     "agent:log": "staff-post",
+    "agent:quote": "staff-post",
+    "agent:quote_answer": "staff-post",
 }
 
 
@@ -99,6 +102,8 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<str:action>": "retry",
         "<str:version>": "1.0",
         "<int:cycle>": "1",
+        "<int:number>": "1",
+        "<str:move>": "accept",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)
@@ -167,6 +172,7 @@ ANONYMOUS = {
     "portal:ticket": (LOGIN, 405),
     "portal:comment": (405, LOGIN),
     "portal:act": (405, LOGIN),
+    "portal:quote_answer": (405, LOGIN),
     "portal:guides": (LOGIN, 405),
     "portal:guide": (LOGIN, 405),
     "portal:updates_desks": (LOGIN, 405),
@@ -186,6 +192,8 @@ ANONYMOUS = {
     "agent:route": (405, LOGIN),
     "agent:duplicate": (405, LOGIN),
     "agent:log": (405, LOGIN),
+    "agent:quote": (405, LOGIN),
+    "agent:quote_answer": (405, LOGIN),
     "agent:edit": (405, LOGIN),
     "agent:mail": (405, LOGIN),
 }
