@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "casedesk.tickets",
     "casedesk.releases",
     "casedesk.sheets",
+    "casedesk.quotes",
     "casedesk.sla",
     "casedesk.web",
     "casedesk.portal",

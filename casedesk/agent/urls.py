@@ -23,4 +23,6 @@ urlpatterns = [
     path("t/<str:key>/log/", views.log_work, name="log"),
     path("t/<str:key>/estimate/", views.estimate_set, name="estimate"),
     path("t/<str:key>/fix/", releases.fix, name="fix"),
+    path("t/<str:key>/quote/", views.quote_send, name="quote"),
+    path("t/<str:key>/quote/<int:number>/<str:move>/", views.quote_answer, name="quote_answer"),
 ]

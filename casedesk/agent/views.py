@@ -17,6 +17,7 @@ from casedesk.sheets import estimates
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.sheets import services as sheet_services
 from casedesk.tickets import selectors, services
+from casedesk.web import quotepages
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
@@ -339,6 +340,24 @@ def estimate_set(request: HttpRequest, key: str) -> HttpResponse:
         return _("The hour estimate was saved.")
 
     return _change(request, key, "estimate", call)
+
+
+@require_POST
+@staff_required
+def quote_send(request: HttpRequest, key: str) -> HttpResponse:
+    return _change(request, key, "quote", lambda ticket: quotepages.quote_send(request, ticket))
+
+
+@require_POST
+@staff_required
+def quote_answer(request: HttpRequest, key: str, number: int, move: str) -> HttpResponse:
+    """Staff record the customer's answer to a quote, given by phone or mail."""
+    return _change(
+        request,
+        key,
+        "quote",
+        lambda ticket: quotepages.quote_answer(request, ticket, number, move),
+    )
 
 
 # -- registering a ticket for a customer --------------------------------------------------

@@ -20,6 +20,8 @@ from casedesk.accounts.models import Organisation, User
 from casedesk.common import clock
 from casedesk.desks.models import Desk, StaffMembership, Team
 from casedesk.desks.services import desk_create, preset_names, preset_store
+from casedesk.quotes import services as quote_services
+from casedesk.quotes.models import Quote
 from casedesk.releases.models import Deployment, Environment, Release, VersionLine
 from casedesk.sheets.models import WorkKind
 from casedesk.sla.models import SlaPlan
@@ -317,6 +319,10 @@ def _walk(
         admits = expand_roles(wf.transitions[step.transition].by)
         staff = agent if lead is None or admits & {"agent", "staff"} else lead
         actor = staff if step.by == "staff" else ticket.reporter
+        quoted = quote_move(ticket, wf, step.transition, staff, lang)
+        if quoted is not None:
+            ticket = quoted
+            continue
         ticket = services.ticket_transition(
             actor=actor,
             ticket=ticket,
@@ -328,6 +334,37 @@ def _walk(
             customer_assignee=ticket.reporter if "customer_assignee" in needs else None,
         )
     return ticket
+
+
+def quote_move(ticket: Ticket, wf: Workflow, transition: str, staff: User, lang: str):
+    """A quote's move made as its service makes it: staff send a quote of a few hours, and
+    record the customer's answer as given by phone. None for any other move."""
+    move = next(
+        (str(e.value) for e in wf.transitions[transition].effects if e.kind == "quote"), None
+    )
+    if move is None:
+        return None
+    text = REMARKS.get(lang, REMARKS["en"])[0]
+    if move == "send":
+        quote_services.quote_send(
+            actor=staff,
+            ticket=ticket,
+            hours="8",
+            text=text,
+            valid_until=quote_services.local_today(ticket) + timedelta(days=30),
+        )
+    else:
+        open_quote = Quote.objects.filter(ticket=ticket, state="sent").order_by("-number").first()
+        quote_id = open_quote.pk if open_quote else 0
+        if move == "accept":
+            quote_services.quote_accept(
+                actor=staff, ticket=ticket, quote_id=quote_id, on_behalf=True, note=text
+            )
+        else:
+            quote_services.quote_decline(
+                actor=staff, ticket=ticket, quote_id=quote_id, on_behalf=True, reason=text
+            )
+    return Ticket.objects.get(pk=ticket.pk)
 
 
 def _owners(wf: Workflow, place: tuple[str, str], orgs: list[Organisation], index: int):

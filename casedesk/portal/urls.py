@@ -11,6 +11,11 @@ urlpatterns = [
     path("t/<str:key>/comment/", views.ticket_comment, name="comment"),
     path("t/<str:key>/act/<slug:transition>/", views.ticket_act, name="act"),
     path("t/<str:key>/estimate/grant/", views.estimate_grant, name="estimate_grant"),
+    path(
+        "t/<str:key>/quote/<int:number>/<str:move>/",
+        views.quote_answer,
+        name="quote_answer",
+    ),
     path("guide/", views.guides, name="guides"),
     path("guide/<int:desk_id>/", views.guide, name="guide"),
     path("updates/", releases.updates_desks, name="updates_desks"),

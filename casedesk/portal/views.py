@@ -17,7 +17,7 @@ from casedesk.releases.whatsnew import fixes_on_ticket
 from casedesk.sheets import estimates
 from casedesk.tickets import selectors, services
 from casedesk.tickets.search import TicketFilters
-from casedesk.web import lists
+from casedesk.web import lists, quotepages
 from casedesk.web.access import only_for, ticket_or_404
 from casedesk.web.errors import problem_of
 from casedesk.web.forms import (
@@ -238,6 +238,20 @@ def estimate_grant(request: HttpRequest, key: str) -> HttpResponse:
         fresh = ticket_or_404(request, key)
         return _page(request, fresh, problem=problem, action="estimate", status=problem.status)
     messages.success(request, _("You approved the hour estimate."))
+    return redirect("portal:ticket", key=ticket.key)
+
+
+@require_POST
+@customer_required
+def quote_answer(request: HttpRequest, key: str, number: int, move: str) -> HttpResponse:
+    ticket = ticket_or_404(request, key)
+    try:
+        done = quotepages.quote_answer(request, ticket, number, move)
+    except CasedeskError as exc:
+        problem = problem_of(exc)
+        fresh = ticket_or_404(request, key)
+        return _page(request, fresh, problem=problem, action="quote", status=problem.status)
+    messages.success(request, done)
     return redirect("portal:ticket", key=ticket.key)
 
 

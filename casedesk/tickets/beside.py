@@ -4,6 +4,7 @@ the ticket's lock and recorded in its history, like every other change to it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -37,3 +38,18 @@ def ticket_beside_change(
         result, entry = write(change.ticket, change.now)
         change.record(kind, public=public, **entry)
     return result
+
+
+# Effects whose state lives beside the ticket and needs its own inputs: a transition with
+# one of them is made only by that state's service, through `ticket_transition(beside=...)`.
+BESIDE_EFFECTS = frozenset({"quote"})
+
+
+@dataclass(frozen=True)
+class Beside:
+    """What a transition keeps beside the ticket: `write(ticket, now)` keeps its rows after
+    the move and says what happened, which becomes a `kind` history entry."""
+
+    kind: str
+    write: Callable[[Ticket, datetime], dict]
+    public: bool = True

@@ -19,7 +19,7 @@ from casedesk.desks.models import Desk
 from casedesk.workflow import Given, options
 
 from .attachments import Upload, attachment_add, store_attachments
-from .beside import ticket_beside_change
+from .beside import BESIDE_EFFECTS, Beside, ticket_beside_change
 from .bridge import actor_for, set_place, snapshot
 from .changes import TicketChange, ticket_change
 from .inputs import MAX_TEXT, MAX_TITLE, field_errors, is_desk_staff, text_input
@@ -44,6 +44,7 @@ from .system import (
 
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
+    "Beside",
     "attachment_add",
     "comment_add",
     "forget_observer",
@@ -231,8 +232,11 @@ def ticket_transition(
     customer_assignee=None,
     expected_version: int | None = None,
     channel: str = "web",
+    beside: Beside | None = None,
 ) -> Ticket:
-    """Make a workflow transition, with what it requires (comment, fields, assignees)."""
+    """Make a workflow transition, with what it requires (comment, fields, assignees).
+    A transition that moves state kept beside the ticket (a quote) is made only by that
+    state's service, which passes `beside` to keep its rows in the same change."""
     errors: dict[str, Problem] = {}
     comment = text_input(errors, "comment", comment, required=False, limit=MAX_TEXT)
     if errors:
@@ -255,6 +259,22 @@ def ticket_transition(
             raise TransitionRefused(
                 "duplicate",
                 Problem("ticket.duplicate.plain_move", transition=transition),
+                workflow=change.wf,
+            )
+        moved = change.wf.transitions.get(transition)
+        if (
+            beside is None
+            and moved is not None
+            and any(e.kind in BESIDE_EFFECTS for e in moved.effects)
+            and any(
+                o.transition.key == transition
+                for o in options(change.wf, snapshot(ticket), change.who)
+            )
+        ):
+            # the quote's service makes this move, with the quote it sends or decides
+            raise TransitionRefused(
+                "beside",
+                Problem("ticket.quote.plain_move", transition=transition),
                 workflow=change.wf,
             )
         fields = dict(fields or {})
@@ -290,6 +310,8 @@ def ticket_transition(
         if customer_assignee is not None:
             change.assign_customer(customer_assignee.pk)
         change.move(transition, given, comment_id=comment_row.pk if comment_row else None)
+        if beside is not None:
+            change.record(beside.kind, public=beside.public, **beside.write(ticket, now))
         # after the workflow's own refusal, so a move nobody may make says so first;
         # the transaction takes back what was set if this refuses
         authorise_given(

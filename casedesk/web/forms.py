@@ -293,6 +293,24 @@ class SettingForm(_Read):
     def value(self) -> str:
         return self.read()[self.name].strip()
 
+class QuoteForm(_Read):
+    """A quote staff send: hours or an amount with its currency, a text, a validity date."""
+
+    hours = Typed()
+    amount = Typed()
+    currency = Typed()
+    text = Typed()
+    valid_until = Typed()
+
+
+class QuoteAnswerForm(_Read):
+    """An answer to a quote: a reason (declining) or a note (staff), and staff's
+    confirmation that the customer gave this answer themselves."""
+
+    reason = Typed()
+    note = Typed()
+    confirm = Flag()
+
 
 class _VersionForm(forms.Form):
     version = forms.IntegerField(min_value=1, max_value=2**31 - 1)

@@ -261,6 +261,27 @@ SENTENCES: dict[str, Promise] = {
         "%(host)s is a private or local address; an administrator must allow its range first."
     ),
     "webhook.url.unreachable": _("The address could not be reached (%(detail)s)."),
+    "ticket.quote.plain_move": _(
+        "“%(transition)s” belongs to a quote: send or answer the quote on the ticket."
+    ),
+    "quote.not_found": _("There is no such quote on this ticket."),
+    "quote.not_offered": _("This ticket cannot take a quote or an answer to one right now."),
+    "quote.expired": _(
+        "This quote was valid until %(valid_until)s and can no longer be accepted. Ask us "
+        "for a new one."
+    ),
+    "quote.closed": _("This quote has been answered or replaced already."),
+    "quote.offer.one_of": _("Give either a number of hours or an amount, not both."),
+    "quote.offer.hours": _("Give a number of hours above 0 and at most 10,000."),
+    "quote.offer.amount": _("Give an amount above 0."),
+    "quote.offer.currency": _("Give the currency as a three-letter code, such as DKK or EUR."),
+    "quote.offer.currency_without_amount": _("A currency goes with an amount, not with hours."),
+    "quote.valid_until.past": _("The quote must be valid until today or later."),
+    "quote.valid_until.too_far": _("A quote can be valid for at most a year."),
+    "quote.on_behalf.unconfirmed": _(
+        "Confirm that the customer gave this answer themselves, by phone or mail."
+    ),
+    "quote.on_behalf.staff_only": _("Only staff record an answer on a customer's behalf."),
     "sheet.not_found": _("There is no such time entry."),
     "sheet.locked": _(
         "The service sheet is approved or invoiced and locked: its entries can no longer be "

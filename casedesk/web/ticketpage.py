@@ -3,9 +3,12 @@ phrased by `present`. The portal and the agent workspace add their own forms."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.utils import translation
 
 from casedesk.sheets import estimates
+from casedesk.quotes import selectors as quote_selectors
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket
@@ -58,6 +61,14 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     tz = viewer_zone.for_desk(ticket.desk.time_zone)
     customer = not user.is_supplier_staff
     step = selectors.next_step_for(user=user, ticket=ticket, lang=lang)
+    # a quote's moves are made from its own box, with the quote they send or answer
+    quote_moves = {
+        a.key: str(e.value)
+        for a in step.actions
+        for e in wf.transitions[a.key].effects
+        if e.kind == "quote"
+    }
+    step = replace(step, actions=tuple(a for a in step.actions if a.key not in quote_moves))
     comments = selectors.comments_for(user=user, ticket=ticket)
     files = selectors.attachments_for(user=user, ticket=ticket)
     events = selectors.history_for(user=user, ticket=ticket)
@@ -114,6 +125,8 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "estimate": estimates.estimate_for(
             user=user, ticket=ticket, minutes=sum(v.worked for v in sheet_views)
         ),
+        "quote_views": quote_selectors.quotes_for(user=user, ticket=ticket),
+        "quote_may": set(quote_moves.values()),
         "print_url": f"/tickets/{ticket.key}/sheet/",
         "moves": None if customer else move_groups(wf, step),
         **clock_context(ticket, wf, customer=customer, lang=lang, tz=tz),

@@ -26,6 +26,7 @@ KINDS = {"created", "transition", "comment", "assigned", "sla_warning", "sla_bre
 SHEET_KINDS = {"sheet_submitted", "sheet_approved", "sheet_returned", "sheet_invoiced"}
 ESTIMATE_KINDS = {"estimate_set", "estimate_granted"}
 KINDS |= SHEET_KINDS | ESTIMATE_KINDS
+KINDS |= {"quote_sent", "quote_accepted", "quote_declined"}  # quote.sent, .accepted, .declined
 
 
 def event_types(event: TicketEvent) -> list[str]:
@@ -44,6 +45,8 @@ def event_types(event: TicketEvent) -> list[str]:
         return ["estimate.set", *(["estimate.withdrawn"] if data.get("withdrawn") else [])]
     if event.kind == "estimate_granted":
         return ["estimate.granted"]
+    if event.kind.startswith("quote_"):
+        return [f"quote.{event.kind.removeprefix('quote_')}"]
     if event.kind != "transition":
         return []
     types = ["ticket.status_changed"]
@@ -94,6 +97,8 @@ def _change(event: TicketEvent, event_type: str, comments: dict[int, Comment]) -
         }
     if event.kind == "estimate_granted":
         return {"estimate": {"granted_hours": data.get("hours"), "before": data.get("before")}}
+    if event.kind.startswith("quote_"):
+        return {"quote": dict(data)}
     change = {k: data[k] for k in ("transition", "from", "to") if k in data}
     if "cause" in data:
         change["cause"] = data["cause"]

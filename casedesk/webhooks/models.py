@@ -31,6 +31,9 @@ EVENT_TYPES = [
     ("estimate.withdrawn", "A raised estimate withdrew the earlier grant"),
     # -- releases (casedesk.releases)
     ("release.deployed", "A release reached a customer's environment"),
+    ("quote.sent", "A quote was sent to the customer"),
+    ("quote.accepted", "The customer accepted a quote"),
+    ("quote.declined", "The customer declined a quote"),
 ]
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .durations import DurationError, parse_duration
+from .quote import MOVES as QUOTE_MOVES
 from .schema import TransitionDef, WorkflowDef
 from .sheet import MOVES as SHEET_MOVES
 from .source import LineMap, Path
@@ -367,6 +368,7 @@ class _Checker:
             "clear": wf.fields,
             "sheet": SHEET_MOVES,
             "estimate": ("grant",),
+            "quote": QUOTE_MOVES,
         }
         if kind == "raise_priority":
             if not isinstance(value, int) or value < 1:

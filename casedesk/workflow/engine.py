@@ -170,9 +170,19 @@ def _gate(wf: Workflow, snap: Snapshot, actor: Actor, t: Transition) -> Denied |
 
 
 def _sub_choices(wf: Workflow, t: Transition) -> tuple[str, ...]:
+    """The sub-statuses a person may pick: every one of the target status, except those a
+    quote's own transition leads to, which only sending or answering a quote reaches."""
     if t.to is None or t.to.sub is not None:
         return ()
-    return wf.statuses[t.to.status].sub_statuses
+    quoted = {
+        x.to.sub
+        for x in wf.transitions.values()
+        if x.to is not None
+        and x.to.status == t.to.status
+        and x.to.sub
+        and any(e.kind == "quote" for e in x.effects)
+    }
+    return tuple(s for s in wf.statuses[t.to.status].sub_statuses if s not in quoted)
 
 
 def _requirements(wf: Workflow, snap: Snapshot, t: Transition) -> list[str]:

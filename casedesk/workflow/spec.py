@@ -52,6 +52,7 @@ EFFECTS = (
     "clear",  # empty a field
     "sheet",  # move the ticket's service sheet: submit | approve | return | lock
     "estimate",  # the hour estimate beside the ticket: grant (an approver accepts it)
+    "quote",  # the transition sends, accepts or declines a quote: send | accept | decline
 )
 PREVIOUS = "previous"
 

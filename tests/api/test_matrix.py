@@ -16,6 +16,7 @@ from django.db.models import Sum
 from casedesk.accounts.models import Organisation
 from casedesk.api.api import api
 from casedesk.desks.models import StaffMembership
+from casedesk.quotes.models import Quote
 from casedesk.releases.models import Deployment, Release, TicketFix, VersionLine
 from casedesk.releases.services import fix_record, line_create, release_create
 from casedesk.sheets.estimates import estimate_set
@@ -231,6 +232,23 @@ MATRIX = {
         OBJ,
         lambda r: (f"tickets/{r.key}/estimate/grant", {}),
     ),
+    ("GET", "/tickets/{key}/quotes"): (OBJ, lambda r: (f"tickets/{r.key}/quotes", None)),
+    ("GET", "/tickets/{key}/quotes/{number}"): (OBJ, lambda r: (f"tickets/{r.key}/quotes/1", None)),
+    ("POST", "/tickets/{key}/quotes"): (
+        OBJ,
+        lambda r: (
+            f"tickets/{r.key}/quotes",
+            {"hours": "5", "text": "x", "valid_until": "2026-12-31", "version": 1},
+        ),
+    ),
+    ("POST", "/tickets/{key}/quotes/{number}/accept"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/quotes/1/accept", {}),
+    ),
+    ("POST", "/tickets/{key}/quotes/{number}/decline"): (
+        OBJ,
+        lambda r: (f"tickets/{r.key}/quotes/1/decline", {"reason": "x"}),
+    ),
     ("GET", "/invoice-basis"): (
         OBJ,
         lambda r: (f"invoice-basis?organisation={r.org}&start=2026-11-01&end=2026-11-30", None),
@@ -303,6 +321,18 @@ def scene(world):
         TimeEntry.objects.filter(ticket=t).update(invoice_run=run)
         runs[t.pk] = run.pk
         estimate_set(actor=staff, ticket=t, hours="7")  # waits for a grant
+        # a quote on every ticket (its text a canary), as sending one would leave it
+        Quote.objects.create(
+            ticket=t,
+            desk_id=t.desk_id,
+            organisation_id=t.organisation_id,
+            number=1,
+            hours=5,
+            text=f"{title}-quote",
+            valid_until="2026-12-31",
+            sent_by=staff,
+            sent_at=t.created_at,
+        )
         return t
 
     tb = ticket(world.bob, world.desk, "CANARY-ticket-B", world.agent)
@@ -391,6 +421,7 @@ def fingerprint() -> tuple:
         InvoiceRun.objects.count(),
         TimeEntry.objects.filter(invoice_run__isnull=True).count(),
         sorted(Estimate.objects.values_list("hours", "granted_hours")),
+        sorted(Quote.objects.values_list("state", "decided_by", "superseded_by")),
     )
 
 

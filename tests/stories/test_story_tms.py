@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from casedesk.common.clock import now
 from casedesk.common.errors import TransitionRefused
 from casedesk.ops.worker import run_once
 from casedesk.releases.models import Acceptance
@@ -508,3 +509,136 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         world.org_a.pk,
         world.org_a.pk,
     ]
+
+# -- change requests: the offer is a quote ---------------------------------------------------
+
+
+def test_a_change_request_is_quoted_declined_quoted_again_and_accepted(world, clock, db):
+    from casedesk.common.errors import InvalidInput
+    from casedesk.quotes import selectors as quote_selectors
+    from casedesk.quotes import services as quotes
+    from casedesk.quotes.errors import QuoteRefused
+
+    desk = make_desk(
+        "tms", "TMS", [world.org_a, world.org_b], {world.agent: "agent", world.lead: "lead"}
+    )
+    alice, anna, agent = world.alice, world.anna, world.agent
+    case = services.ticket_create(
+        actor=alice,
+        desk=desk,
+        title="Eksport af fravær til lønsystemet",
+        description="Vi vil gerne have fravær med i eksporten.",
+        type="aendringsoenske",
+    )
+    services.ticket_transition(actor=agent, ticket=case, transition="receive", assignee=agent)
+    services.ticket_transition(actor=agent, ticket=case, transition="start_work")
+    services.ticket_transition(actor=agent, ticket=case, transition="register_change_request")
+    case = fresh(case)
+    assert (place(case), team(case)) == ((UB, "aendringsoenske_fra_kunde"), "development")
+
+    # The offer is a quote, sent from the case: a plain "send offer" is not enough.
+    before = state(case)
+    refused("beside", actor=agent, ticket=case, transition="send_offer")
+    assert state(case) == before
+    first = quotes.quote_send(
+        actor=agent,
+        ticket=case,
+        hours="24",
+        text="Fravær kommer med i eksporten; 24 timers udvikling, levering i næste version.",
+        valid_until=(now() + timedelta(days=14)).date(),
+    )
+    case = fresh(case)
+    assert place(case) == (UB, "aendringsoenske_tilbud_sendt")
+    assert (case.turn, first.state, first.number, first.sent_by) == ("customer", "sent", 1, agent)
+    sent = TicketEvent.objects.get(ticket=case, kind="quote_sent")
+    assert sent.data["hours"] == "24.00" and sent.data["withdrew"] == []
+    # Everyone in the organisation sees it; only an approver may answer it.
+    assert [v.state for v in quote_selectors.quotes_for(user=alice, ticket=case)] == ["sent"]
+    step = next_step_for(user=anna, ticket=case, lang="da")
+    assert {a.key for a in step.actions} == {"accept_offer", "decline_offer"}
+
+    # Anna declines: the decline asks for a reason, and the case goes back to the request.
+    clock.advance(days=2)
+    with pytest.raises(InvalidInput):
+        quotes.quote_decline(actor=anna, ticket=case, quote_id=first.pk, reason="")
+    quotes.quote_decline(
+        actor=anna, ticket=case, quote_id=first.pk, reason="For dyrt i år; kan det gøres enklere?"
+    )
+    case, first = fresh(case), first.__class__.objects.get(pk=first.pk)
+    assert place(case) == (UB, "aendringsoenske_fra_kunde")
+    assert (first.state, first.decided_by, first.reason) == (
+        "declined",
+        anna,
+        "For dyrt i år; kan det gøres enklere?",
+    )
+    assert last_move(case).data["transition"] == "decline_offer"
+
+    # A new quote, then a revision while it waits: the revision withdraws it.
+    second = quotes.quote_send(
+        actor=agent,
+        ticket=case,
+        amount="9500",
+        currency="dkk",
+        text="En enklere udgave: kun sygefravær.",
+        valid_until=(now() + timedelta(days=10)).date(),
+    )
+    third = quotes.quote_send(
+        actor=agent,
+        ticket=case,
+        amount="8900",
+        currency="DKK",
+        text="En enklere udgave: kun sygefravær, med rabat.",
+        valid_until=(now() + timedelta(days=10)).date(),
+    )
+    second = second.__class__.objects.get(pk=second.pk)
+    assert (second.state, second.superseded_by_id, third.number) == ("withdrawn", third.pk, 3)
+    assert (third.currency, str(third.amount)) == ("DKK", "8900.00")
+    with pytest.raises(QuoteRefused) as closed:
+        quotes.quote_accept(actor=anna, ticket=case, quote_id=second.pk)
+    assert closed.value.code == "quote.closed"
+
+    # Anna accepts the open one; the developers plan the change.
+    clock.advance(days=1)
+    quotes.quote_accept(actor=anna, ticket=case, quote_id=third.pk)
+    case, third = fresh(case), third.__class__.objects.get(pk=third.pk)
+    assert (place(case), team(case)) == ((UB, "aendringsoenske_tilbud_accepteret"), "development")
+    assert (third.state, third.decided_by, third.on_behalf) == ("accepted", anna, False)
+    kinds = list(
+        TicketEvent.objects.filter(ticket=case, kind__startswith="quote_").values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == ["quote_sent", "quote_declined", "quote_sent", "quote_sent", "quote_accepted"]
+
+
+def test_an_expired_quote_cannot_be_accepted_and_shows_as_expired(world, clock, db):
+    from casedesk.quotes import selectors as quote_selectors
+    from casedesk.quotes import services as quotes
+    from casedesk.quotes.errors import QuoteRefused
+
+    desk = make_desk("tms", "TMS", [world.org_a], {world.agent: "agent"})
+    agent, anna = world.agent, world.anna
+    case = services.ticket_create(actor=world.alice, desk=desk, title="Ny rapport")
+    services.ticket_transition(actor=agent, ticket=case, transition="receive", assignee=agent)
+    services.ticket_transition(actor=agent, ticket=case, transition="register_change_request")
+    quote = quotes.quote_send(
+        actor=agent, ticket=case, hours="3", text="Tre timer.", valid_until=now().date()
+    )
+    clock.advance(days=1)
+    assert [v.state for v in quote_selectors.quotes_for(user=anna, ticket=case)] == ["expired"]
+    before = state(case)
+    with pytest.raises(QuoteRefused) as caught:
+        quotes.quote_accept(actor=anna, ticket=case, quote_id=quote.pk)
+    assert caught.value.code == "quote.expired"
+    assert caught.value.status == 409
+    assert state(case) == before
+    # a fresh quote can be sent over it, and accepted
+    newer = quotes.quote_send(
+        actor=agent,
+        ticket=case,
+        hours="3",
+        text="Tre timer, igen.",
+        valid_until=now().date() + timedelta(days=7),
+    )
+    quotes.quote_accept(actor=anna, ticket=case, quote_id=newer.pk)
+    assert place(fresh(case)) == (UB, "aendringsoenske_tilbud_accepteret")

@@ -159,7 +159,12 @@ def test_a_ticket_after_a_service_move_is_the_engine_s_after(world, preset, pick
         # closing as a duplicate is the duplicate service's move, not a plain transition
         plain = wf.duplicates.transition if wf.duplicates is not None else None
         offered = [
-            o for o in options(wf, before, actor) if not o.needs and o.transition.key != plain
+            o
+            for o in options(wf, before, actor)
+            if not o.needs
+            and o.transition.key != plain
+            # a quote's moves are the quote services', with the quote they send or answer
+            and not any(e.kind == "quote" for e in o.transition.effects)
         ]
         if not offered:
             continue

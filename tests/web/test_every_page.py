@@ -27,7 +27,18 @@ from django.utils.translation import gettext
 from casedesk.accounts.models import User
 from casedesk.desks.services import preset_names
 from casedesk.mail.models import OutboundMail
-from casedesk.ops.demo import TITLES, WORDS, _duplicate_pair, _given, _needs, plan
+from casedesk.ops.demo import (
+    REMARKS,
+    TITLES,
+    WORDS,
+    _duplicate_pair,
+    _given,
+    _needs,
+    plan,
+    quote_move,
+)
+from casedesk.quotes import services as quote_services
+from casedesk.quotes.models import Quote
 from casedesk.tickets import outbox, services
 from casedesk.tickets.models import Ticket, TicketEvent, TicketTimer
 from casedesk.tickets.selectors import next_step_for
@@ -170,6 +181,23 @@ def _keys(wf: Workflow) -> set[str]:
     return {k for k in keys if "_" in k}
 
 
+def _quote_answer(ticket: Ticket, wf: Workflow, transition: str, customer, lang: str):
+    """The customer's own answer to the open quote, as the portal gives it."""
+    move = next(
+        (str(e.value) for e in wf.transitions[transition].effects if e.kind == "quote"), None
+    )
+    if move not in ("accept", "decline"):
+        return None
+    quote = Quote.objects.filter(ticket=ticket, state="sent").order_by("-number").first()
+    if move == "accept":
+        quote_services.quote_accept(actor=customer, ticket=ticket, quote_id=quote.pk)
+    else:
+        quote_services.quote_decline(
+            actor=customer, ticket=ticket, quote_id=quote.pk, reason=REMARKS[lang][0]
+        )
+    return Ticket.objects.get(pk=ticket.pk)
+
+
 def _walk(ticket: Ticket, steps, wf: Workflow, people: dict, lang: str) -> Ticket:
     """The demo's path, each customer move made by the first customer allowed to make it."""
     for step in steps:
@@ -190,6 +218,15 @@ def _walk(ticket: Ticket, steps, wf: Workflow, people: dict, lang: str) -> Ticke
                     for a in next_step_for(user=people[v], ticket=ticket, lang="en").actions
                 )
             )
+        if step.by == "customer" and actor.is_customer:
+            answered = _quote_answer(ticket, wf, step.transition, actor, lang)
+            if answered is not None:
+                ticket = answered
+                continue
+        quoted = quote_move(ticket, wf, step.transition, people["agent"], lang)
+        if quoted is not None:
+            ticket = quoted
+            continue
         ticket = services.ticket_transition(
             actor=actor,
             ticket=ticket,

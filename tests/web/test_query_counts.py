@@ -17,7 +17,8 @@ from tests.conftest import make_customer, make_staff
 # the most statements each page may take (session and user included)
 # The ticket pages read the service sheet and the SLA clocks (one statement without clocks,
 # two with them); the guide reads the desk's service levels (one without, five with:
-# tests/sla/test_pages.py), and the hour estimate (one statement).
+# tests/sla/test_pages.py), the hour estimate (one statement) and the quotes (one statement,
+# however many there are).
 BUDGET = {
     "portal_list": 7,
     "portal_list_inactive": 7,

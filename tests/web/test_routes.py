@@ -48,6 +48,7 @@ POLICY = {
     "portal:comment": "customer-post",
     "portal:act": "customer-post",
     "portal:estimate_grant": "customer-post",
+    "portal:quote_answer": "customer-post",
     "portal:guides": "login",
     "portal:guide": "login",
     "portal:updates_desks": "customer",
@@ -73,6 +74,8 @@ POLICY = {
     "agent:mail": "staff-post",
     "agent:log": "staff-post",
     "agent:estimate": "staff-post",
+    "agent:quote": "staff-post",
+    "agent:quote_answer": "staff-post",
 }
 
 
@@ -104,6 +107,8 @@ def _url(pattern: str, key: str, attachment: int, desk: int) -> str:
         "<str:action>": "retry",
         "<str:version>": "1.0",
         "<int:cycle>": "1",
+        "<int:number>": "1",
+        "<str:move>": "accept",
     }
     for token, value in values.items():
         pattern = pattern.replace(token, value)
@@ -173,6 +178,7 @@ ANONYMOUS = {
     "portal:comment": (405, LOGIN),
     "portal:act": (405, LOGIN),
     "portal:estimate_grant": (405, LOGIN),
+    "portal:quote_answer": (405, LOGIN),
     "portal:guides": (LOGIN, 405),
     "portal:guide": (LOGIN, 405),
     "portal:updates_desks": (LOGIN, 405),
@@ -196,6 +202,8 @@ ANONYMOUS = {
     "agent:duplicate": (405, LOGIN),
     "agent:log": (405, LOGIN),
     "agent:estimate": (405, LOGIN),
+    "agent:quote": (405, LOGIN),
+    "agent:quote_answer": (405, LOGIN),
     "agent:edit": (405, LOGIN),
     "agent:mail": (405, LOGIN),
 }

@@ -153,6 +153,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
             reporter=name_of(ticket.reporter),
             organisation=one_line(ticket.organisation.name, 120),
             hours=str(((event.data or {}).get("hours") or [None, ""])[-1] or ""),
+            valid_until=str((event.data or {}).get("valid_until", "")),
         )
         notice = ""
         if kind == "reminder":

@@ -34,6 +34,7 @@ KINDS = {
     # approvals waiting for the customer's approvers (casedesk.sheets)
     "estimate_set",
     "sheet_submitted",
+    "quote_sent",
 }
 # confirmations of tickets opened by mail, per address and day: a machine that answers
 # every mail it gets cannot make us write to it without end

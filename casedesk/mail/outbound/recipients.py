@@ -11,6 +11,7 @@
 - an assignment, a customer-side contact, a new participant: the person concerned;
 - an hour estimate that waits for a grant, a service sheet submitted for approval: the
   organisation's approvers.
+- a quote sent: the organisation's people who may accept it (the workflow's approvers).
 
 Nobody is told about their own action, except the reporter's confirmation of a new
 ticket. Every recipient must be active, have an address and see the ticket *now*.
@@ -24,6 +25,7 @@ from casedesk.accounts.models import User
 from casedesk.sheets.estimates import approvers_of
 from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
 from casedesk.tickets.selectors import workflow_of
+from casedesk.workflow.quote import deciding_roles
 
 # the preference (MailPreferences field) that lets a person turn each kind of mail off
 PREFERENCE = {
@@ -41,6 +43,7 @@ PREFERENCE = {
     "following": "status_changes",
     "approve_estimate": "your_turn",
     "approve_sheet": "your_turn",
+    "quote_waiting": "your_turn",
 }
 
 
@@ -105,6 +108,12 @@ def targets_for(event: TicketEvent) -> list[Target]:
         found += [Target(u, "status") for u in _customers(ticket, followers)]
         if ticket.assignee is not None and ticket.assignee_id != event.actor_id:
             found.append(Target(ticket.assignee, "status"))
+    elif kind == "quote_sent":  # the people who may accept or decline it
+        roles = deciding_roles(workflow_of(ticket))
+        approvers = User.objects.filter(
+            organisation=ticket.organisation_id, is_active=True, customer_role__in=roles
+        )
+        found += [Target(u, "quote_waiting") for u in approvers.select_related("organisation")]
     elif kind == "timer_warning":
         if ticket.turn == "customer":
             found += [Target(u, "reminder") for u in _people_whose_turn(ticket)]

@@ -36,6 +36,9 @@ def headline(kind: str, **v: str) -> str:
             "The work on %(key)s is estimated at %(hours)s hours and waits for your approval."
         ),
         "approve_sheet": _("The service sheet of %(key)s waits for your approval."),
+        "quote_waiting": _(
+            "A quote on %(key)s waits for your answer. It is valid until %(valid_until)s."
+        ),
     }
     return lines[kind] % v
 

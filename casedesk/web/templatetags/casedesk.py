@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from casedesk.common.errors import CasedeskError
 from casedesk.common.markdown import render
@@ -62,3 +63,14 @@ def own_language_names() -> list[tuple[str, str]]:
     """Each language in its own name ("Dansk", "Čeština"), never translated into the page's
     language: a reader looks for the name they know (Django's tag would say "engelsk")."""
     return list(settings.LANGUAGES)
+
+
+@register.filter
+def quote_state(state: str) -> str:
+    return {
+        "sent": _("sent, waiting for an answer"),
+        "accepted": _("accepted"),
+        "declined": _("declined"),
+        "expired": _("expired"),
+        "withdrawn": _("replaced by a newer quote"),
+    }.get(state, state)
