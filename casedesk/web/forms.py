@@ -293,6 +293,7 @@ class SettingForm(_Read):
     def value(self) -> str:
         return self.read()[self.name].strip()
 
+
 class QuoteForm(_Read):
     """A quote staff send: hours or an amount with its currency, a text, a validity date."""
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from django.utils import translation
 
-from casedesk.sheets import estimates
 from casedesk.quotes import selectors as quote_selectors
+from casedesk.sheets import estimates
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.tickets import selectors
 from casedesk.tickets.models import Ticket

@@ -510,6 +510,7 @@ def test_a_case_from_report_through_test_and_prod_to_reopening_and_approval(worl
         world.org_a.pk,
     ]
 
+
 # -- change requests: the offer is a quote ---------------------------------------------------
 
 
