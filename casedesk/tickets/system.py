@@ -65,8 +65,8 @@ def ticket_system_event(
     when another worker or a person holds it; the next sweep looks again); then
     `prepare(ticket)`, under the lock, keeps the caller's own rows in step and returns the
     cause, or None to leave the ticket alone (False); then the workflow reacts to `event`
-    (a transition, recorded and saved like any change), and where it does not, the event
-    is noted in the history as news (`ticket_record_news`). True when it fired."""
+    (a transition or a flag, recorded and saved like any change), and where it makes no
+    move, the event is noted in the history as news too. True when it fired."""
     if event not in NEWS:
         raise ValueError(f"not news the system records: {event}")
     ticket = claim_ticket(ticket_id)
@@ -77,9 +77,10 @@ def ticket_system_event(
         return False
     now = now or clock.now()
     change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
-    if change.fire(event, cause=cause) is not None:
+    moved = change.fire(event, cause=cause)
+    if change.changed:  # a move, or a flag the workflow raises without one
         change.finish()
-    else:
+    if moved is None:
         record_event(
             ticket, actor=SYSTEM_ACTOR, kind=event, channel="system", now=now, public=False, **cause
         )
