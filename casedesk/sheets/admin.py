@@ -17,7 +17,7 @@ from casedesk.desks.models import StaffMembership
 
 from . import invoicing
 from .invoicing import INVOICING_ROLES
-from .models import InvoiceRun, RoundingRule, Sheet, TimeEntry, WorkKind
+from .models import Estimate, InvoiceRun, RoundingRule, Sheet, TimeEntry, WorkKind
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -160,3 +160,14 @@ class InvoiceRunAdmin(ReadOnly):
         )
         response["Content-Disposition"] = f'attachment; filename="invoice-{run.pk}.{fmt}"'
         return response
+
+
+@admin.register(Estimate)
+class EstimateAdmin(DeskScoped, ReadOnly):
+    """For looking only: staff set estimates and approvers grant them on the ticket, where
+    each step is kept in the history."""
+
+    desk_path = "ticket__desk"
+    list_display = ["ticket", "hours", "granted_hours", "granted_by", "granted_at"]
+    list_select_related = ["ticket", "granted_by"]
+    search_fields = ["ticket__key"]

@@ -34,6 +34,8 @@ from casedesk.workflow.estimate import (
 from .models import Estimate, TimeEntry
 from .services import counted
 
+GRANT = "estimate.grant"  # the permission verb (tickets.permissions) of granting
+
 
 def _hours(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
@@ -97,7 +99,7 @@ def estimate_grant(*, actor, ticket: Ticket, hours=None, channel: str = "web") -
 
     def write(locked: Ticket, now: datetime):
         if actor is None or not actor.is_customer:
-            raise Forbidden("permission.denied", verb="estimate.grant")
+            raise Forbidden("permission.denied", verb=GRANT)
         row = Estimate.objects.select_for_update().filter(ticket=locked).first()
         if row is None or not row.awaiting:
             raise InvalidInput({"hours": "estimate.nothing_to_grant"})
@@ -108,7 +110,7 @@ def estimate_grant(*, actor, ticket: Ticket, hours=None, channel: str = "web") -
     return ticket_services.ticket_beside_change(
         actor=actor,
         ticket=ticket,
-        verb="estimate.grant",
+        verb=GRANT,
         kind="estimate_granted",
         write=write,
         channel=channel,
