@@ -86,8 +86,8 @@ def _rule(rule, wf, start: datetime, tz: str) -> dict:
         due = start + wf.timers[rule.timer].after
         notice = notice.replace("{date}", present.day(due, tz))
         example = _(
-            "For example: a ticket that got here on %(start)s, with nothing happening "
-            "afterwards, would see this on %(due)s."
+            "For example: on %(due)s for a ticket that got here on %(start)s, if nothing "
+            "else happens first."
         ) % {"start": present.moment(start, tz), "due": present.moment(due, tz)}
     if rule.event:
         when = present.EVENT_WORDS.get(rule.event, lambda: rule.event)()

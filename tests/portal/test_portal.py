@@ -291,7 +291,9 @@ def test_the_status_guide_is_for_customers_with_real_example_dates(alice, world)
     # the timer's words with the day filled in, and an example that counts from now
     assert "approved automatically on Nov. 7, 2026" in section
     assert "{date}" not in page and "…" not in page
-    assert "would see this on Nov. 7, 2026" in section
+    assert "For example: on Nov. 7, 2026" in section and "m.." not in page
+    cancelled = page[page.index('id="status-zruseno"') :]
+    assert "Nothing more: the case is over here." in cancelled[: cancelled.index("</section>")]
     # staff moves are in the appendix, not among what the customer can do
     appendix = page[page.index('id="for-staff"') :]
     assert "Appendix: what our staff can do" in appendix
