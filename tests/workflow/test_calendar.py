@@ -108,6 +108,12 @@ def test_impossible_calendars_are_refused_with_a_code():
     with pytest.raises(CalendarError) as never:
         weekly("UTC", {})
     assert never.value.code == "calendar.never_open"
+    # open a quarter of an hour a week: 120 hours would take over nine years, past the
+    # horizon, so it is refused rather than searched for ever
+    sparse = weekly("UTC", {6: [("00:00", "00:15")]})
+    with pytest.raises(CalendarError) as too_far:
+        add(sparse, datetime(2025, 1, 1, tzinfo=UTC), 120 * H)
+    assert too_far.value.code == "calendar.never_open"
     with pytest.raises(CalendarError):
         add(office(), datetime(2026, 1, 1), H)  # a naive time
 
@@ -135,7 +141,9 @@ def calendars(draw) -> Calendar:
         cuts = sorted(draw(st.sets(st.integers(0, 96), max_size=6)))
         cuts = cuts[: len(cuts) // 2 * 2]
         week.append(tuple((a * 15, b * 15) for a, b in zip(cuts[::2], cuts[1::2], strict=True)))
-    assume(any(week))
+    # open at least two hours a week: the longest sums drawn here (240 h) then fit well
+    # inside the calendar's horizon; a calendar open less is refused as never open
+    assume(sum(b - a for day in week for a, b in day) >= 120)
     closed = draw(st.sets(st.dates(date(2025, 1, 1), date(2028, 12, 31)), max_size=20))
     return Calendar(zone, tuple(week), {d: () for d in closed})  # type: ignore[arg-type]
 
