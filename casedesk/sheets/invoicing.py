@@ -24,6 +24,7 @@ from casedesk.common import clock
 from casedesk.common.errors import Forbidden, InvalidInput, NotFound
 from casedesk.desks.models import Desk, StaffMembership
 from casedesk.tickets import services as ticket_services
+from casedesk.tickets.models import Ticket
 from casedesk.workflow.sheet import billed_minutes
 
 from .models import InvoiceRun, Sheet, TimeEntry
@@ -176,6 +177,16 @@ def invoice_finalise(*, user, organisation_id, start, end) -> InvoiceRun:
     org = _organisation(user, organisation_id)
     now = clock.now()
     with transaction.atomic():
+        # tickets first, in key order, as every change of a ticket takes them: marking a
+        # sheet invoiced notes it on its ticket, and a change of that ticket may lock the
+        # sheet, so taking the entries' locks first could deadlock with it
+        tickets = _candidates(org, desks, first, last).values("ticket_id")
+        list(
+            Ticket.objects.filter(pk__in=tickets)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
         locked = list(
             _candidates(org, desks, first, last)
             .select_for_update(of=("self",))
