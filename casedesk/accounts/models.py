@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from casedesk.common.errors import invalid
 from casedesk.common.settings_checks import check_on_save, validate_language, validate_time_zone
 
 CUSTOMER_ROLES = [
@@ -17,12 +18,6 @@ CUSTOMER_ROLES = [
     ("org_admin", "Organisation admin"),
 ]
 STAFF_ROLES = [("agent", "Agent"), ("lead", "Lead"), ("admin", "Admin")]
-
-
-STRANGERS_SHARE = (
-    "this organisation holds the contacts of unknown senders: its members must not see "
-    "each other's tickets"
-)
 
 
 class Organisation(models.Model):
@@ -67,7 +62,9 @@ class Organisation(models.Model):
 
     def clean(self) -> None:
         if self.holds_strangers and self.members_see_all_tickets:
-            raise ValidationError({"members_see_all_tickets": STRANGERS_SHARE})
+            raise ValidationError(
+                {"members_see_all_tickets": invalid("organisation.strangers_share")}
+            )
 
 
 class CasedeskUserManager(UserManager):

@@ -196,6 +196,10 @@ CODES: dict[str, tuple[str, ...]] = {
     "mail.address.desk_own": ("address",),
     "mail.recipients.too_many": ("limit",),
     "mail.subject.one_line": (),
+    "mail.team_address.loop": (),
+    "mail.strangers.organisation_required": (),
+    "mail.strangers.organisation_shares": (),
+    "mail.strangers.organisation_elsewhere": (),
     # -- webhooks --------------------------------------------------------------------------
     "webhook.not_found": (),
     "webhook.events.unknown": ("unknown", "known"),
@@ -206,6 +210,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "webhook.url.unresolved": ("host",),
     "webhook.url.private": ("host",),
     "webhook.url.unreachable": ("detail",),
+    "webhook.network.malformed": ("detail",),
     # -- quotes ------------------------------------------------------------------------------
     "ticket.quote.plain_move": ("transition",),
     "quote.not_found": (),

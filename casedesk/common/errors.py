@@ -6,8 +6,11 @@ The words are chosen at the edge, in the reader's language, by one catalogue
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 
 from .codes import CODES, PLAIN
 
@@ -153,3 +156,35 @@ class InvalidInput(CasedeskError):
     def __init__(self, errors: Mapping[str, Problem | str], *, workflow: Workflow | None = None):
         super().__init__(Problem("input.invalid"), workflow=workflow)
         self.errors: dict[str, Problem] = {k: Problem.of(v) for k, v in errors.items()}
+
+
+# -- model and field checks ------------------------------------------------------------
+# Django's model checks (`clean()`, field validators) speak through ValidationError. They
+# give it a registered code, and the words are asked of the catalogue when the error is
+# shown, in the language active then: the catalogue sits above the models, so it is
+# passed in once at start-up (`casedesk.web`'s app config) rather than imported here.
+
+_speaker: Callable[[Problem], str] | None = None
+
+
+def set_speaker(speaker: Callable[[Problem], str]) -> None:
+    """Give the catalogue that turns a problem into a sentence (called once, by web)."""
+    global _speaker
+    _speaker = speaker
+
+
+def _spoken(code: str, params: dict[str, Any]) -> str:
+    problem = Problem(code, **params)
+    return _speaker(problem) if _speaker is not None else str(CasedeskError(problem))
+
+
+_lazy_spoken = lazy(_spoken, str)
+
+
+def invalid(code: str, /, **params: Any) -> ValidationError:
+    """A ValidationError for a registered code: `.code` is the code, `.problem` the whole
+    problem, and its message is the catalogue's sentence in the language of whoever reads
+    it (a form in the admin, the page that shows it)."""
+    error = ValidationError(_lazy_spoken(code, params), code=code)
+    error.problem = Problem(code, **params)  # type: ignore[attr-defined]
+    return error

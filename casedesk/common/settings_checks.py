@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from functools import cache
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+
+from .errors import invalid
 
 # Files in the zone database that are not the names of places.
 _NOT_ZONES = frozenset({"localtime", "Factory", "posixrules", "posix", "right"})
@@ -32,11 +32,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 def validate_time_zone(value: str) -> None:
     if value not in time_zone_names():
-        raise ValidationError(
-            _("“%(value)s” is not a time zone name; use an IANA name such as Europe/Copenhagen."),
-            code="time_zone",
-            params={"value": value},
-        )
+        raise invalid("time_zone.unknown", value=value[:64])
 
 
 def language_codes() -> tuple[str, ...]:
@@ -50,11 +46,7 @@ def language_choices(*, blank: bool = False) -> list[tuple[str, str]]:
 
 def validate_language(value: str) -> None:
     if value not in language_codes():
-        raise ValidationError(
-            _("“%(value)s” is not a language Casedesk speaks (one of: %(codes)s)."),
-            code="language",
-            params={"value": value, "codes": ", ".join(language_codes())},
-        )
+        raise invalid("language.unknown", value=value[:20])
 
 
 def check_on_save(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from casedesk.accounts.models import Organisation
+from casedesk.common.errors import invalid
 from casedesk.common.settings_checks import check_on_save
 from casedesk.desks.models import Desk
 from casedesk.jobs.models import Job
@@ -80,20 +81,22 @@ class DeskMail(models.Model):
 
     def clean(self) -> None:
         if self.team_address and self.team_address.strip().lower() == self.address.lower():
-            raise ValidationError({"team_address": "not the desk's own address (a loop)"})
+            raise ValidationError({"team_address": invalid("mail.team_address.loop")})
         if self.unknown_senders != self.UnknownSenders.OPEN:
             return
         org = self.contact_organisation
         if org is None:
-            raise ValidationError({"contact_organisation": "needed to open tickets for strangers"})
+            raise ValidationError(
+                {"contact_organisation": invalid("mail.strangers.organisation_required")}
+            )
         if org.members_see_all_tickets:
             # strangers must not read each other's tickets (or answer on them by mail)
             raise ValidationError(
-                {"contact_organisation": "its members must not see all of its tickets"}
+                {"contact_organisation": invalid("mail.strangers.organisation_shares")}
             )
         if self.desk_id and not self.desk.organisations.filter(pk=org.pk).exists():
             raise ValidationError(
-                {"contact_organisation": "this organisation does not use the desk"}
+                {"contact_organisation": invalid("mail.strangers.organisation_elsewhere")}
             )
 
 

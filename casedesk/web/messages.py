@@ -248,6 +248,17 @@ SENTENCES: dict[str, Promise] = {
     "mail.address.desk_own": _("%(address)s is a desk's own address."),
     "mail.recipients.too_many": _("At most %(limit)s recipients."),
     "mail.subject.one_line": _("A subject is one line."),
+    "mail.team_address.loop": _(
+        "The team's address cannot be the desk's own address: mail would go round in a loop."
+    ),
+    "mail.strangers.organisation_required": _(
+        "Choose the organisation that holds the people who write in without an account."
+    ),
+    "mail.strangers.organisation_shares": _(
+        "The members of this organisation see each other's tickets, so it cannot hold "
+        "people who write in without an account."
+    ),
+    "mail.strangers.organisation_elsewhere": _("This organisation is not a customer of the desk."),
     "webhook.not_found": _("There is no such webhook."),
     "webhook.events.unknown": _("Unknown events: %(unknown)s. Known: %(known)s."),
     "webhook.url.scheme": _("Use an http:// or https:// address."),
@@ -261,6 +272,9 @@ SENTENCES: dict[str, Promise] = {
         "%(host)s is a private or local address; an administrator must allow its range first."
     ),
     "webhook.url.unreachable": _("The address could not be reached (%(detail)s)."),
+    "webhook.network.malformed": _(
+        "This is not an address range such as 10.1.2.0/24 or ::1/128 (%(detail)s)."
+    ),
     "ticket.quote.plain_move": _(
         "“%(transition)s” belongs to a quote: send or answer the quote on the ticket."
     ),

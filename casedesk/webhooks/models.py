@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from casedesk.common.errors import invalid
 from casedesk.desks.models import Desk
 from casedesk.jobs.models import Job
 from casedesk.tickets.models import TicketEvent
@@ -83,7 +84,9 @@ class AllowedNetwork(models.Model):
         try:
             self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
         except ValueError as exc:
-            raise ValidationError({"network": str(exc)}) from None
+            raise ValidationError(
+                {"network": invalid("webhook.network.malformed", detail=str(exc)[:100])}
+            ) from None
 
 
 class WebhookDelivery(Job):

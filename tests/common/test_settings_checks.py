@@ -66,7 +66,7 @@ def test_an_organisation_refuses_an_unknown_language(world, language):
 
 def test_a_person_refuses_an_unknown_language_but_may_have_none(world):
     world.alice.language = "klingon"
-    assert _refused(world.alice, "language", "language")
+    assert _refused(world.alice, "language", "language.unknown")
     world.alice.language = ""
     world.alice.save()
     world.alice.language = "da"
@@ -186,3 +186,55 @@ def test_values_stored_before_the_checks_are_set_to_the_defaults_they_acted_as()
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# -- the words of a refused value: the catalogue's, in the reader's language -------------
+
+
+def test_a_refused_value_carries_its_code_and_is_worded_when_read(world):
+    from django.utils import translation
+
+    world.desk.time_zone = "Europe/Atlantis"
+    error = _refused(world.desk, "time_zone", "time_zone.unknown")
+    assert error.problem.params == {"value": "Europe/Atlantis"}
+    with translation.override("en"):
+        english = str(error.messages[0])
+    with translation.override("da"):
+        danish = str(error.messages[0])
+    assert "Europe/Atlantis" in english and "Europe/Atlantis" in danish
+    assert english != danish  # one error, worded when it is read
+
+
+@pytest.mark.parametrize("lang", ["en", "da", "nl", "cs", "sv"])
+def test_the_admin_words_a_model_check_in_the_editors_language(world, client, lang):
+    from casedesk.common.errors import Problem
+    from casedesk.web.messages import say
+
+    world.admin.language = lang
+    world.admin.save()
+    client.force_login(world.admin)
+    mail = DeskMail.objects.create(desk=world.desk, address="help@supplier.example")
+    page = client.post(
+        f"/admin/mail/deskmail/{mail.pk}/change/",
+        {
+            **{k: v for k, v in model_to_dict(mail).items() if v is not None},
+            "team_address": "HELP@supplier.example",
+        },
+        HTTP_ACCEPT_LANGUAGE=lang,
+    )
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert list(errors) == ["team_address"]
+    assert errors["team_address"] == [say(Problem("mail.team_address.loop"), lang)]
+    assert DeskMail.objects.get(pk=mail.pk).team_address == ""
+
+
+def test_a_malformed_network_is_refused_with_its_code(db):
+    from casedesk.webhooks.models import AllowedNetwork
+
+    network = AllowedNetwork(network="10.1.2.300/24")
+    with pytest.raises(ValidationError) as refused:
+        network.full_clean()
+    (error,) = refused.value.error_dict["network"]
+    assert error.code == "webhook.network.malformed"
+    assert not AllowedNetwork.objects.exists()

@@ -33,6 +33,7 @@ RAISERS = {
     "AuthenticationError",
     "AuthorizationError",
     "HttpError",
+    "invalid",
 }
 # modules that only list or say codes
 REGISTRY = {ROOT / "common" / "codes.py", ROOT / "web" / "messages.py"}
