@@ -138,30 +138,33 @@ def row_claim(rows: models.QuerySet) -> models.Model | None:
 
 def jobs_run_due(
     queue: Queue,
-    act: Callable[[Any], bool],
+    act: Callable[..., bool],
     *,
     now: datetime,
     batch: int = 200,
     where: Q | None = None,
+    carry: tuple[str, ...] = (),
 ) -> int:
     """Work that is done under a row lock rather than a lease (a ticket timer, which
-    locks its ticket): `act(pk)` runs for each due row in a transaction of its own, claims
-    what it needs with `row_claim`, and returns whether it did the work. A row it passes
+    locks its ticket): `act(pk, *carried)` runs for each due row in a transaction of its
+    own (`carry`: fields of the row read with its key, such as the ticket it belongs to,
+    as they were when listed), claims what it needs with `row_claim`, and returns whether
+    it did the work. A row it passes
     over is not tried again in this call; a row it fails on (an exception) is rolled back
     and counted, then backed off or held like any other job. A worker that dies mid-way
     rolls back and leaves the lock to the next one. Returns how many rows were done."""
     done = 0
     passed: set[Any] = set()
     while True:
-        ids = list(
-            queue.due_rows(now, where).exclude(pk__in=passed).values_list("pk", flat=True)[:batch]
+        listed = list(
+            queue.due_rows(now, where).exclude(pk__in=passed).values_list("pk", *carry)[:batch]
         )
-        if not ids:
+        if not listed:
             return done
-        for pk in ids:
+        for pk, *carried in listed:
             try:
                 with transaction.atomic():
-                    if act(pk):
+                    if act(pk, *carried):
                         done += 1
                         continue
             except Exception as exc:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from casedesk.common.rows import one
+from casedesk.common.rows import Prepared, update_row
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Comment, Ticket, TicketEvent
 from casedesk.tickets.selectors import workflow_of
@@ -190,23 +190,28 @@ def _store(ticket: Ticket, replay: _Replay, row: TicketSla | None) -> None:
     ticket_times_write(ticket)
 
 
-def ticket_times_write(ticket: Ticket) -> None:
-    """The ticket's own copy of its clocks' times, for queues (see Ticket.sla_due_at)."""
-    rows = TicketClock.objects.filter(ticket=ticket, stopped_at=None, met_at=None)
+def ticket_times_write(ticket: Ticket, open_rows: Iterable[TicketClock] | None = None) -> None:
+    """The ticket's own copy of its clocks' times, for queues (see Ticket.sla_due_at).
+    `open_rows`: the ticket's open clocks as they are now, when the caller has them."""
+    if open_rows is None:
+        open_rows = TicketClock.objects.filter(ticket=ticket, stopped_at=None, met_at=None).only(
+            "due_at", "warn_at", "breached_at", "breach_fired_at", "fire_at"
+        )
     due = warn = breached = None
-    for r in rows.only("due_at", "warn_at", "breached_at", "breach_fired_at", "fire_at"):
+    for r in open_rows:
         due = min(filter(None, (due, r.due_at)), default=None)
         warn = min(filter(None, (warn, r.warn_at)), default=None)
         missed = r.breached_at or (r.due_at if r.breach_fired_at else None)
         breached = min(filter(None, (breached, missed)), default=None)
     if (ticket.sla_due_at, ticket.sla_warn_at, ticket.sla_breached_at) != (due, warn, breached):
         ticket.sla_due_at, ticket.sla_warn_at, ticket.sla_breached_at = due, warn, breached
-        Ticket.objects.filter(pk=ticket.pk).update(
-            sla_due_at=due, sla_warn_at=warn, sla_breached_at=breached
-        )
+        update_row(ticket, ("sla_due_at", "sla_warn_at", "sla_breached_at"))
 
 
 # -- live ---------------------------------------------------------------------------------
+
+
+_state_of = Prepared(lambda ticket_id: TicketSla.objects.filter(ticket_id=ticket_id).order_by())
 
 
 def sla_follow(change) -> None:
@@ -214,7 +219,8 @@ def sla_follow(change) -> None:
     ticket, entries = change.ticket, list(change.events)
     if not entries:
         return
-    row = one(TicketSla.objects.select_for_update().filter(ticket=ticket))
+    # (under the ticket's lock, which guards its SLA rows: see desk_replan)
+    row = _state_of.one(ticket.pk, using=transaction.get_connection().alias)
     if row is None:
         if not any(e.kind == "created" for e in entries):
             return  # opened before the desk had service levels: no clocks
@@ -233,18 +239,46 @@ def sla_follow(change) -> None:
 
 def desk_replan(desk: Desk, revision: SlaRevision) -> int:
     """A new configuration: re-plan every ticket of the desk whose clocks run now;
-    the others catch up on their next change. Returns how many were re-planned."""
+    the others catch up on their next change. Returns how many were re-planned.
+
+    Like every writer of a ticket's SLA rows it holds the ticket's lock first (in key
+    order, a chunk at a time), so it never waits on a change or a firing that holds a
+    ticket and wants its clocks, and the firing needs no lock of its own on them."""
     done = 0
-    rows = TicketSla.objects.filter(desk=desk, open_clocks=True).select_related(
-        "revision", "ticket"
+    ids = (
+        TicketSla.objects.filter(desk=desk, open_clocks=True)
+        .order_by("ticket_id")
+        .values_list("ticket_id", flat=True)
     )
-    for row in rows.select_for_update(of=("self",)).iterator(chunk_size=500):
-        replay = _Replay(row.ticket, row.revision, clocks_from_data(row.state))
-        for later in _later_revisions(desk.pk, row.revision, upto=revision.at):
-            replay.revise(later)
-        _store(row.ticket, replay, row)
-        done += 1
+    for chunk in _chunks(ids.iterator(chunk_size=500), 500):
+        tickets = {
+            t.pk: t
+            for t in Ticket.objects.filter(pk__in=chunk)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        }
+        rows = TicketSla.objects.filter(ticket_id__in=chunk, open_clocks=True).select_related(
+            "revision"
+        )
+        for row in rows.order_by("ticket_id"):
+            ticket = tickets[row.ticket_id]
+            replay = _Replay(ticket, row.revision, clocks_from_data(row.state))
+            for later in _later_revisions(desk.pk, row.revision, upto=revision.at):
+                replay.revise(later)
+            _store(ticket, replay, row)
+            done += 1
     return done
+
+
+def _chunks(items: Iterable[int], size: int) -> Iterable[list[int]]:
+    chunk: list[int] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # -- rebuild ------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Each `TicketClock` row is a durable job twice over: its `fire_at` (the breach) and its
 `warn_fire_at` (the warning) are indexed due times, so a sweep reads only the clocks that
 are due. Firing takes the ticket's row lock with SKIP LOCKED (another worker or a person
-has it: the next sweep looks again), then the clock's, re-reads it and fires only if it is
-still due and not fired; marking it fired and the workflow's reaction to the event
+has it: the next sweep looks again), re-reads the clock under that lock and fires only if
+it is still due and not fired; marking it fired and the workflow's reaction to the event
 (`tickets.services.ticket_system_event`: `assu` escalates, the others note it) commit
 together, with the ticket read and locked once. A firing that
 fails is retried on the jobs' schedule, then held for staff.
@@ -15,16 +15,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 
 from casedesk.common import clock
-from casedesk.common.rows import one
+from casedesk.common.rows import Prepared, update_row
 from casedesk.jobs.queue import Queue, jobs_run_due, queue_register
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.services import ticket_system_event
 
 from .clocks import ticket_times_write
-from .models import TicketClock, TicketSla
+from .models import TicketClock
 
 
 def _attempts() -> int:
@@ -49,17 +50,28 @@ WARNINGS = Queue(
 )
 
 
-def _locked_clock(ticket: Ticket, pk: int, now: datetime, field: str) -> TicketClock | None:
-    """The clock, its ticket already locked, with its state locked in the one order
-    (ticket, state, clock), if still due and not fired."""
-    one(TicketSla.objects.select_for_update().filter(ticket_id=ticket.pk).values_list("pk"))
-    row = one(TicketClock.objects.select_for_update().filter(pk=pk, ticket_id=ticket.pk))
-    if row is None or not row.open or row.breach_fired_at is not None:
-        return None
+# A ticket's clock rows are written only under its ticket's lock (the changes that step
+# them, a re-plan, a rebuild and this firing all hold it first), so once the ticket is
+# claimed they can be read without locks of their own. Read once, the ticket's open clocks
+# give both the one to fire and the times the ticket keeps for its queues.
+_open_clocks = Prepared(
+    lambda ticket_id: TicketClock.objects.filter(
+        ticket_id=ticket_id, met_at=None, stopped_at=None
+    ).order_by()
+)
+
+
+def _due_clock(ticket: Ticket, pk: int, now: datetime, field: str):
+    """The ticket's open clocks, read under its lock, and among them clock `pk` if it is
+    still due and its breach not fired (else None)."""
+    rows = _open_clocks(ticket.pk, using=transaction.get_connection().alias)
+    row = next((r for r in rows if r.pk == pk), None)
+    if row is None or row.breach_fired_at is not None:
+        return rows, None
     due = getattr(row, field)
     if due is None or due > now:
-        return None
-    return row
+        return rows, None
+    return rows, row
 
 
 def _cause(row: TicketClock, due: datetime) -> dict:
@@ -73,27 +85,19 @@ def _cause(row: TicketClock, due: datetime) -> dict:
     }
 
 
-def _ticket_of(pk: int) -> int | None:
-    return one(TicketClock.objects.filter(pk=pk).values_list("ticket_id", flat=True))
-
-
 def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
     now = now or clock.now()
 
-    def fire(pk: int) -> bool:
-        ticket_id = _ticket_of(pk)
-        if ticket_id is None:
-            return False
-
+    def fire(pk: int, ticket_id: int) -> bool:
         def prepare(ticket: Ticket) -> dict | None:
-            row = _locked_clock(ticket, pk, now, "fire_at")
+            rows, row = _due_clock(ticket, pk, now, "fire_at")
             if row is None:
                 return None
             due = row.fire_at
             assert due is not None
             row.breach_fired_at, row.fire_at, row.warn_fire_at = now, None, None
-            row.save(update_fields=["breach_fired_at", "fire_at", "warn_fire_at"])
-            ticket_times_write(ticket)
+            update_row(row, ("breach_fired_at", "fire_at", "warn_fire_at"))
+            ticket_times_write(ticket, rows)
             return _cause(row, due)
 
         # The workflow reacts (assu escalates a breach); where it does not, the event is
@@ -102,32 +106,28 @@ def sla_breaches_fire(*, now: datetime | None = None, batch: int = 200) -> int:
             ticket_id=ticket_id, event="sla_breached", prepare=prepare, now=now
         )
 
-    return jobs_run_due(BREACHES, fire, now=now, batch=batch)
+    return jobs_run_due(BREACHES, fire, now=now, batch=batch, carry=("ticket_id",))
 
 
 def sla_warnings_fire(*, now: datetime | None = None, batch: int = 200) -> int:
     now = now or clock.now()
 
-    def warn(pk: int) -> bool:
-        ticket_id = _ticket_of(pk)
-        if ticket_id is None:
-            return False
-
+    def warn(pk: int, ticket_id: int) -> bool:
         def prepare(ticket: Ticket) -> dict | None:
-            row = _locked_clock(ticket, pk, now, "warn_fire_at")
+            _rows, row = _due_clock(ticket, pk, now, "warn_fire_at")
             if row is None or row.warned_at is not None:
                 return None
             due = row.warn_fire_at
             assert due is not None
             row.warned_at, row.warn_fire_at = now, None
-            row.save(update_fields=["warned_at", "warn_fire_at"])
+            update_row(row, ("warned_at", "warn_fire_at"))
             return _cause(row, due)
 
         return ticket_system_event(
             ticket_id=ticket_id, event="sla_warning", prepare=prepare, now=now
         )
 
-    return jobs_run_due(WARNINGS, warn, now=now, batch=batch)
+    return jobs_run_due(WARNINGS, warn, now=now, batch=batch, carry=("ticket_id",))
 
 
 def sla_fire_due(*, now: datetime | None = None) -> int:

@@ -23,7 +23,7 @@ from django.db.models import F, QuerySet
 
 from casedesk.common import clock
 from casedesk.common.errors import NotFound, StaleTicket, refused
-from casedesk.common.rows import one
+from casedesk.common.rows import Prepared, delete_row, fields_of, insert_row, one, update_row
 from casedesk.workflow import (
     SYSTEM_ACTOR,
     Actor,
@@ -67,15 +67,33 @@ def lock_ticket(user, ticket_id: int, expected_version: int | None) -> Ticket:
     return ticket
 
 
+# The worker claims a ticket for every timer or clock it fires: the read is kept built.
+_claim = Prepared(
+    lambda pk: (
+        _for_change(Ticket.objects.all())
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=pk)
+        .order_by()
+    )
+)
+
+
+_timer = Prepared(lambda pk: TicketTimer.objects.filter(pk=pk).order_by())
+TICKET_FIELDS = fields_of(Ticket)
+TIMER_FIELDS = fields_of(TicketTimer)
+
+
+def timer_of(ticket_id: int) -> TicketTimer | None:
+    """The ticket's timer row (read under the ticket's lock: nobody else writes it)."""
+    return _timer.one(ticket_id, using=transaction.get_connection().alias)
+
+
 def claim_ticket(ticket_id: int) -> Ticket | None:
     """For the system's own work: lock the ticket for this transaction, or None when
     another worker or a person holds it (SKIP LOCKED; the next sweep looks again)."""
-    assert transaction.get_connection().in_atomic_block, "claim_ticket needs a transaction"
-    return one(
-        _for_change(Ticket.objects.all())
-        .select_for_update(skip_locked=True, of=("self",))
-        .filter(pk=ticket_id)
-    )
+    connection = transaction.get_connection()
+    assert connection.in_atomic_block, "claim_ticket needs a transaction"
+    return _claim.one(ticket_id, using=connection.alias)
 
 
 class TicketChange:
@@ -250,7 +268,7 @@ class TicketChange:
             self._announce_assignee(0)
             self.ticket.version += 1
             self.ticket.updated_at = self.now
-            self.ticket.save()
+            update_row(self.ticket, TICKET_FIELDS)  # save(), from a kept statement
         reset_timer(self.ticket, row=self.timer)
         observers.notify(self)
 
@@ -294,7 +312,7 @@ def record_event(
     public: bool = True,
     **data: object,
 ) -> TicketEvent:
-    event = TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         desk_id=ticket.desk_id,
         at=now,
@@ -305,6 +323,7 @@ def record_event(
         public=public,
         data=data,
     )
+    insert_row(event)  # what create() does, from a kept statement (a hot path)
     outbox.enqueue(event)
     return event
 
@@ -315,10 +334,10 @@ def reset_timer(ticket: Ticket, *, row: TicketTimer | None = None) -> None:
     due = next_timer(workflow_of(ticket), snapshot(ticket))
     if due is None:
         if row is None or not row._state.adding:  # (a row not yet saved: nothing to delete)
-            TicketTimer.objects.filter(ticket=ticket).delete()
+            delete_row(TicketTimer, ticket.pk)
         return
     if row is None:
-        row = one(TicketTimer.objects.filter(ticket=ticket)) or TicketTimer(ticket=ticket)
+        row = timer_of(ticket.pk) or TicketTimer(ticket=ticket)
     if (row.timer, row.due_at) != (due.timer.key, due.due_at):
         row.warned_at = None  # a new timer or due time deserves its own warning
         row.attempts, row.held_at = 0, None  # and its own tries
@@ -327,4 +346,7 @@ def reset_timer(ticket: Ticket, *, row: TicketTimer | None = None) -> None:
     row.due_at, row.warn_at = due.due_at, due.warn_at
     row.ticket_version = ticket.version
     # under the ticket's lock nobody else writes its timer: a new row is an insert
-    row.save(force_insert=row._state.adding)
+    if row._state.adding:
+        insert_row(row)
+    else:
+        update_row(row, TIMER_FIELDS)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casedesk.common import clock
+from casedesk.common.rows import insert_row
 from casedesk.desks.models import WorkflowVersion
 from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
 
@@ -61,13 +62,9 @@ def register(name: str, kinds: set[str], handler: Handler) -> None:
 
 def enqueue(event: TicketEvent) -> None:
     """Called by `changes.record` inside the change's transaction."""
-    items = [
-        OutboxItem(event=event, consumer=c.name, next_attempt_at=event.at)
-        for c in CONSUMERS.values()
-        if event.kind in c.kinds
-    ]
-    if items:
-        OutboxItem.objects.bulk_create(items)
+    for c in CONSUMERS.values():
+        if event.kind in c.kinds:
+            insert_row(OutboxItem(event=event, consumer=c.name, next_attempt_at=event.at))
 
 
 def _hand(consumer: Consumer, items: list[OutboxItem]) -> None:

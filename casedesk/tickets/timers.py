@@ -23,11 +23,11 @@ from django.db.models import Q
 
 from casedesk.common import clock
 from casedesk.common.errors import TransitionRefused
-from casedesk.common.rows import one
+from casedesk.common.rows import update_row
 from casedesk.jobs.queue import Queue, jobs_run_due, queue_register
 from casedesk.workflow import SYSTEM_ACTOR
 
-from .changes import TicketChange, claim_ticket, record_event, reset_timer
+from .changes import TicketChange, claim_ticket, record_event, reset_timer, timer_of
 from .models import Ticket, TicketTimer
 
 log = logging.getLogger("casedesk.timers")
@@ -66,7 +66,7 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
 
     def fire(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = one(TicketTimer.objects.filter(ticket_id=ticket_id)) if ticket else None
+        timer = timer_of(ticket_id) if ticket else None
         if ticket is None or timer is None or timer.due_at > now:
             return False
         if timer.ticket_version != ticket.version:
@@ -97,7 +97,7 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
 
     def warn(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = one(TicketTimer.objects.filter(ticket_id=ticket_id)) if ticket else None
+        timer = timer_of(ticket_id) if ticket else None
         if (
             ticket is None
             or timer is None
@@ -119,7 +119,7 @@ def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
             due_at=timer.due_at.isoformat(),
         )
         timer.warned_at = now
-        timer.save(update_fields=["warned_at"])
+        update_row(timer, ("warned_at",))
         return True
 
     return jobs_run_due(WARNINGS, warn, now=now, batch=batch, where=Q(due_at__gt=now))
