@@ -161,6 +161,26 @@ def insert_row(obj: models.Model, *, using: str = "default") -> None:
     obj._state.db = using
 
 
+def insert_rows(objs: list[models.Model], *, using: str = "default") -> None:
+    """Insert new rows of one model in one statement (what `bulk_create` does), without
+    reading their keys back: for rows nobody refers to once written (outbox items)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    key = (using, model)
+    insert = _inserts.get(key)
+    if insert is None:
+        insert = _inserts[key] = _Insert(model, using)
+    connection = connections[using]
+    head, _, marks = insert.sql.partition(" VALUES ")
+    marks = marks.split(" RETURNING ")[0]
+    params = [
+        f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in insert.fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{head} VALUES {', '.join([marks] * len(objs))}", params)
+
+
 _updates: dict[
     tuple[str, type[models.Model], tuple[str, ...]], tuple[str, list[models.Field[Any, Any]]]
 ] = {}

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casedesk.common import clock
-from casedesk.common.rows import insert_row
+from casedesk.common.rows import insert_rows
 from casedesk.desks.models import WorkflowVersion
 from casedesk.jobs.queue import Queue, job_failed, jobs_claim, queue_register
 
@@ -62,9 +62,13 @@ def register(name: str, kinds: set[str], handler: Handler) -> None:
 
 def enqueue(event: TicketEvent) -> None:
     """Called by `changes.record` inside the change's transaction."""
-    for c in CONSUMERS.values():
-        if event.kind in c.kinds:
-            insert_row(OutboxItem(event=event, consumer=c.name, next_attempt_at=event.at))
+    insert_rows(
+        [
+            OutboxItem(event=event, consumer=c.name, next_attempt_at=event.at)
+            for c in CONSUMERS.values()
+            if event.kind in c.kinds
+        ]
+    )
 
 
 def _hand(consumer: Consumer, items: list[OutboxItem]) -> None:

@@ -7,7 +7,14 @@ import pytest
 from django.db import transaction
 from django.db.models import F
 
-from casedesk.common.rows import Prepared, delete_row, fields_of, insert_row, update_row
+from casedesk.common.rows import (
+    Prepared,
+    delete_row,
+    fields_of,
+    insert_row,
+    insert_rows,
+    update_row,
+)
 from casedesk.tickets.models import OutboxItem, Ticket, TicketEvent, TicketTimer
 
 
@@ -85,6 +92,13 @@ def test_a_kept_insert_writes_what_save_writes(ticket):
     insert_row(item)  # a field left to its default (attempts) takes it, as save() does
     stored = OutboxItem.objects.get(pk=item.pk)
     assert (stored.attempts, stored.last_error, stored.held_at) == (0, "", None)
+    insert_rows([OutboxItem(event=event, consumer=name, next_attempt_at=event.at) for name in "ab"])
+    insert_rows([])
+    rows = OutboxItem.objects.filter(event=event, consumer__in="ab").order_by("consumer")
+    assert [(r.consumer, r.attempts, r.next_attempt_at) for r in rows] == [
+        ("a", 0, event.at),
+        ("b", 0, event.at),
+    ]
 
 
 def test_a_kept_update_and_delete_touch_the_one_row(world, ticket):
