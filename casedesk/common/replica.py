@@ -34,8 +34,15 @@ _reading: contextvars.ContextVar[bool] = contextvars.ContextVar("casedesk_replic
 _lock = threading.Lock()
 _state: dict[str, Any] = {"at": float("-inf"), "usable": False, "lag": None, "why": "not asked"}
 
+# Caught up with everything received is no lag only while WAL still arrives: a replica
+# whose receiver is gone (its primary out of reach, a wrong primary_conninfo) has replayed
+# all it got and would look current forever, so it is not used until it streams again.
+# (A user without pg_read_all_stats sees the receiver's pid but not its status; a running
+# receiver then counts as streaming.)
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
+       EXISTS (SELECT 1 FROM pg_stat_wal_receiver
+               WHERE pid IS NOT NULL AND (status IS NULL OR status = 'streaming')),
        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
             ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END
 """
@@ -47,16 +54,18 @@ def replica_configured() -> bool:
 
 def replica_lag() -> tuple[float | None, str]:
     """(seconds the replica is behind, "") or (None, why it cannot be used). Caught up
-    with everything it received counts as no lag."""
+    with everything it received counts as no lag while it streams (LAG_SQL)."""
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute(LAG_SQL)
-            in_recovery, lag = cursor.fetchone()
+            in_recovery, streaming, lag = cursor.fetchone()
     except DatabaseError as exc:
         connections[REPLICA].close()
         return None, f"does not answer: {type(exc).__name__}: {str(exc).strip()[:200]}"
     if not in_recovery:
         return None, "is not a replica (not in recovery)"
+    if not streaming:
+        return None, "does not stream from its primary"
     return (float(lag) if lag is not None else None), "" if lag is not None else "has no lag"
 
 

@@ -90,6 +90,29 @@ def test_reads_go_to_a_replica_that_keeps_up_and_to_the_primary_otherwise(cluste
         time.sleep(0.2)
     assert _look(installation)["on_replica"] > 0
 
+    # cut off from its primary (nothing arrives, so it has replayed all it received): a
+    # replica that no longer streams is not taken for current
+    conninfo = replica.sql("SHOW primary_conninfo")  # as pg_basebackup -R wrote it
+    replica.sql("ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'")
+    replica.sql("SELECT pg_reload_conf()")
+    deadline = time.monotonic() + 30
+    while (
+        replica.sql("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") != "0"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    primary.sql("INSERT INTO written_meanwhile VALUES (3)")
+    seen = _look(installation)
+    assert seen["status"] == 200 and seen["title"] and seen["on_replica"] == 0, seen
+    assert seen["why"] == "does not stream from its primary", seen
+    quoted = conninfo.replace("'", "''")
+    replica.sql(f"ALTER SYSTEM SET primary_conninfo = '{quoted}'")
+    replica.sql("SELECT pg_reload_conf()")
+    deadline = time.monotonic() + 60
+    while _look(installation)["on_replica"] == 0:
+        assert time.monotonic() < deadline, _look(installation)
+        time.sleep(0.5)
+
     # down: the primary answers, and the reason is said
     replica.stop("immediate")
     seen = _look(installation)
