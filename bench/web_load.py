@@ -1,0 +1,178 @@
+"""Benchmark: pages over HTTP under concurrent clients, through `casedesk serve`.
+
+Builds N tickets like bench/lists.py (skipped when they are there), signs the bench agent
+and customer in (their session cookies), starts `casedesk serve` (gunicorn, `--processes`
+x `--threads`) on loopback against the same database, and lets `--clients` threads, each
+with its own keep-alive connection, ask for one page as fast as the server answers, for
+`--seconds` after a warm-up. Prints requests per second, p50 and p99 latency and the
+errors per page. Client and server share the machine's cores, as they do here.
+
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/casedesk_http \\
+    .venv/bin/python bench/web_load.py --size 1000000 --processes 2 --threads 2 --clients 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("CASEDESK_SECRET_KEY", "bench-http-" + "k" * 50)  # shared with serve
+sys.path.insert(0, str(HERE))
+
+from django.conf import settings
+from django.test import Client
+from lists import build  # sets Django up
+
+CASEDESK = str(Path(sys.executable).with_name("casedesk"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cookie_of(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def wait_ready(port: int, server: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(
+                f"casedesk serve stopped: {server.stdout.read() if server.stdout else ''}"
+            )
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("casedesk serve did not answer /health")
+
+
+def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, bad = [], []
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+                answer = conn.getresponse()
+                answer.read()
+                if answer.status != 200:
+                    bad.append(str(answer.status))
+            except (OSError, http.client.HTTPException) as exc:
+                bad.append(type(exc).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "rps": len(latencies) / took,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+        "requests": len(latencies),
+        "errors": len(errors),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=3)
+    args = parser.parse_args()
+    agent, customer = build(args.size)
+    pages = [
+        ("agent: queue 'all', every state", cookie_of(agent), "/agent/?queue=all&state=any"),
+        ("agent: queue 'mine'", cookie_of(agent), "/agent/"),
+        ("customer: organisation's open tickets", cookie_of(customer), "/portal/"),
+    ]
+    port = free_port()
+    env = {
+        **os.environ,
+        "CASEDESK_BASE_URL": f"http://127.0.0.1:{port}",
+        "CASEDESK_DATA_DIR": os.environ.get("CASEDESK_DATA_DIR") or tempfile.mkdtemp(),
+        "CASEDESK_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            CASEDESK,
+            "serve",
+            "--port",
+            str(port),
+            "--processes",
+            str(args.processes),
+            "--threads",
+            str(args.threads),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(port, server)
+        print(
+            f"{args.size:,} tickets; casedesk serve --processes {args.processes} "
+            f"--threads {args.threads}; {args.clients} clients, {args.seconds:g} s each"
+        )
+        print("| page | requests/s | p50 | p99 | requests | errors |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, cookie, path in pages:
+            load(port, path, cookie, args.clients, args.warmup)
+            r = load(port, path, cookie, args.clients, args.seconds)
+            print(
+                f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms "
+                f"| {r['requests']:,} | {r['errors']} |",
+                flush=True,
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
