@@ -8,7 +8,9 @@ fixed in it, and tickets with no fix. Then it measures, for a TEST deployment of
   find concerned    the delivery's read of the tickets it concerns (the `fix_waiting`
                     index), median of 7 runs
   deliver K         the whole delivery: every concerned ticket moved to *Opdateret i
-                    TEST* in its own transaction (run once, rolled back afterwards)
+                    TEST* in its own transaction, committed, as the worker does (run
+                    once; then the rows it added are deleted and the tickets it moved
+                    are put back as they were, so the next size starts alike)
 
 Run against a scratch database (it is filled with generated rows):
 
@@ -36,14 +38,16 @@ import django
 
 django.setup()
 
+from django.apps import apps
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 
 from casedesk.accounts.models import Organisation, User
 from casedesk.desks.models import Desk
 from casedesk.desks.services import desk_create, preset_store
-from casedesk.releases.delivery import DEPLOYED, _candidates, carried, deployment_deliver
+from casedesk.releases.delivery import BATCH, DEPLOYED, _candidates, carried, deployment_deliver
 from casedesk.releases.models import Deployment, Environment, Release, TicketFix, VersionLine
 from casedesk.tickets.models import Ticket
 
@@ -142,6 +146,55 @@ def grow(desk, orgs, user, line, fixed, size: int, concerned: int) -> None:
             cursor.execute("ANALYZE releases_ticketfix")
 
 
+def _numbered_models():
+    return [
+        m
+        for m in apps.get_models()
+        if m._meta.pk.get_internal_type() in ("AutoField", "BigAutoField") and m._meta.managed
+    ]
+
+
+def counts() -> dict:
+    return {m: m._base_manager.count() for m in apps.get_models() if m._meta.managed}
+
+
+def mark(desk, concerned: int) -> dict:
+    """Before a committed delivery: each table's last id, and the concerned tickets' rows."""
+    marks = {m: m._base_manager.aggregate(x=Max("pk"))["x"] or 0 for m in _numbered_models()}
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_saved")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_saved AS SELECT * FROM tickets_ticket "
+            "WHERE desk_id = %s AND number <= %s",
+            [desk.pk, concerned],
+        )
+    return marks
+
+
+def put_back(marks: dict, env) -> None:
+    """After it: remove every row added since `mark` (append-only tables included, their
+    triggers off for this session) and restore the moved tickets' rows."""
+    pg = connection.vendor == "postgresql"
+    columns = [f.column for f in Ticket._meta.concrete_fields if not f.primary_key]
+    assign = ", ".join(f'"{c}" = bench_saved."{c}"' for c in columns)
+    Environment.objects.filter(pk=env.pk).update(current=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET session_replication_role = replica" if pg else "PRAGMA foreign_keys = OFF"
+        )
+        for model, last in marks.items():
+            table, pk = model._meta.db_table, model._meta.pk.column
+            cursor.execute(f'DELETE FROM "{table}" WHERE "{pk}" > %s', [last])
+        cursor.execute(
+            f"UPDATE tickets_ticket SET {assign} FROM bench_saved "
+            "WHERE tickets_ticket.id = bench_saved.id"
+        )
+        cursor.execute("DROP TABLE bench_saved")
+        cursor.execute(
+            "SET session_replication_role = DEFAULT" if pg else "PRAGMA foreign_keys = ON"
+        )
+
+
 def median_ms(fn, repeat: int) -> float:
     samples = []
     for _ in range(repeat):
@@ -156,9 +209,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--concerned", type=int, default=1_000)
     parser.add_argument("--deliver", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the finding read's plan at each size"
+    )
     args = parser.parse_args()
     desk, orgs, user, line, releases, env = setup_base()
     print(f"{connection.vendor}, {args.concerned:,} concerned tickets\n")
+    plans = []
     print("| tickets | find concerned | statements | deliver all concerned | per ticket |")
     print("|---:|---:|---:|---:|---:|")
     for size in args.sizes:
@@ -170,29 +227,44 @@ def main() -> None:
             assert found == args.concerned, found
 
         find_ms = median_ms(find, 7)
+        if args.explain:
+            options = {"analyze": True} if connection.vendor == "postgresql" else {}
+            ids = fixes.order_by().values_list("ticket_id", flat=True)
+            batch = Ticket.objects.filter(pk__in=sorted(ids)[:BATCH]).order_by("pk")
+            batch = batch.values_list("pk", "status", "sub_status", "workflow__checksum")
+            plans.append((size, ids.explain(**options), batch.explain(**options)))
         with CaptureQueriesContext(connection) as queries:
             find()
         deliver_ms = per = ""
         if args.deliver:
-            with transaction.atomic():
-                deployment = Deployment.objects.create(
-                    desk=desk,
-                    organisation=orgs[0],
-                    environment=env,
-                    release=releases["3.2"],
-                    deployed_at=T0,
-                    received_at=T0,
-                    pipeline_id=f"bench-{size}",
-                )
-                Environment.objects.filter(pk=env.pk).update(current=deployment)
-                started = time.perf_counter()
-                moved = deployment_deliver(deployment)
-                took = (time.perf_counter() - started) * 1000
-                assert moved == args.concerned, moved
-                transaction.set_rollback(True)
+            before = counts()
+            marks = mark(desk, args.concerned)
+            deployment = Deployment.objects.create(
+                desk=desk,
+                organisation=orgs[0],
+                environment=env,
+                release=releases["3.2"],
+                deployed_at=T0,
+                received_at=T0,
+                pipeline_id=f"bench-{size}",
+            )
+            Environment.objects.filter(pk=env.pk).update(current=deployment)
+            started = time.perf_counter()
+            moved = deployment_deliver(deployment)  # autocommit: one transaction per ticket
+            took = (time.perf_counter() - started) * 1000
+            assert moved == args.concerned, moved
+            put_back(marks, env)
+            after = counts()
+            assert before == after, {
+                m: (before[m], after[m]) for m in before if before[m] != after[m]
+            }
+            find()  # every concerned ticket waits again
             deliver_ms = f"{took / 1000:,.1f} s"
             per = f"{took / moved:.2f} ms"
         print(f"| {size:,} | {find_ms:,.1f} ms | {len(queries)} | {deliver_ms} | {per} |")
+    for size, ids, batch in plans:
+        print(f"\nThe finding reads' plans at {size:,} tickets: the fixes\n\n{ids}\n")
+        print(f"and a batch of {BATCH} of their tickets\n\n{batch}")
 
 
 if __name__ == "__main__":
