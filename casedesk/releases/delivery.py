@@ -2,10 +2,11 @@
 
 Which tickets a release concerns is one range read on the `fix_waiting` index: the open,
 active fixes of the organisation on the release's line up to its position. Only those
-tickets are read (by key, a batch at a time), and each one whose place a release event of its workflow names is moved
-through `ticket_fire_event`, in its own transaction; the check is asked again under the
-ticket's lock, so a ticket that moved meanwhile is left alone. Running a delivery again
-moves nothing twice: a ticket that moved is no longer where the event applies.
+tickets are read (by key, a batch at a time), and each one whose place a release event of
+its workflow names is moved through `ticket_fire_event`, in its own transaction; the
+check is asked again under the ticket's lock, so a ticket that moved meanwhile is left
+alone. Running a delivery again moves nothing twice: a ticket that moved is no longer
+where the event applies.
 """
 
 from __future__ import annotations
