@@ -5,10 +5,17 @@ Distribution start* for a fix in release 3.1.2, and N - K others it does not con
 other organisations' tickets waiting for the same fix, the organisation's closed tickets
 fixed in it, and tickets with no fix. Then it measures, for a TEST deployment of 3.2:
 
-  find concerned    the delivery's read of the tickets it concerns (the `fix_waiting`
-                    index), median of 7 runs
+  find concerned    the delivery's reads of the tickets it concerns: their fixes on the
+                    `fix_waiting` index, then the tickets by key, 500 at a time
+                    (median of 7 runs; `--explain` prints both plans)
   deliver K         the whole delivery: every concerned ticket moved to *Opdateret i
-                    TEST* in its own transaction (run once, rolled back afterwards)
+                    TEST* in its own transaction, committed, as the worker does (run
+                    once; then the rows it added are deleted and the tickets it moved
+                    are put back as they were, so the next size starts alike). Each
+                    ticket's move is timed too: the median is what a ticket costs when
+                    others' work on the machine does not get in the way; and the CPU
+                    time per ticket of this process and of its PostgreSQL backend
+                    (read from /proc) does not depend on how busy the machine is.
 
 Run against a scratch database (it is filled with generated rows):
 
@@ -36,14 +43,17 @@ import django
 
 django.setup()
 
+from django.apps import apps
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 
 from casedesk.accounts.models import Organisation, User
 from casedesk.desks.models import Desk
 from casedesk.desks.services import desk_create, preset_store
-from casedesk.releases.delivery import DEPLOYED, _candidates, carried, deployment_deliver
+from casedesk.releases import delivery
+from casedesk.releases.delivery import BATCH, DEPLOYED, _candidates, carried, deployment_deliver
 from casedesk.releases.models import Deployment, Environment, Release, TicketFix, VersionLine
 from casedesk.tickets.models import Ticket
 
@@ -142,6 +152,84 @@ def grow(desk, orgs, user, line, fixed, size: int, concerned: int) -> None:
             cursor.execute("ANALYZE releases_ticketfix")
 
 
+def _numbered_models():
+    return [
+        m
+        for m in apps.get_models()
+        if m._meta.pk.get_internal_type() in ("AutoField", "BigAutoField") and m._meta.managed
+    ]
+
+
+def counts() -> dict:
+    return {m: m._base_manager.count() for m in apps.get_models() if m._meta.managed}
+
+
+def mark(desk, concerned: int) -> dict:
+    """Before a committed delivery: each table's last id, and the concerned tickets' rows."""
+    marks = {m: m._base_manager.aggregate(x=Max("pk"))["x"] or 0 for m in _numbered_models()}
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_saved")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_saved AS SELECT * FROM tickets_ticket "
+            "WHERE desk_id = %s AND number <= %s",
+            [desk.pk, concerned],
+        )
+    return marks
+
+
+def put_back(marks: dict, env) -> None:
+    """After it: remove every row added since `mark` (append-only tables included, their
+    triggers off for this session) and restore the moved tickets' rows."""
+    pg = connection.vendor == "postgresql"
+    columns = [f.column for f in Ticket._meta.concrete_fields if not f.primary_key]
+    assign = ", ".join(f'"{c}" = bench_saved."{c}"' for c in columns)
+    Environment.objects.filter(pk=env.pk).update(current=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET session_replication_role = replica" if pg else "PRAGMA foreign_keys = OFF"
+        )
+        for model, last in marks.items():
+            table, pk = model._meta.db_table, model._meta.pk.column
+            cursor.execute(f'DELETE FROM "{table}" WHERE "{pk}" > %s', [last])
+        cursor.execute(
+            f"UPDATE tickets_ticket SET {assign} FROM bench_saved "
+            "WHERE tickets_ticket.id = bench_saved.id"
+        )
+        cursor.execute("DROP TABLE bench_saved")
+        cursor.execute(
+            "SET session_replication_role = DEFAULT" if pg else "PRAGMA foreign_keys = ON"
+        )
+
+
+def timed_moves(samples: list[float]):
+    """Time each ticket's move (its own transaction) as the delivery makes it."""
+    move = delivery._move
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return move(*args, **kwargs)
+        finally:
+            samples.append((time.perf_counter() - started) * 1000)
+
+    return move, timed
+
+
+def server_cpu_s() -> float | None:
+    """CPU seconds the PostgreSQL backend of this connection has used, when it runs on this
+    machine (its /proc entry readable); None otherwise."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median_ms(fn, repeat: int) -> float:
     samples = []
     for _ in range(repeat):
@@ -156,13 +244,22 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--concerned", type=int, default=1_000)
     parser.add_argument("--deliver", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--explain", action="store_true", help="print the finding read's plan at each size"
+    )
     args = parser.parse_args()
     desk, orgs, user, line, releases, env = setup_base()
     print(f"{connection.vendor}, {args.concerned:,} concerned tickets\n")
-    print("| tickets | find concerned | statements | deliver all concerned | per ticket |")
-    print("|---:|---:|---:|---:|---:|")
+    plans = []
+    print(
+        "| tickets | find concerned | statements | deliver all concerned | per ticket "
+        "| per ticket, median | CPU per ticket: bench, database | load before, after |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
+        started = time.perf_counter()
         grow(desk, orgs, user, line, releases["3.1.2"], size, args.concerned)
+        print(f"built {size:,} in {time.perf_counter() - started:,.1f} s", file=sys.stderr)
         fixes = TicketFix.objects.filter(carried(releases["3.2"]), organisation_id=orgs[0].pk)
 
         def find(fixes=fixes) -> None:
@@ -170,29 +267,63 @@ def main() -> None:
             assert found == args.concerned, found
 
         find_ms = median_ms(find, 7)
+        if args.explain:
+            # ANALYZE runs the read on PostgreSQL; SQLite takes no options
+            options = {"analyze": True} if connection.vendor == "postgresql" else {}
+            ids = fixes.order_by().values_list("ticket_id", flat=True)
+            batch = (
+                Ticket.objects.filter(pk__in=sorted(ids)[:BATCH])
+                .order_by("pk")
+                .values_list("pk", "status", "sub_status", "workflow__checksum")
+            )
+            plans.append((size, ids.explain(**options), batch.explain(**options)))  # type: ignore[arg-type]
         with CaptureQueriesContext(connection) as queries:
             find()
-        deliver_ms = per = ""
+        deliver_ms = per = median = load = cpus = ""
         if args.deliver:
-            with transaction.atomic():
-                deployment = Deployment.objects.create(
-                    desk=desk,
-                    organisation=orgs[0],
-                    environment=env,
-                    release=releases["3.2"],
-                    deployed_at=T0,
-                    received_at=T0,
-                    pipeline_id=f"bench-{size}",
-                )
-                Environment.objects.filter(pk=env.pk).update(current=deployment)
-                started = time.perf_counter()
-                moved = deployment_deliver(deployment)
+            before = counts()
+            marks = mark(desk, args.concerned)
+            deployment = Deployment.objects.create(
+                desk=desk,
+                organisation=orgs[0],
+                environment=env,
+                release=releases["3.2"],
+                deployed_at=T0,
+                received_at=T0,
+                pipeline_id=f"bench-{size}",
+            )
+            Environment.objects.filter(pk=env.pk).update(current=deployment)
+            samples: list[float] = []
+            move, delivery._move = timed_moves(samples)
+            load_before = os.getloadavg()[0]
+            server_before, cpu_before = server_cpu_s(), time.process_time()
+            started = time.perf_counter()
+            try:
+                moved = deployment_deliver(deployment)  # autocommit: a transaction per ticket
+            finally:
                 took = (time.perf_counter() - started) * 1000
-                assert moved == args.concerned, moved
-                transaction.set_rollback(True)
+                cpu = (time.process_time() - cpu_before) * 1000
+                delivery._move = move
+            server_after = server_cpu_s()
+            load = f"{load_before:.1f}, {os.getloadavg()[0]:.1f}"
+            assert moved == args.concerned, moved
+            put_back(marks, env)
+            after = counts()
+            assert before == after, {
+                m: (before[m], after[m]) for m in before if before[m] != after[m]
+            }
+            find()  # every concerned ticket waits again
             deliver_ms = f"{took / 1000:,.1f} s"
             per = f"{took / moved:.2f} ms"
-        print(f"| {size:,} | {find_ms:,.1f} ms | {len(queries)} | {deliver_ms} | {per} |")
+            median = f"{statistics.median(samples):.2f} ms"
+            cpus = f"{cpu / moved:.2f} ms"
+            if server_before is not None and server_after is not None:
+                cpus += f", {(server_after - server_before) * 1000 / moved:.2f} ms"
+        cells = [f"{size:,}", f"{find_ms:,.1f} ms", str(len(queries)), deliver_ms, per, median]
+        print("| " + " | ".join([*cells, cpus, load]) + " |")
+    for size, fixes_plan, batch_plan in plans:
+        print(f"\nThe finding reads' plans at {size:,} tickets: the fixes\n\n{fixes_plan}\n")
+        print(f"and a batch of {BATCH} of their tickets\n\n{batch_plan}")
 
 
 if __name__ == "__main__":

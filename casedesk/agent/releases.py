@@ -90,6 +90,7 @@ def fix(request: HttpRequest, key: str) -> HttpResponse:
                 release=form.release_of(releases),
                 kind=form.read()["kind"] or "fix",
                 notes=form.notes(),
+                audience=form.audience_chosen(),
             )
         except CasedeskError as exc:
             problem = problem_of(exc)

@@ -105,6 +105,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "release.environment.exists": (),
     "release.not_found": (),
     "release.fix.kind": (),
+    "release.fix.audience": (),
     "release.note.language": ("value",),
     "release.pipeline_id.required": ("limit",),
     "release.other_desk": (),

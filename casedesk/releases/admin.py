@@ -127,8 +127,8 @@ class DeploymentAdmin(Scoped, admin.ModelAdmin):
 
 @admin.register(TicketFix)
 class TicketFixAdmin(Scoped, admin.ModelAdmin):
-    list_display = ["ticket", "release", "kind", "open", "withdrawn_at"]
-    list_filter = ["kind", "open"]
+    list_display = ["ticket", "release", "kind", "audience", "open", "withdrawn_at"]
+    list_filter = ["kind", "audience", "open"]
     readonly_fields = [f.name for f in TicketFix._meta.fields]
 
     def has_add_permission(self, request):

@@ -3,7 +3,8 @@
 A desk's product has version lines (say "7" and "8"), each an ordered list of releases.
 The order is explicit (`position`), because customer version labels are not all sortable
 by rule. A ticket is fixed in one or more releases (a backport is a second fix on another
-line), each with a note for customers per language. An organisation declares its
+line), each with a note for customers per language, read by the ticket's organisation
+only or, when staff say so, by every customer of the desk. An organisation declares its
 environments, each with a tier the workflow's release events name (TEST, PROD, or the
 desk's own); nothing is guessed from an environment's name. Deployments are append-only:
 which release reached which environment, when, and who or what sent it.
@@ -70,6 +71,11 @@ class TicketFix(models.Model):
         FIX = "fix", "fix"
         CHANGE = "change", "change"
 
+    class Audience(models.TextChoices):
+        # a note written with one organisation's specifics stays with that organisation
+        ORGANISATION = "organisation", "the ticket's organisation"
+        EVERYONE = "everyone", "every customer of the desk"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="fixes")
     desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -78,6 +84,14 @@ class TicketFix(models.Model):
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.FIX)
     notes = models.JSONField(default=dict, blank=True, help_text="Note for customers per language")
+    audience = models.CharField(
+        max_length=12,
+        choices=Audience.choices,
+        default=Audience.ORGANISATION,
+        db_default=Audience.ORGANISATION,
+        help_text="Who reads the note in What's new: the ticket's organisation, or every "
+        "customer of the desk (the release note)",
+    )
     open = models.BooleanField(default=True)
     # A fix the customer rejected no longer counts: the ticket went back to development.
     withdrawn_at = models.DateTimeField(null=True, blank=True)

@@ -104,7 +104,7 @@ def release_detail(*, user, desk: Desk, version: str):
     release = release_for(user=user, desk=desk, version=version)
     fixes = list(
         TicketFix.objects.filter(release=release, ticket__in=Ticket.objects.visible_to(user))
-        .select_related("ticket")
+        .select_related("ticket__organisation")
         .order_by("ticket__number")
     )
     running = list(environments_for(user=user, desk=desk).filter(current__release=release))

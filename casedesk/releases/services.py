@@ -149,12 +149,14 @@ def fix_record(
     release: Release,
     kind: str = TicketFix.Kind.FIX,
     notes: dict[str, str] | None = None,
+    audience: str = TicketFix.Audience.ORGANISATION,
     expected_version: int | None = None,
 ) -> TicketFix:
     """`ticket` is fixed in `release` (once per line: a backport is a fix on another line),
-    with a note for customers per language. The ticket's fix version field names it too
-    when it names nothing yet or named the fix this one replaces on the same line, through
-    the ticket's own edit service."""
+    with a note for customers per language, read by the ticket's organisation only unless
+    `audience` says every customer of the desk (the release note). The ticket's fix
+    version field names it too when it names nothing yet or named the fix this one
+    replaces on the same line, through the ticket's own edit service."""
     desk = ticket.desk
     authorise(actor, "release.fix", desk)
     errors: dict = {}
@@ -162,6 +164,8 @@ def fix_record(
         raise NotFound("release.not_found")
     if kind not in TicketFix.Kind.values:
         errors["kind"] = Problem("release.fix.kind")
+    if audience not in TicketFix.Audience.values:
+        errors["audience"] = Problem("release.fix.audience")
     languages = set(desk.workflow.workflow.languages)
     clean: dict[str, str] = {}
     for lang, text in (notes or {}).items():
@@ -188,7 +192,7 @@ def fix_record(
                 created_at=now,
                 created_by=actor,
             )
-        fix.kind, fix.notes, fix.withdrawn_at = kind, clean, None
+        fix.kind, fix.notes, fix.audience, fix.withdrawn_at = kind, clean, audience, None
         fix.open = ticket.category not in ("closed", "cancelled")
         fix.save()
         # one active fix per line: this one replaces an earlier choice on the same line

@@ -4,7 +4,9 @@ environments, and what is fixed but not yet installed where.
 
 Reads only: the desk through `desk_for_user`, tickets through `visible_to`, and
 environments of the reader's own organisation, so nobody learns another organisation's
-cases, environments or deployments here.
+cases, environments or deployments here. A fix's note is read by its audience: the
+ticket's organisation, or every customer of the desk when staff chose so; staff reading
+What's new see what every customer sees (each note's audience is on the release's page).
 """
 
 from __future__ import annotations
@@ -44,6 +46,18 @@ def _note(notes: dict, lang: str, fallback: str) -> str:
     return (notes or {}).get(lang) or (notes or {}).get(fallback) or ""
 
 
+def notes_for(user) -> Q:
+    """The fixes whose note `user` may read: those for every customer, and a customer's
+    own organisation's. The ticket's organisation now decides, not the one it had when
+    the fix was recorded."""
+    everyone = Q(audience=TicketFix.Audience.EVERYONE)
+    if not user.is_customer or user.organisation_id is None:
+        return everyone
+    return everyone | Q(
+        audience=TicketFix.Audience.ORGANISATION, ticket__organisation_id=user.organisation_id
+    )
+
+
 def _own_environments(user, desk: Desk):
     if not user.is_customer:
         return Environment.objects.none()
@@ -58,9 +72,12 @@ def whats_new_for(*, user, desk_id: int, version: str, lang: str) -> WhatsNew:
     fallback = desk.workflow.workflow.languages[0]
     page = WhatsNew(desk=desk, release=release, lang=lang)
     seen: set[str] = set()
-    for kind, notes in TicketFix.objects.filter(
-        release=release, withdrawn_at__isnull=True
-    ).values_list("kind", "notes"):
+    for kind, notes in (
+        TicketFix.objects.filter(release=release, withdrawn_at__isnull=True)
+        .filter(notes_for(user))
+        .order_by("id")
+        .values_list("kind", "notes")
+    ):
         text = _note(notes, lang, fallback)
         if text and text not in seen:
             seen.add(text)

@@ -353,10 +353,12 @@ def uploads_of(request: HttpRequest) -> list[Upload]:
 
 class FixForm(_Read):
     """A ticket fixed in a release: the release picked from those offered, fix or change,
-    and a note for customers per language of the desk (`note:<lang>`)."""
+    a note for customers per language of the desk (`note:<lang>`), and who reads it
+    (`audience`: the ticket's organisation unless staff choose every customer)."""
 
     release = Typed()
     kind = Typed()
+    audience = Typed()
 
     def __init__(self, data, *, languages: Iterable[str]) -> None:
         super().__init__(data)
@@ -373,3 +375,6 @@ class FixForm(_Read):
     def notes(self) -> dict[str, str]:
         data = self.read()
         return {k.split(":", 1)[1]: v for k, v in data.items() if k.startswith("note:") and v}
+
+    def audience_chosen(self) -> str:
+        return self.read()["audience"] or "organisation"

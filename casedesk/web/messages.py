@@ -139,6 +139,9 @@ SENTENCES: dict[str, Promise] = {
     "release.environment.exists": _("This organisation already has an environment of that name."),
     "release.not_found": _("There is no such release."),
     "release.fix.kind": _("Say whether this is a fix or a change."),
+    "release.fix.audience": _(
+        "Say who reads the note: this ticket's organisation, or every customer of the desk."
+    ),
     "release.note.language": _("“%(value)s” is not a language of this desk."),
     "release.pipeline_id.required": _("Give the pipeline's own id (at most %(limit)s characters)."),
     "release.other_desk": _("This is not a release of this environment's desk."),

@@ -396,7 +396,13 @@ def scene(world):
         entry=2**40,
         run=2**40,
     )
-    return NS(foreign=foreign, missing=missing, world=world)
+    mine_a = r(ta, world.desk, world.org_a, world.alice, hook_gen, world.amir, ta.key)
+    own = {
+        "alice": mine_a,
+        "ada": mine_a,
+        "bob": r(tb, world.desk, world.org_b, world.bob, hook_gen, world.bob, tb.key),
+    }
+    return NS(foreign=foreign, missing=missing, world=world, own=own)
 
 
 def fingerprint() -> tuple:
@@ -477,3 +483,66 @@ def test_no_caller_reaches_anything_of_another_organisation_or_desk(scene, role)
             if (other.status_code, json.loads(other.content)) != (404, json.loads(text)):
                 leaks.append(f"{where}: a foreign 404 differs from a missing one")
     assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize("role", ["alice", "ada", "bob"])
+def test_a_note_for_one_organisation_reaches_no_other_customer(client, scene, role):
+    """A and B share a desk and its published release 1.0; each ticket's fix note was left
+    for its own organisation (the default), and one for every customer. Every reading of
+    the API, aimed at the caller's own desk, ticket and release, and the portal's pages
+    carry the caller's own note and the shared one, never the other organisation's."""
+    world = scene.world
+    release = Release.objects.get(desk=world.desk, version="1.0")
+    shared = services.ticket_create(actor=world.bob, desk=world.desk, title="Shared fix")
+    fix_record(
+        actor=world.admin,
+        ticket=shared,
+        release=release,
+        notes={"en": "PUBLIC-note-for-every-customer"},
+        audience="everyone",
+    )
+    user = getattr(world, role)
+    caller, mine = Api(user), scene.own[role]
+    mine.me = user.pk
+    own_note = "CANARY-ticket-A-note" if role != "bob" else "CANARY-ticket-B-note"
+    leaks = []
+    for (method, path), (_kind, build) in sorted(MATRIX.items()):
+        if method != "GET":
+            continue
+        url, body = build(mine)
+        answer = send(caller, method, url, body)
+        raw = b"".join(answer.streaming_content) if answer.streaming else answer.content
+        text = raw.decode(errors="replace")
+        seen = [c for c in FORBIDDEN[role] if c in text]
+        if seen:
+            leaks.append(f"{role} GET {path}: answered with another organisation's {seen}")
+    news = caller.get(f"desks/{world.desk.pk}/releases/1.0/whats-new?lang=en").json()
+    assert sorted(news["fixes"]) == sorted([own_note, "PUBLIC-note-for-every-customer"])
+    client.force_login(user)
+    for page in (
+        f"/portal/updates/{world.desk.pk}/1.0/?lang=en",
+        f"/portal/updates/{world.desk.pk}/1.0/?lang=da",
+        f"/portal/updates/{world.desk.pk}/",
+        f"/portal/t/{mine.key}/",
+        "/portal/",
+    ):
+        answer = client.get(page)
+        text = answer.content.decode()
+        seen = [c for c in FORBIDDEN[role] if c in text]
+        if answer.status_code != 200 or seen:
+            leaks.append(f"{role} {page}: {answer.status_code}, another organisation's {seen}")
+    assert own_note in client.get(f"/portal/updates/{world.desk.pk}/1.0/?lang=en").content.decode()
+    assert not leaks, "\n".join(leaks)
+
+
+def test_staff_reading_whats_new_see_what_every_customer_sees(scene):
+    """Each organisation's own notes are on the release's agent page, with their audience;
+    What's new, read by staff, is the release note every customer reads."""
+    world = scene.world
+    news = Api(world.agent).get(f"desks/{world.desk.pk}/releases/1.0/whats-new?lang=en")
+    assert news.status_code == 200
+    assert news.json()["fixes"] == []
+    page = Api(world.agent).get(f"tickets/{scene.own['bob'].key}/fixes").json()
+    assert [(f["notes"], f["audience"]) for f in page] == [
+        ({"en": "CANARY-ticket-B-note"}, "organisation")
+    ]

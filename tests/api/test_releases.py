@@ -3,6 +3,10 @@ customers read what concerns their own organisation, and each refusal has its co
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from casedesk.releases.models import Release, TicketFix
 from casedesk.releases.services import release_publish
 from casedesk.tickets import services
@@ -101,3 +105,71 @@ def test_a_fix_recorded_by_mistake_is_withdrawn(world, clock):
     ] == [("3.1", False), ("4.0", True)]
     again = agent.delete(f"tickets/{case.key}/fixes/3.1")
     assert (again.status_code, again.json()["code"]) == (404, "ticket.fix.not_found")
+
+
+def test_customers_never_record_fixes_and_learn_nothing_of_a_release_not_theirs(world, clock):
+    """No customer role records or withdraws a fix. On a release they may read (published)
+    the answer is 403; on one they may not (planned) it is the very 404 of a version that
+    does not exist, so the refusal tells nobody the planned release is there."""
+    desk = make_desk("tms", "TMS", [world.org_a], {world.agent: "agent", world.lead: "lead"})
+    made = Pipeline(lead=world.lead, desk=desk, versions={"3": ["3.1", "3.2"]}, orgs=[])
+    release_publish(actor=world.lead, release=made.releases["3.1"])  # out; 3.2 is planned
+    case = services.ticket_create(actor=world.alice, desk=desk, title="Lønkørslen stopper")
+    assert Api(world.agent).post(f"tickets/{case.key}/fixes", {"version": "3.1"}).status_code == 201
+    before = list(TicketFix.objects.values_list("pk", "release_id", "withdrawn_at", "notes"))
+    for user in (world.alice, world.ada):
+        customer = Api(user)
+        for body in (
+            {"version": "3.1"},
+            {"version": "3.1", "notes": {"da": "x"}, "audience": "everyone"},
+        ):
+            refused = customer.post(f"tickets/{case.key}/fixes", body)
+            assert (refused.status_code, refused.json()["code"]) == (403, "permission.denied")
+        assert customer.delete(f"tickets/{case.key}/fixes/3.1").status_code == 403
+        for method, url, body in (
+            ("POST", f"tickets/{case.key}/fixes", {"audience": "everyone"}),
+            ("DELETE", f"tickets/{case.key}/fixes/{{v}}", None),
+        ):
+            answers = []
+            for version in ("3.2", "9.9"):
+                sent = None if body is None else {**body, "version": version}
+                answer = customer.call(method, url.replace("{v}", version), sent)
+                answers.append((answer.status_code, answer.json()))
+            planned, missing = answers
+            assert planned[0] == 404 and planned == missing, (method, planned, missing)
+            assert "3.2" not in json.dumps(planned[1])
+    assert list(TicketFix.objects.values_list("pk", "release_id", "withdrawn_at", "notes")) == (
+        before
+    )
+
+
+def test_the_note_audience_is_the_organisation_unless_staff_choose_everyone(world, clock):
+    desk = make_desk("tms", "TMS", [world.org_a], {world.agent: "agent", world.lead: "lead"})
+    Pipeline(lead=world.lead, desk=desk, versions={"3": ["3.1"], "4": ["4.0"]}, orgs=[])
+    agent = Api(world.agent)
+    case = services.ticket_create(actor=world.alice, desk=desk, title="x")
+    url = f"tickets/{case.key}/fixes"
+    made = agent.post(url, {"version": "3.1", "notes": {"da": "Kun for A."}})
+    assert (made.status_code, made.json()["audience"]) == (201, "organisation")
+    shared = agent.post(
+        url, {"version": "4.0", "notes": {"da": "For alle."}, "audience": "everyone"}
+    )
+    assert (shared.status_code, shared.json()["audience"]) == (201, "everyone")
+    bad = agent.post(url, {"version": "4.0", "audience": "the-world"})
+    assert bad.status_code == 422
+    assert sorted(TicketFix.objects.values_list("release__version", "audience")) == [
+        ("3.1", "organisation"),
+        ("4.0", "everyone"),
+    ]
+    # the service refuses an audience it does not know, with its code
+    from casedesk.common.errors import InvalidInput
+    from casedesk.releases.services import fix_record
+
+    with pytest.raises(InvalidInput) as refused:
+        fix_record(
+            actor=world.agent,
+            ticket=fresh(case),
+            release=Release.objects.get(desk=desk, version="3.1"),
+            audience="the-world",
+        )
+    assert refused.value.errors["audience"].code == "release.fix.audience"

@@ -112,3 +112,42 @@ def test_an_agent_fixes_a_ticket_in_a_release_from_its_page(
         client.force_login(who)
         assert client.get(f"/agent/t/{t.key}/fix/").status_code == 404
         assert client.post(f"/agent/t/{t.key}/fix/", {"release": later.pk}).status_code == 404
+
+
+def test_staff_choose_who_reads_the_note_and_the_release_page_says_it(
+    client,
+    world,
+    product,  # noqa: F811
+):
+    from casedesk.releases.models import TicketFix
+
+    desk = product.desk
+    ours = waiting(world, desk, world.alice, "2.4", title="Eksporten fejler")
+    theirs = waiting(world, desk, world.bob, "2.4", title="Rapporten er tom")
+    release = product.releases["3.0"]
+    client.force_login(world.agent)
+    page = client.get(f"/agent/t/{ours.key}/fix/").content.decode()
+    # the safe choice is the one already made: only the ticket's organisation
+    assert 'name="audience" value="organisation" checked' in page
+    assert 'name="audience" value="everyone">' in page and "Only Org A" in page
+    for ticket, body in (
+        (ours, {"note:en": "Org A's export of cost centre 4711 works again."}),
+        (theirs, {"note:en": "Exports use the new format.", "audience": "everyone"}),
+    ):
+        done = client.post(
+            f"/agent/t/{ticket.key}/fix/", {"release": release.pk, "kind": "fix", **body}
+        )
+        assert done.status_code == 302
+    assert TicketFix.objects.get(ticket=ours, release=release).audience == "organisation"
+    assert TicketFix.objects.get(ticket=theirs, release=release).audience == "everyone"
+    refused = client.post(
+        f"/agent/t/{ours.key}/fix/", {"release": release.pk, "kind": "fix", "audience": "all"}
+    )
+    assert refused.status_code == 422
+    assert TicketFix.objects.get(ticket=ours, release=release).audience == "organisation"
+    page = client.get(f"/agent/desks/{desk.pk}/releases/3.0/").content.decode()
+    assert "Only Org A" in page and "Every customer" in page
+    world.agent.language = "da"
+    world.agent.save()
+    page = client.get(f"/agent/t/{ours.key}/fix/").content.decode()
+    assert "Kun Org A, sagens organisation" in page and "Alle deskens kunder" in page

@@ -1,7 +1,8 @@
 """What's new as each customer sees it: the release's notes per language, grouped, their
 own cases in it and when it reached their TEST and PROD; the ticket page links to it
 while the case waits; the overview of what is not yet installed, and asking for an
-update. Nothing of another organisation's cases, environments or deployments shows."""
+update. Nothing of another organisation's cases, environments or deployments shows, nor
+a note staff left for that organisation only."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def setup(world):
         actor=world.lead, organisation=world.org_b, desk=desk, name="CANARY-B-STAGE", tier="TEST"
     )
 
-    def case(user, title, note, kind="fix"):
+    def case(user, title, note, kind="fix", audience="organisation"):
         t = services.ticket_create(actor=user, desk=desk, title=title)
         services.ticket_transition(
             actor=world.agent, ticket=t, transition="receive", assignee=world.agent
@@ -39,6 +40,7 @@ def setup(world):
             release=pipeline.releases["3.1.2"],
             kind=kind,
             notes=note,
+            audience=audience,
         )
         services.ticket_transition(actor=world.agent, ticket=fresh(t), transition="await_update")
         return fresh(t)
@@ -56,6 +58,7 @@ def setup(world):
         "CANARY-title-B",
         {"en": "Exports name the period in the file name."},
         kind="change",
+        audience="everyone",  # the release note: nothing of B's own in it
     )
     return desk, pipeline, ours, theirs
 
@@ -70,7 +73,8 @@ def test_whats_new_as_each_customer_sees_it(client, world, clock):
     client.force_login(world.alice)
     page = client.get(url + "?lang=en").content.decode()
     assert "Payroll runs no longer stop at department 12." in page  # fixes
-    assert "Exports name the period in the file name." in page  # changes: notes are public
+    # changes: B's note was written for every customer, so A reads it too
+    assert "Exports name the period in the file name." in page
     assert page.index("Payroll") < page.index("Exports")
     assert ours.key in page and theirs.key not in page and "CANARY" not in page
     assert "TEST: since" in page and "PROD: not yet" in page
@@ -82,7 +86,10 @@ def test_whats_new_as_each_customer_sees_it(client, world, clock):
     page = client.get(url + "?lang=en").content.decode()
     assert theirs.key in page and ours.key not in page
     assert "CANARY-B-STAGE: not yet" in page and "PROD: since" in page  # 3.2 carries 3.1.2
-    assert "Lønkørslen" not in page
+    assert "Exports name the period in the file name." in page
+    # A's note is A's own (the default audience): B reads none of it, in any language
+    assert "Lønkørslen" not in page and "Payroll" not in page and "department 12" not in page
+    assert "Lønkørslen" not in client.get(url + "?lang=da").content.decode()
 
 
 def test_the_ticket_page_links_to_whats_new_while_the_case_waits(client, world):

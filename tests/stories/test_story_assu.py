@@ -400,10 +400,15 @@ def test_tickets_solved_now_in_the_coming_update_and_sent_back_to_active(world, 
         actor=bob, ticket=elsewhere, transition="terug_naar_actief", comment="Premie nog fout."
     )
     assert fresh(elsewhere).status == "actief"
-    # Support finds the rest of the fault; 7.6 fixes it, with a note for customers (API).
+    # Support finds the rest of the fault; 7.6 fixes it, with a note for customers (API),
+    # written for every customer of the desk: it names nothing of B's own.
     fixed = Api(agent).post(
         f"tickets/{elsewhere.key}/fixes",
-        {"version": "7.6", "notes": {"nl": "De premie klopt nu ook bij een gewijzigd tarief."}},
+        {
+            "version": "7.6",
+            "notes": {"nl": "De premie klopt nu ook bij een gewijzigd tarief."},
+            "audience": "everyone",
+        },
     )
     assert fixed.status_code == 201, fixed.content
     services.ticket_transition(

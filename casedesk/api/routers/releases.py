@@ -163,6 +163,11 @@ class FixIn(In):
     notes: dict[Lang, Annotated[str, StringConstraints(max_length=4000)]] = Field(
         default_factory=dict, description="the note for customers, per language of the desk"
     )
+    audience: Literal["organisation", "everyone"] = Field(
+        "organisation",
+        description="who reads the note in What's new: the ticket's organisation only "
+        "(the default), or every customer of the desk (the release note)",
+    )
     ticket_version: Version | None = Field(None, description="the ticket version you read")
 
 
@@ -170,6 +175,7 @@ class FixOut(Schema):
     release: ReleaseOut
     kind: str
     notes: dict[str, str]
+    audience: str = Field(description="organisation or everyone: who reads the note")
     active: bool
     created_at: datetime
 
@@ -199,6 +205,7 @@ def fix_out(f: TicketFix) -> dict:
         "release": _release(f.release),
         "kind": f.kind,
         "notes": dict(f.notes or {}),
+        "audience": f.audience,
         "active": f.withdrawn_at is None,
         "created_at": f.created_at,
     }
@@ -284,6 +291,7 @@ def fix_add(request: HttpRequest, key: str, body: FixIn):
         release=release,
         kind=body.kind,
         notes=dict(body.notes),
+        audience=body.audience,
         expected_version=body.ticket_version,
     )
     return Status(201, fix_out(TicketFix.objects.select_related("release__line").get(pk=fix.pk)))
