@@ -99,10 +99,19 @@ AllowedNetwork.objects.create(network="127.0.0.0/8", note="the load test's recei
 WebhookSubscription.objects.create(desk=desk, url={hook!r}, secret="s" * 64,
                                    created_at=timezone.now())
 
+hashed = []  # one hashing of the password for everybody (it is slow on purpose)
+
+def person(name, email, **fields):
+    user = User.objects.create_user(name, email, None if hashed else {password!r}, **fields)
+    if hashed:
+        User.objects.filter(pk=user.pk).update(password=hashed[0])
+    else:
+        hashed.append(user.password)
+    return user
+
 def customer(name):
-    return User.objects.create_user(name, f"{{name}}@load.example", {password!r},
-                                    kind="customer", organisation=org,
-                                    customer_role="member", language="en")
+    return person(name, f"{{name}}@load.example", kind="customer", organisation=org,
+                  customer_role="member", language="en")
 
 out = {{"desk": desk.pk, "portal": [], "agents": [], "api": [], "mail": []}}
 for n in range(shape["portal"]):
@@ -114,8 +123,7 @@ for n in range(shape["api"]):
     out["api"].append(token_create(actor=user, user=user, name="load", scope="write")[1])
 reporter = customer("reporter")
 for n in range(shape["agents"]):
-    agent = User.objects.create_user(f"agent{{n}}", f"agent{{n}}@supplier.example",
-                                     {password!r}, kind="staff")
+    agent = person(f"agent{{n}}", f"agent{{n}}@supplier.example", kind="staff")
     StaffMembership.objects.create(desk=desk, user=agent, role="agent")
     for team in Team.objects.filter(desk=desk):
         team.members.add(agent)
@@ -562,7 +570,9 @@ class Rig:
         from aiosmtpd.controller import Controller
 
         workdir.mkdir(parents=True, exist_ok=True)
-        self.url, self.shape, self.log = database_url, shape, log
+        self.url, self.shape = database_url, shape
+        began = time.monotonic()
+        self.log = lambda text: log(f"[{time.monotonic() - began:5.1f} s] {text}")
         self.mail_sink, self.hooks = MailSink(), HookSink()
         self.smtp_port, self.web_port, self.lmtp_port = free_port(), free_port(), free_port()
         self.smtp = Controller(self.mail_sink, hostname="127.0.0.1", port=self.smtp_port)
@@ -603,8 +613,13 @@ class Rig:
 
     def _start(self) -> None:
         shape, installation = self.shape, self.installation
-        self.log("migrating and making the desk, people and tickets")
+        self.log("migrating")
         installation.run("manage", "migrate", "-v0")
+        # the processes start while the desk, people and tickets are made
+        self.web = self.start("serve", "--port", str(self.web_port), "--processes", "2")
+        self.workers = [self.start("worker"), self.start("worker")]
+        self.mail_in = self.start("mail", "serve", "--port", str(self.lmtp_port))
+        self.log("making the desk, people and tickets")
         setup = SETUP.format(
             shape=json.dumps(shape.__dict__),
             address=DESK_ADDRESS,
@@ -614,9 +629,7 @@ class Rig:
         made = installation.run("manage", "shell", "-c", setup, check=False)
         assert made.returncode == 0, made.stderr[-3000:]
         self.world = json.loads(made.stdout.split("SETUP ", 1)[1])
-        self.web = self.start("serve", "--port", str(self.web_port), "--processes", "2")
-        self.workers = [self.start("worker"), self.start("worker")]
-        self.mail_in = self.start("mail", "serve", "--port", str(self.lmtp_port))
+        self.log("waiting for the processes to be ready")
         try:
             wait_for(f"{self.base}/ready", self.web, timeout=240)
         except (AssertionError, OSError):
@@ -675,6 +688,7 @@ class Rig:
         )
         drained = time.monotonic()
         _drain(self.url, self.workers)
+        self.log(f"drained in {time.monotonic() - drained:.1f} s")
         for p in (*self.workers, self.web, self.mail_in):
             assert p.poll() is None, f"a process stopped; see {self.logs}: {p.args}"
         return elapsed, time.monotonic() - drained
@@ -695,16 +709,16 @@ def run(workdir: Path, database_url: str, shape: Shape, log=print) -> Outcome:
         victim, sending, kills["worker"] = kill_busy(pids, ports, remote=True)
         killed = rig.workers[pids.index(victim)]
         rig.installation.stop(killed)  # (reaped)
-        log(f"killed a worker (SIGKILL), {'while' if sending else 'not'} sending")
+        rig.log(f"killed a worker (SIGKILL), {'while' if sending else 'not'} sending")
         time.sleep(2)
         rig.workers[pids.index(victim)] = rig.start("worker")
         restarted["worker"] = time.monotonic()
         rig.at(0.55)
         victim, busy, kills["web"] = kill_busy(rig.web_pids, [rig.web_port])
-        log(f"killed web process {victim} (SIGKILL), {'with' if busy else 'without'} a request")
+        rig.log(f"killed web process {victim} (SIGKILL), {'with' if busy else 'without'} a request")
         wait_children(rig.web.pid, 2, gone=victim)
         restarted["web"] = time.monotonic()
-        log(f"gunicorn started another in {restarted['web'] - kills['web']:.1f} s")
+        rig.log(f"gunicorn started another in {restarted['web'] - kills['web']:.1f} s")
         rig.at(1.0)
         elapsed, drain = rig.finish()
 
