@@ -222,8 +222,7 @@ def install(api) -> None:
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception):
         if database_unreachable(exc):
-            log.warning("API: the database cannot be reached (%s %s): %s",
-                        request.method, request.path, exc)  # fmt: skip
+            log.warning("API: no database for %s %s: %s", request.method, request.path, exc)
             response = error_response(api, request, 503, Problem(UNAVAILABLE))
             response["Retry-After"] = RETRY_AFTER
             return response

@@ -59,7 +59,9 @@ AUTHSERV = "mx.load.test"
 # Mail a rule decides not to send (`mail/outbound/notify.py`): confirmations of new tickets
 # by mail are limited per address and day, so the mail client's later ones are not sent.
 SKIPPED_BY_RULE = ("too many automatic replies to this address today",)
-LEASE = 6  # seconds: what a killed worker had claimed is taken again after this
+# seconds: what a killed worker had claimed is taken again after this; long enough that a
+# batch sent on a slow machine is not claimed again while its worker is still at it
+LEASE = 12
 
 
 @dataclass
@@ -341,24 +343,14 @@ def portal_client(base, username, desk, record, stop, shape):
             key = random.choice(mine)
             token, version = http.form("portal: ticket page", f"/portal/t/{key}/")
             mark = marker("portal-comment")
-            _attempt(
-                record,
-                "portal-comment",
-                mark,
-                lambda: (
-                    http(
-                        "portal: comment",
-                        "POST",
-                        f"/portal/t/{key}/comment/",
-                        (302,),
-                        data={
-                            "body": f"More detail {mark}",
-                            "version": version,
-                            "csrfmiddlewaretoken": token,
-                        },
-                    ).call
-                ),
-            )
+            data = {"body": f"More detail {mark}", "version": version, "csrfmiddlewaretoken": token}
+
+            def comment():
+                return http(
+                    "portal: comment", "POST", f"/portal/t/{key}/comment/", (302,), data=data
+                ).call
+
+            _attempt(record, "portal-comment", mark, comment)
 
     _keep_going(record, stop, shape, one)
 
