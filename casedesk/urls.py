@@ -6,6 +6,9 @@ from casedesk.mail import views as mail_views
 from casedesk.ops import health, metrics
 from casedesk.web import sheetpages, views
 
+# a database that cannot be reached is a 503 with a code, any other fault the 500 page
+handler500 = "casedesk.web.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", views.health, name="health"),

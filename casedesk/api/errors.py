@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation.trans_real import parse_accept_lang_header
 from ninja import Schema
@@ -34,6 +35,7 @@ from casedesk.common.errors import (
     StaleTicket,
     TransitionRefused,
 )
+from casedesk.common.outage import RETRY_AFTER, UNAVAILABLE, database_unreachable
 from casedesk.web.messages import say
 
 log = logging.getLogger("casedesk.api")
@@ -71,6 +73,7 @@ KINDS = {
     428: "version_required",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
 # Every operation documents these; each comes in the `Error` shape.
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 428, 429)
@@ -95,7 +98,10 @@ def error_language(request: HttpRequest | None) -> str:
             for candidate in (lang.lower(), lang.lower().split("-")[0]):
                 if candidate in LANGUAGES:
                     return candidate
-        own = getattr(getattr(request, "user", None), "language", "")
+        try:
+            own = getattr(getattr(request, "user", None), "language", "")
+        except DatabaseError:  # the person could not be read (the database is down)
+            own = ""
         if own in LANGUAGES:
             return own
     return "en"
@@ -215,5 +221,10 @@ def install(api) -> None:
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception):
+        if database_unreachable(exc):
+            log.warning("API: no database for %s %s: %s", request.method, request.path, exc)
+            response = error_response(api, request, 503, Problem(UNAVAILABLE))
+            response["Retry-After"] = RETRY_AFTER
+            return response
         log.exception("API error on %s %s", request.method, request.path)
         return error_response(api, request, 500, Problem("api.server_error"))

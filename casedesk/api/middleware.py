@@ -10,12 +10,18 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse
 
 from casedesk.common.errors import Problem
+from casedesk.common.outage import UNAVAILABLE
 
 from .errors import error_body, error_language
 from .parsing import clean_text
 
 PREFIX = "/api/"
-PROBLEMS = {404: "api.address.unknown", 405: "api.method_not_allowed", 413: "api.too_large"}
+PROBLEMS = {
+    404: "api.address.unknown",
+    405: "api.method_not_allowed",
+    413: "api.too_large",
+    503: UNAVAILABLE,  # (the database was out of reach before the API's handlers ran)
+}
 
 
 class ApiErrorShape:
@@ -43,8 +49,9 @@ class ApiErrorShape:
                 response.status_code,
                 Problem(code) if code else Problem("plain", text=response.reason_phrase),
             )
-            if "Allow" in response:
-                shaped["Allow"] = response["Allow"]
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    shaped[header] = response[header]
             return shaped
         return response
 

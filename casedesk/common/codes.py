@@ -188,6 +188,8 @@ CODES: dict[str, tuple[str, ...]] = {
     "api.address.invalid_text": (),
     "api.method_not_allowed": (),
     "api.server_error": (),
+    # -- the service ---------------------------------------------------------------------
+    "service.database_unavailable": (),
     # -- mail ------------------------------------------------------------------------------
     "mail.not_found": (),
     "mail.not_held": (),

@@ -243,6 +243,10 @@ SENTENCES: dict[str, Promise] = {
     "api.address.invalid_text": _("The address holds a NUL character or is not valid Unicode."),
     "api.method_not_allowed": _("This address does not take that method."),
     "api.server_error": _("Something went wrong on our side."),
+    "service.database_unavailable": _(
+        "The database cannot be reached just now, so nothing was done. Please try again in "
+        "a moment."
+    ),
     "mail.not_found": _("There is no such mail."),
     "mail.not_held": _("This mail is not held."),
     "mail.still_held": _("The mail is still held: %(reason)s"),

@@ -3,6 +3,7 @@ the language switch, attachment downloads and the health check."""
 
 from __future__ import annotations
 
+import sys
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -20,14 +21,17 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casedesk.accounts.services import user_set_language, user_set_time_zone
-from casedesk.common.errors import InvalidInput, NotFound
+from casedesk.common.errors import InvalidInput, NotFound, Problem
+from casedesk.common.outage import RETRY_AFTER, UNAVAILABLE, database_unreachable
 from casedesk.common.settings_checks import time_zone_choices
 from casedesk.tickets.attachments import attachment_get_for_actor, attachment_response
 
@@ -35,6 +39,7 @@ from .access import is_staff, ticket_or_404
 from .client import client_address
 from .forms import SettingForm
 from .knownbrowser import browser_tag, known_for, login_name, remember
+from .messages import say
 from .throttle import login_attempt_allowed, login_failed, login_succeeded, reset_allowed
 from .zones import COOKIE as ZONE_COOKIE
 
@@ -60,6 +65,22 @@ def safe_next(request: HttpRequest, value: str | None, default: str = "/") -> st
     ):
         return value
     return default
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page (Django's handler500), but for a database that cannot be reached just
+    now: 503 with the code and Retry-After. Drawn without the request's context, which
+    may need the database (the session, the user)."""
+    if not database_unreachable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    lang = translation.get_language() or "en"
+    page = loader.render_to_string(
+        "503.html",
+        {"code": UNAVAILABLE, "message": say(Problem(UNAVAILABLE), lang), "lang": lang},
+    )
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = RETRY_AFTER
+    return response
 
 
 @require_safe

@@ -87,26 +87,33 @@ def _as_owner() -> None:
         os.setuid(owner.pw_uid)
 
 
-def primary_and_replica(bin_dir: Path) -> tuple[Path, Cluster, Cluster]:
-    """A started primary (with a `casedesk` database) and its started streaming replica."""
-    folder = Path(tempfile.mkdtemp(prefix="casedesk-replica-"))
+def primary(bin_dir: Path, prefix: str = "casedesk-cluster-") -> tuple[Path, Cluster]:
+    """A started cluster of the test's own, with a `casedesk` database: one the test may
+    stop and start (the machine's shared server is never restarted by a test)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     owner = _owner()
     if owner is not None:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    primary = Cluster(folder, bin_dir, free_port())
+    cluster = Cluster(folder, bin_dir, free_port())
     # (initdb's trust configuration also lets loopback make replication connections)
-    primary._run(
-        str(bin_dir / "initdb"), "-D", str(primary.data), "-U", "postgres", "--auth=trust", "-N"
+    cluster._run(
+        str(bin_dir / "initdb"), "-D", str(cluster.data), "-U", "postgres", "--auth=trust", "-N"
     )
-    primary.start()
-    primary.sql("CREATE DATABASE casedesk")
+    cluster.start()
+    cluster.sql("CREATE DATABASE casedesk")
+    return folder, cluster
+
+
+def primary_and_replica(bin_dir: Path) -> tuple[Path, Cluster, Cluster]:
+    """A started primary (with a `casedesk` database) and its started streaming replica."""
+    folder, source = primary(bin_dir, prefix="casedesk-replica-")
     replica = Cluster(folder, bin_dir, free_port())
-    primary._run(
+    source._run(
         str(bin_dir / "pg_basebackup"),
         "-h",
         "127.0.0.1",
         "-p",
-        str(primary.port),
+        str(source.port),
         "-U",
         "postgres",
         "-D",
@@ -121,7 +128,7 @@ def primary_and_replica(bin_dir: Path) -> tuple[Path, Cluster, Cluster]:
         if time.monotonic() > deadline:
             raise AssertionError("the replica does not stream from the primary")
         time.sleep(0.2)
-    return folder, primary, replica
+    return folder, source, replica
 
 
 def remove(folder: Path, *clusters: Cluster) -> None:

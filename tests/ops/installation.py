@@ -68,15 +68,23 @@ class Installation:
             timeout=300,
         )
 
-    def start(self, *args: str, **env: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [CASEDESK, *args],
-            env={**self.env, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+    def start(self, *args: str, log_to: Path | None = None, **env: str) -> subprocess.Popen:
+        """A long-running `casedesk` command; its output is read when it is stopped, or
+        goes to the file `log_to` as it comes (for one that says much: a pipe nobody reads
+        fills up and stops it)."""
+        output = log_to.open("a") if log_to is not None else subprocess.PIPE
+        try:
+            process = subprocess.Popen(
+                [CASEDESK, *args],
+                env={**self.env, **env},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        finally:
+            if log_to is not None:
+                output.close()  # (the process has its own copy)
         self.processes.append(process)
         return process
 
