@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 
 import markdown as _markdown
 import nh3
@@ -64,8 +65,26 @@ def _converter() -> _markdown.Markdown:
     return md
 
 
+# A ticket page renders every comment of the ticket at each view, and the same texts are
+# viewed again and again (each reload, each person on the ticket): the safe HTML of recent
+# texts is kept, by their whole text, per process. A longer text is rendered every time.
+CACHED_TEXT = 20_000
+
+
 def render(text: str) -> str:
     """Safe HTML for a comment or description written in Markdown."""
+    text = text or ""
+    if len(text) <= CACHED_TEXT:
+        return _render_cached(text)
+    return _render(text)
+
+
+@lru_cache(maxsize=4096)
+def _render_cached(text: str) -> str:
+    return _render(text)
+
+
+def _render(text: str) -> str:
     md = _converter()
     try:
         html = md.convert((text or "")[:MAX_INPUT])

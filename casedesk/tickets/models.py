@@ -140,6 +140,8 @@ class Ticket(models.Model):
             models.Index(fields=["desk", "-updated_at", "-id"], name="ticket_desk_recent"),
             models.Index(fields=["organisation", "-updated_at", "-id"], name="ticket_org_recent"),
             models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_recent"),
+            # the "my teams" queue: a team's tickets in sort order, not all of them sorted
+            models.Index(fields=["team", "-updated_at", "-id"], name="ticket_team_recent"),
             models.Index(fields=["desk", "status", "-updated_at"], name="ticket_desk_status"),
             models.Index(fields=["desk", "turn", "category"], name="ticket_desk_turn"),
             # the active/inactive filter of the portal, the queues and the API, in sort order

@@ -14,6 +14,7 @@ costs what page 1 costs.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,25 +55,100 @@ def _fts5_ready() -> bool:
         return cursor.fetchone() is not None
 
 
+# SQLite: how a keyword search is read. Reading every match from the text index and
+# sorting them costs about a microsecond per match (a word in every one of 100,000 tickets:
+# over 100 ms). Walking the tickets in page order and asking the text index about each
+# costs tens of microseconds per ticket passed when the search names whole indexed words,
+# but milliseconds when it names a prefix (FTS5 gathers every word with that prefix at each
+# question). So each typed word is first turned into the indexed words it begins (the
+# `tickets_ticket_fts_terms` table, which also counts the tickets each is in); a search
+# that, by those counts, is in at least COMMON of the tickets walks, any other reads its
+# matches (bench/pages.py, bench/README.md).
+COMMON = 0.1
+MAX_EXPANSION = 32  # indexed words one typed word may stand for; more: searched as a prefix
+_PLAIN = re.compile(r"^[a-z0-9]+$")
+
+
+def _folded(word: str) -> str:
+    """The word as FTS5's tokenizer stores it (lower case, accents removed); only plain
+    letters and digits are used for the expansion, anything else keeps the prefix."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+@dataclass(frozen=True)
+class _SqlitePlan:
+    query: str  # the FTS5 query
+    walk: bool  # walk the tickets in page order and check each, instead of reading matches
+
+
+def _prefix(word: str) -> str:
+    return '"{}"*'.format(word.replace('"', ""))
+
+
+def _sqlite_plan(words: list[str]) -> _SqlitePlan:
+    """The FTS5 query for `words` and how to read it: one statement reads the indexed
+    words each typed word begins, with their ticket counts, and the highest ticket id."""
+    plain = {i: _folded(w) for i, w in enumerate(words) if _PLAIN.match(_folded(w))}
+    found: dict[int, list[tuple[str, int]]] = {i: [] for i in plain}
+    tickets = 0
+    if plain:
+        branches, params = [], []
+        for i, w in plain.items():
+            # every word that begins with `w` sorts before `w` with its last letter raised;
+            # only integers are formatted in, the words are parameters
+            branches.append(
+                f"SELECT * FROM (SELECT {i:d} AS n, term, doc FROM tickets_ticket_fts_terms"  # noqa: S608
+                f" WHERE term >= %s AND term < %s LIMIT {MAX_EXPANSION + 1:d})"
+            )
+            params += [w, w[:-1] + chr(ord(w[-1]) + 1)]
+        sql = (
+            "SELECT n, term, doc, (SELECT max(id) FROM tickets_ticket) FROM ("  # noqa: S608
+            + " UNION ALL ".join(branches)
+            + ")"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for n, term, doc, top in cursor.fetchall():
+                found[n].append((term, doc))
+                tickets = top or 0
+    parts, share, whole = [], 1.0, True
+    for i, word in enumerate(words):
+        expansion = found.get(i, [])
+        if not expansion or len(expansion) > MAX_EXPANSION:
+            parts.append(_prefix(word))
+            whole = False
+            continue
+        parts.append("(" + " OR ".join(f'"{term}"' for term, _ in expansion) + ")")
+        share *= min(1.0, sum(doc for _, doc in expansion) / max(tickets, 1))
+    return _SqlitePlan(" AND ".join(parts), walk=whole and share >= COMMON)
+
+
 class TextMatch(Expression):
     """True for tickets whose key, title or description hold every term (by prefix)."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, words: list[str]):
+    def __init__(self, words: list[str], plan: _SqlitePlan | None = None):
         super().__init__()
         self.words = words
+        self.plan = plan
 
     def as_sql(self, compiler, connection):
         table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
         if connection.vendor == "postgresql":
             query = " & ".join(f"{w}:*" for w in self.words)
             return f"{table}.search @@ to_tsquery('simple', %s)", [query]
-        query = " AND ".join('"{}"*'.format(w.replace('"', "")) for w in self.words)
+        plan = self.plan or _SqlitePlan(" AND ".join(_prefix(w) for w in self.words), False)
         # The table name comes from the query compiler; the user's words are a parameter.
+        if plan.walk:
+            check = (
+                "SELECT 1 FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s"
+                " AND tickets_ticket_fts.rowid = "
+            )
+            return f"EXISTS ({check}{table}.id)", [plan.query]
         match = "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s"
-        return f"{table}.id IN ({match})", [query]
+        return f"{table}.id IN ({match})", [plan.query]
 
 
 def text_filter(text: str) -> Q:
@@ -84,10 +160,10 @@ def text_filter(text: str) -> Q:
     if not words:
         return Q()
     by_words: Q
-    if connection.vendor in ("postgresql", "sqlite") and (
-        connection.vendor == "postgresql" or _fts5_ready()
-    ):
+    if connection.vendor == "postgresql":
         by_words = Q(TextMatch(words))
+    elif connection.vendor == "sqlite" and _fts5_ready():
+        by_words = Q(TextMatch(words, _sqlite_plan(words)))
     else:  # SQLite built without FTS5: slower, same answers
         by_words = Q()
         for w in words:

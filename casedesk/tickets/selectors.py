@@ -68,21 +68,30 @@ def ticket_ensure_visible(*, user, ticket: Ticket) -> None:
     _ensure_visible(user, ticket)
 
 
+RELATED = ("reporter", "customer_assignee", "team")
+
+
 def ticket_page_for_actor(
-    *, user, filters: TicketFilters | None = None, cursor: str | None = None, limit: int = 50
+    *,
+    user,
+    filters: TicketFilters | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    related: tuple[str, ...] = RELATED,
 ) -> Page:
     """One keyset page of the tickets this person may see, filtered.
 
     At most five statements whatever the page holds: a staff member's desks, the tickets
     with their desk, organisation and assignee, then the reporters, customer-side
     assignees and teams (each only if any row has one). More joins in one statement cost
-    more to plan than to run on PostgreSQL (bench/lists.py)."""
+    more to plan than to run on PostgreSQL (bench/lists.py). A page that shows fewer of
+    them names those in `related` (the others are read one by one if touched)."""
     filters = filters or TicketFilters()
     rows = (
         apply_filters(Ticket.objects.visible_to(user), filters, user)
         .annotate(workflow_checksum=F("workflow__checksum"))
         .select_related("desk", "organisation", "assignee")
-        .prefetch_related("reporter", "customer_assignee", "team")
+        .prefetch_related(*(r for r in related if r in RELATED))
     )
     found = page(rows, sort=filters.sort, cursor=cursor, limit=limit)
     if _may_read(user):

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_htmx.middleware import HtmxDetails
 
@@ -44,41 +48,62 @@ class Row:
     turn_text: str
     tz: str  # the zone its times are shown in
     zone_label: str = ""  # 'CET' when the list's times are in more than one zone
+    url: str = ""  # the ticket's page on the viewer's side
+    updated: str = ""  # when it was last updated, in `tz`
+    select_label: SafeString | str = ""  # the agent's check box: "Select SDA-12"
+
+
+# Where each side opens a ticket; reversed once per page, not once per row (a ticket key
+# is letters, digits and a hyphen, which need no quoting in a path).
+_PLACEHOLDER = "KEY-0"
 
 
 def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> dict:
     customer = not is_staff(request.user)
     cursor = request.GET.get("cursor") or None
     problem: str = ""
+    # the portal's rows name their reporter; neither side shows the team or the contact
+    related = ("reporter",) if customer else ()
     try:
         found = ticket_page_for_actor(
-            user=request.user, filters=filters, cursor=cursor, limit=PAGE_SIZE
+            user=request.user, filters=filters, cursor=cursor, limit=PAGE_SIZE, related=related
         )
     except InvalidInput:
         problem = str(_("That page link no longer works; here is the first page."))
-        found = ticket_page_for_actor(user=request.user, filters=filters, limit=PAGE_SIZE)
+        found = ticket_page_for_actor(
+            user=request.user, filters=filters, limit=PAGE_SIZE, related=related
+        )
         cursor = None
     lang = language()
     viewer = viewer_zone(request)
     zones = {viewer.for_desk(t.desk.time_zone) for t in found.tickets}
     mixed = len(zones) > 1  # only without a zone of the viewer's own: label every time
-    rows = [
-        Row(
-            t,
-            workflow_of(t).place_label(t.status, t.sub_status, lang),
+    page_of = reverse("portal:ticket" if customer else "agent:ticket", args=[_PLACEHOLDER])
+    select = "" if customer else gettext("Select %(key)s")
+    rows = []
+    for t in found.tickets:
+        wf, tz = workflow_of(t), viewer.for_desk(t.desk.time_zone)
+        turn = present.turn_text(
             t.turn,
-            present.turn_text(
-                t.turn,
-                customer=customer,
-                mine=customer and turn_is_mine(user=request.user, ticket=t),
-                waits_for=workflow_of(t).waits_for_at(t.status, t.sub_status),
-                final=t.category in ("closed", "cancelled"),
-            ),
-            viewer.for_desk(t.desk.time_zone),
-            abbreviation(t.updated_at, viewer.for_desk(t.desk.time_zone)) if mixed else "",
+            customer=customer,
+            mine=customer and turn_is_mine(user=request.user, ticket=t),
+            waits_for=wf.waits_for_at(t.status, t.sub_status),
+            final=t.category in ("closed", "cancelled"),
         )
-        for t in found.tickets
-    ]
+        rows.append(
+            Row(
+                t,
+                wf.place_label(t.status, t.sub_status, lang),
+                t.turn,
+                turn,
+                tz,
+                abbreviation(t.updated_at, tz) if mixed else "",
+                url=page_of.replace(_PLACEHOLDER, t.key),
+                updated=present.moment(t.updated_at, tz),
+                # as {% blocktranslate %} did: the key escaped, the translation as written
+                select_label=mark_safe(select % {"key": escape(t.key)}) if select else "",  # noqa: S308
+            )
+        )
     keep = {k: v for k, v in request.GET.items() if k not in ("cursor", "_") and v}
     return {
         "rows": rows,

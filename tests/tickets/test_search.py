@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from django.db import connection
 
@@ -136,3 +138,53 @@ def test_bad_cursors_and_limits_are_refused(world, tickets):
     for limit in (0, 101, -5):
         with pytest.raises(InvalidInput):
             ticket_page_for_actor(user=world.agent, limit=limit)
+
+
+def test_sqlite_search_plans_find_what_the_prefix_query_finds(world, tickets, monkeypatch):
+    """SQLite: each typed word is searched as the indexed words it begins; a common
+    search walks the tickets in page order, a rare one reads its matches. Either way the
+    answer is the one the plain prefix query gives. PostgreSQL plans from its own
+    statistics and never asks for the SQLite plan."""
+    from casedesk.tickets import search as search_module
+
+    real = search_module._sqlite_plan
+    if connection.vendor != "sqlite":
+
+        def refuse(words):
+            raise AssertionError("the SQLite plan on another engine")
+
+        monkeypatch.setattr(search_module, "_sqlite_plan", refuse)
+        assert search(world.agent, text="printer") == [tickets["bobs"].key, tickets["printer"].key]
+        return
+    texts = [
+        "printer",
+        "print",
+        "expor ledg",
+        "export printer",
+        "genåbnet",
+        "GENÅ",
+        "99",
+        "9",
+        "p",
+        "fails the",
+        "nothing_like_this",
+        "fakturaen",
+    ]
+    for text in texts:
+        chosen = search(world.agent, text=text)
+        for walk in (True, False):
+            monkeypatch.setattr(
+                search_module, "_sqlite_plan", lambda w, walk=walk: replace(real(w), walk=walk)
+            )
+            assert search(world.agent, text=text) == chosen, (text, walk)
+        monkeypatch.setattr(
+            search_module,
+            "_sqlite_plan",
+            lambda w: search_module._SqlitePlan(" AND ".join(map(search_module._prefix, w)), False),
+        )
+        assert search(world.agent, text=text) == chosen, text
+        monkeypatch.setattr(search_module, "_sqlite_plan", real)
+    assert real(["printer"]).walk  # in half of these tickets
+    assert real(["printer"]).query == '("printer")'
+    assert not real(["zzz"]).walk  # in none
+    assert real(["genå"]).query == '("genabnet")'
