@@ -117,14 +117,11 @@ def _own_addresses(rows: list[OutboundMail]) -> set[str]:
     return set(DeskMail.objects.filter(address__in=wanted).values_list("address", flat=True))
 
 
-def _record(row: OutboundMail, now: datetime, exc: Exception | None) -> None:
-    if exc is None:
-        row.status, row.sent_at, row.last_error = OutboundMail.Status.SENT, now, ""
-        row.next_attempt_at = None
-        row.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at", "address"])
-    else:
-        error = f"{type(exc).__name__}: {exc}"
-        job_failed(QUEUE, row, error=error, now=now, permanent=_permanent(exc))
+def _record(row: OutboundMail, now: datetime, exc: Exception) -> None:
+    """A mail that did not go: another try later, or held (mails that went are recorded
+    together at the end of their batch)."""
+    error = f"{type(exc).__name__}: {exc}"
+    job_failed(QUEUE, row, error=error, now=now, permanent=_permanent(exc))
 
 
 def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
@@ -144,6 +141,7 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
         for row in rows:
             _record(row, now, exc)
         return len(rows)
+    sent: list[int] = []  # recorded together: one statement for the batch
     try:
         for row in rows:
             if own & {parseaddr(a)[1].lower() for a in [*row.to, *(row.cc or [])]}:
@@ -157,9 +155,13 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
                 _record(row, now, exc)
                 smtp.close()  # the next send opens a fresh connection
             else:
-                _record(row, now, None)
+                sent.append(row.pk)
     finally:
         smtp.close()
+        # (a worker that dies before this leaves the lease to run out: sent again, same ID)
+        OutboundMail.objects.filter(pk__in=sent).update(
+            status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
+        )
     return len(rows)
 
 
