@@ -66,6 +66,7 @@ from casedesk.accounts.models import Organisation, User
 from casedesk.desks.models import Desk, StaffMembership
 from casedesk.desks.services import desk_create, preset_store
 from casedesk.mail.models import DeskMail, OutboundMail
+from casedesk.mail.outbound import send as sending
 from casedesk.mail.outbound.send import mail_send_due
 from casedesk.tickets import outbox
 from casedesk.tickets.services import comment_add, ticket_create
@@ -130,7 +131,10 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--server", choices=("process", "thread"), default="process")
+    parser.add_argument("--connections", type=int, help="SMTP connections side by side")
     args = parser.parse_args()
+    if args.connections:
+        sending.CONNECTIONS = args.connections
     sink = Sink()
     if args.server == "thread":
         server = Controller(sink, hostname="127.0.0.1", port=PORT)

@@ -169,7 +169,7 @@ def _next_number(desk: Desk) -> int:
         Desk.objects.filter(pk=desk.pk).update(next_number=F("next_number") + 1)
         return Desk.objects.values_list("next_number", flat=True).get(pk=desk.pk) - 1
     q = connection.ops.quote_name
-    table, column, pk = q(Desk._meta.db_table), q("next_number"), q(Desk._meta.pk.column)
+    table, column, pk = q(Desk._meta.db_table), q("next_number"), q(str(Desk._meta.pk.column))
     with connection.cursor() as cursor:
         # (names from the model's own metadata, quoted; the value is a parameter)
         cursor.execute(

@@ -217,7 +217,7 @@ def comments_of(events: list[TicketEvent]) -> dict[int, Comment]:
     rows = {c.pk: c for c in Comment.objects.filter(pk__in=ids).prefetch_related("attachments")}
     found = {}
     for event in events:
-        comment = rows.get(wanted[event.pk])
+        comment = rows.get(wanted[event.pk] or 0)
         if comment is not None and comment.ticket_id == event.ticket_id:
             found[event.pk] = comment
     return found

@@ -169,11 +169,11 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
             for future in done:
                 results += future.result()
     sent = []  # recorded together: one statement for the batch
-    for row, exc in sorted(results, key=lambda r: r[0].pk):
-        if exc is None:
+    for row, error in sorted(results, key=lambda r: r[0].pk):
+        if error is None:
             sent.append(row.pk)
         else:
-            _record(row, now, exc)
+            _record(row, now, error)
     # (a worker that dies before this leaves the lease to run out: sent again, same ID)
     OutboundMail.objects.filter(pk__in=sent).update(
         status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
