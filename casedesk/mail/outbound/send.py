@@ -157,8 +157,12 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     # A few connections side by side: most of a mail's time is waiting for the server's
     # answers (MAIL, RCPT, DATA), which one connection can only do one after the other.
     # (Django's own backends, without a server, get them one after the other, in order.)
+    # A ticket's mails keep one lane, so they arrive in the order they were written.
     n = CONNECTIONS if settings.CASEDESK_SMTP_URL else 1
-    lanes = [outgoing[i::n] for i in range(n) if outgoing[i::n]]
+    by_lane: list[list[OutboundMail]] = [[] for _ in range(n)]
+    for row in outgoing:
+        by_lane[(row.ticket_id or 0) % n].append(row)
+    lanes = [lane for lane in by_lane if lane]
     results: list[tuple[OutboundMail, Exception | None]] = []
     if len(lanes) <= 1:
         results = _send_lane(lanes[0] if lanes else [], smtp)
