@@ -3,8 +3,13 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from casedesk.common.migration_ops import AddIndexOnline
+
 
 class Migration(migrations.Migration):
+    # the index is built without holding up writes (CONCURRENTLY on PostgreSQL)
+    atomic = False
+
     dependencies = [
         ("accounts", "0004_user_time_zone"),
         ("desks", "0003_deployments_move_to_releases"),
@@ -13,7 +18,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnline(
             model_name="ticket",
             index=models.Index(fields=["team", "-updated_at", "-id"], name="ticket_team_recent"),
         ),
