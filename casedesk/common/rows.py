@@ -118,7 +118,7 @@ class Prepared:
 
 
 class _Insert:
-    __slots__ = ("fields", "returns", "sql")
+    __slots__ = ("fields", "head", "returns", "row", "sql")
 
     def __init__(self, model: type[models.Model], alias: str):
         connection = connections[alias]
@@ -130,10 +130,11 @@ class _Insert:
             if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
         ]
         columns = ", ".join(quote(str(f.column)) for f in self.fields)
-        marks = ", ".join(["%s"] * len(self.fields))
+        self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         table = quote(meta.db_table)
         # (names from the model's own metadata, quoted; the values are parameters)
-        self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
+        self.head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+        self.sql = self.head + self.row
         self.returns = connection.features.can_return_columns_from_insert
         if self.returns:
             self.sql += f" RETURNING {quote(str(meta.pk.column))}"
@@ -142,15 +143,19 @@ class _Insert:
 _inserts: dict[tuple[str, type[models.Model]], _Insert] = {}
 
 
+def _insert_of(model: type[models.Model], using: str) -> _Insert:
+    insert = _inserts.get((using, model))
+    if insert is None:
+        insert = _inserts[(using, model)] = _Insert(model, using)
+    return insert
+
+
 def insert_row(obj: models.Model, *, using: str = "default") -> None:
     """Insert the new `obj` from a kept statement and set its primary key: what `save()`
     does for a new row (field defaults and `auto_now_add` included), without building the
     statement each time. No signals are sent, so use it only for models nobody listens
     to, and only where `save()` adds nothing of the model's own."""
-    key = (using, type(obj))
-    insert = _inserts.get(key)
-    if insert is None:
-        insert = _inserts[key] = _Insert(type(obj), using)
+    insert = _insert_of(type(obj), using)
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in insert.fields]
     with connection.cursor() as cursor:
@@ -166,19 +171,13 @@ def insert_rows(objs: list[models.Model], *, using: str = "default") -> None:
     reading their keys back: for rows nobody refers to once written (outbox items)."""
     if not objs:
         return
-    model = type(objs[0])
-    key = (using, model)
-    insert = _inserts.get(key)
-    if insert is None:
-        insert = _inserts[key] = _Insert(model, using)
+    insert = _insert_of(type(objs[0]), using)
     connection = connections[using]
-    head, _, marks = insert.sql.partition(" VALUES ")
-    marks = marks.split(" RETURNING ")[0]
     params = [
         f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in insert.fields
     ]
     with connection.cursor() as cursor:
-        cursor.execute(f"{head} VALUES {', '.join([marks] * len(objs))}", params)
+        cursor.execute(insert.head + ", ".join([insert.row] * len(objs)), params)
 
 
 _updates: dict[
