@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from casedesk.common import clock
+from casedesk.common.rows import Prepared
 from casedesk.desks.models import Desk
 from casedesk.workflow.calendar import Calendar, always_open, calendar_from_data, calendar_to_data
 from casedesk.workflow.sla import Plan
@@ -41,8 +42,14 @@ def _snapshot(desk: Desk) -> dict:
     }
 
 
+# read by every change of a ticket (its clocks follow the desk's latest configuration)
+_latest = Prepared(
+    lambda desk_id: SlaRevision.objects.filter(desk_id=desk_id).order_by("-at", "-id")[:1]
+)
+
+
 def revision_latest(desk_id: int) -> SlaRevision | None:
-    return SlaRevision.objects.filter(desk_id=desk_id).order_by("-at", "-id").first()
+    return _latest.one(desk_id)
 
 
 def revision_write(desk: Desk, *, note: str = "") -> SlaRevision | None:

@@ -8,10 +8,19 @@ ticket gets NotFound before any of this is asked.
 from __future__ import annotations
 
 from casedesk.common.errors import Forbidden, NotFound
+from casedesk.common.rows import Prepared
 from casedesk.desks.models import Desk
 from casedesk.workflow import Actor
 
 from .bridge import actor_for
+
+# whether a desk serves an organisation: asked by every customer's change, so kept built
+_desk_org = Prepared(
+    lambda desk_id, org_id: Desk.organisations.through.objects.filter(
+        desk_id=desk_id, organisation_id=org_id
+    ).order_by(),
+    arity=2,
+)
 
 STAFF_VERBS = {
     # verb: the least staff role that may do it
@@ -95,5 +104,5 @@ def ensure_desk_visible(user, desk: Desk) -> None:
         except NotFound:
             raise NotFound("desk.not_found") from None  # worded like a desk that is not there
         return
-    if not desk.organisations.filter(pk=user.organisation_id).exists():
+    if user.organisation_id is None or _desk_org.one(desk.pk, user.organisation_id) is None:
         raise NotFound("desk.not_found")

@@ -3,6 +3,7 @@ person may not see is NotFound, exactly like one that does not exist."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q
@@ -60,6 +61,23 @@ def _ensure_visible(user, ticket: Ticket) -> None:
         return
     if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
         raise NotFound("ticket.not_found")
+
+
+def tickets_visible_to(*, user, tickets: list[Ticket]) -> dict[int, Ticket]:
+    """Which of `tickets` this person may see, in one query: by id, a copy of each such
+    ticket marked as checked for them (so the reads below make no second query). A copy,
+    because the same ticket object may be checked for several people in turn."""
+    if not _may_read(user) or not tickets:
+        return {}
+    ids = {t.pk for t in tickets}
+    seen = set(Ticket.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    found: dict[int, Ticket] = {}
+    for ticket in tickets:
+        if ticket.pk in seen and ticket.pk not in found:
+            mine = copy.copy(ticket)
+            _mark_visible(user, mine)
+            found[ticket.pk] = mine
+    return found
 
 
 def ticket_ensure_visible(*, user, ticket: Ticket) -> None:

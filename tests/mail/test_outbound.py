@@ -222,6 +222,33 @@ def test_a_handler_that_runs_twice_mails_once(world, smtp, ticket):
     assert OutboundMail.objects.count() == 1 and len(smtp.received) == 1
 
 
+def test_a_batch_of_notifications_costs_the_same_statements_for_one_entry_or_five(world, smtp):
+    """Recipients, their visibility and preferences, the comments and the mails are read
+    and written once per outbox batch, not once per entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casedesk.tickets import outbox
+
+    tickets = [
+        services.ticket_create(actor=world.alice, desk=world.desk, title=f"Printer {n}")
+        for n in range(5)
+    ]
+    outbox.deliver_all()
+
+    def statements(some) -> tuple[int, int]:
+        before = OutboundMail.objects.count()
+        for t in some:
+            services.comment_add(actor=world.agent, ticket=t, body="A new roller is coming.")
+        with CaptureQueriesContext(connection) as seen:
+            outbox.deliver_all()
+        return len(seen), OutboundMail.objects.count() - before
+
+    one, five = statements(tickets[:1]), statements(tickets)
+    assert (one[1], five[1]) == (1, 5)
+    assert one[0] == five[0]
+
+
 def test_header_injection_and_html_in_user_text_are_defused(world, smtp):
     t = services.ticket_create(
         actor=world.alice, desk=world.desk, title="Hi\r\nBcc: x@evil.example <b>bold</b>"

@@ -41,6 +41,7 @@ READS = {
     ),
     "team_ids_of": lambda u, t: selectors.team_ids_of(user=u),
     "ticket_ensure_visible": lambda u, t: selectors.ticket_ensure_visible(user=u, ticket=t),
+    "tickets_visible_to": lambda u, t: selectors.tickets_visible_to(user=u, tickets=[t]),
 }
 # reads nothing: it answers from a ticket row the caller already read through a selector
 NOT_A_READ = {"turn_is_mine"}
@@ -75,6 +76,7 @@ COLLECTIONS = {
     "desks_for_user",
     "team_ids_of",
     "field_names_for",
+    "tickets_visible_to",
 }
 # Reads for staff only: an active customer is refused them too, so for a customer they
 # prove nothing about deactivation and are only tried on the others.

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 
 from casedesk.common import markdown
-from casedesk.tickets.models import Attachment, Comment, Ticket
+from casedesk.tickets.models import Comment, Ticket
 from casedesk.tickets.selectors import next_step_for, workflow_of
 from casedesk.workflow import NextStep
 
@@ -57,7 +57,11 @@ def name_of(user) -> str:
 
 def sender_of(desk) -> tuple[str, str]:
     """(From, Reply-To) for mail of this desk: its own address when it has one."""
-    config = DeskMail.objects.filter(desk=desk).first()
+    return sender_from(desk, DeskMail.objects.filter(desk=desk).first())
+
+
+def sender_from(desk, config: DeskMail | None) -> tuple[str, str]:
+    """`sender_of` for a desk whose mail settings (or None) are read already."""
     if config is None:
         return settings.CASEDESK_MAIL_FROM, ""
     return formataddr((one_line(config.display_name or desk.name, 120), config.address)), (
@@ -121,8 +125,11 @@ def _notice(text: str, due: datetime | None, desk, lang: str, user=None) -> str:
     return text.replace("{date}", when(due, desk, lang, user)) if due else text
 
 
-def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Content:
-    ticket = event.ticket
+def notification(
+    *, kind, event, user, comment: Comment | None, lang: str, ticket: Ticket | None = None
+) -> Content:
+    """`ticket`: the entry's ticket as checked for `user` (tickets_visible_to), if it was."""
+    ticket = ticket or event.ticket
     desk = ticket.desk
     wf = workflow_of(ticket)
     staff = user is None or user.is_supplier_staff  # None: the desk's team address
@@ -165,7 +172,7 @@ def notification(*, kind, event, user, comment: Comment | None, lang: str) -> Co
         shown = comment if comment and (staff or not comment.internal) else None
         files = []
         if shown is not None:
-            rows = Attachment.objects.filter(comment=shown)
+            rows = shown.attachments.all()  # read with the comment when it was (comments_of)
             files = [a.name for a in rows if staff or not a.internal]
         context = {
             "reply_above": texts.reply_above(),

@@ -17,7 +17,7 @@ from casedesk.tickets.selectors import workflow_of
 from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
 from ..reply_address import reply_address_for
 from . import compose
-from .recipients import PREFERENCE, Target, comment_of, targets_for
+from .recipients import PREFERENCE, Target, comments_of, targets_for_events
 from .threading_headers import thread_headers
 
 log = logging.getLogger("casedesk.mail")
@@ -44,6 +44,10 @@ CONFIRMATIONS_PER_DAY = 10
 def wants(user, kind: str) -> bool:
     prefs = MailPreferences.objects.filter(user=user).first()
     return prefs is None or getattr(prefs, PREFERENCE[kind])
+
+
+def _preferences_of(user_ids: set[int]) -> dict[int, MailPreferences]:
+    return {p.user_id: p for p in MailPreferences.objects.filter(user_id__in=user_ids)}
 
 
 def _inbound_of(event) -> InboundMail | None:
@@ -77,84 +81,147 @@ def _skip_reason(target: Target, event, inbound: InboundMail | None) -> str:
     return ""
 
 
-def _tell_team(event) -> None:
+class _Batch:
+    """What the entries of one outbox batch share, read once: the desks' mail settings,
+    the keys of mails that exist already; and the rows to write, inserted together."""
+
+    def __init__(self, events) -> None:
+        desks = {e.ticket.desk_id for e in events}
+        self.configs = {c.desk_id: c for c in DeskMail.objects.filter(desk_id__in=desks)}
+        self.senders: dict[int, tuple[str, str]] = {}
+        self.rows: list[OutboundMail] = []
+        self.keys: set[str] = set()
+
+    def sender(self, desk) -> tuple[str, str]:
+        if desk.pk not in self.senders:
+            self.senders[desk.pk] = compose.sender_from(desk, self.configs.get(desk.pk))
+        return self.senders[desk.pk]
+
+    def read_keys(self, keys: list[str]) -> None:
+        self.keys |= set(OutboundMail.objects.filter(key__in=keys).values_list("key", flat=True))
+
+    def add(self, row: OutboundMail) -> None:
+        row.address = (row.to[0] if row.to else "").lower()  # what OutboundMail.save() does
+        self.keys.add(row.key)
+        self.rows.append(row)
+
+    def write(self) -> None:
+        """The rows so far in one statement (before anything counts them, and at the end)."""
+        if self.rows:
+            OutboundMail.objects.bulk_create(self.rows)
+            self.rows = []
+
+
+def _tell_team(event, batch: _Batch) -> None:
     """A new ticket, to the desk's team mailbox if it has one (in the desk's main language)."""
     ticket = event.ticket
-    config = DeskMail.objects.filter(desk_id=ticket.desk_id).exclude(team_address="").first()
-    if config is None:
+    config = batch.configs.get(ticket.desk_id)
+    if config is None or not config.team_address:
         return
     key = f"event:{event.pk}:team"
-    if OutboundMail.objects.filter(key=key).exists():
+    if key in batch.keys:
         return
     lang = workflow_of(ticket).languages[0]
     lang = lang if lang in compose.LANGUAGES else "en"
     content = compose.notification(
         kind="created_staff", event=event, user=None, comment=None, lang=lang
     )
-    sender, reply_to = compose.sender_of(ticket.desk)
-    OutboundMail.objects.create(
-        desk_id=ticket.desk_id,
-        ticket=ticket,
-        event=event,
-        kind="created_team",
-        key=key,
-        to=[config.team_address.lower()],
-        language=lang,
-        from_address=sender,
-        reply_to=reply_to,
-        subject=content.subject,
-        body_text=content.text,
-        body_html=content.html,
-        automatic=True,
-        created_at=clock.now(),
-        **thread_headers(ticket),
+    sender, reply_to = batch.sender(ticket.desk)
+    batch.add(
+        OutboundMail(
+            desk_id=ticket.desk_id,
+            ticket=ticket,
+            event=event,
+            kind="created_team",
+            key=key,
+            to=[config.team_address.lower()],
+            language=lang,
+            from_address=sender,
+            reply_to=reply_to,
+            subject=content.subject,
+            body_text=content.text,
+            body_html=content.html,
+            automatic=True,
+            created_at=clock.now(),
+            **thread_headers(ticket),
+        )
     )
 
 
 def notify_events(events) -> None:
+    """One batch of entries: recipients, their preferences and visibility, the comments
+    and the desks' settings are read for all entries at once, the mails written together."""
+    events = list(events)
+    if not events:
+        return
+    batch = _Batch(events)
+    every = targets_for_events(events)
+    prefs = _preferences_of({t.user.pk for ts in every.values() for t in ts})
+    batch.read_keys(
+        [f"event:{e.pk}:team" for e in events if e.kind == "created"]
+        + [f"event:{e.pk}:{t.user.pk}" for e in events for t in every[e.pk]]
+    )
+    comments = comments_of(events)
     for event in events:
         if event.kind == "created":
-            _tell_team(event)
-        targets = [t for t in targets_for(event) if wants(t.user, t.kind)]
+            _tell_team(event, batch)
+        targets = [
+            t
+            for t in every[event.pk]
+            if (p := prefs.get(t.user.pk)) is None or getattr(p, PREFERENCE[t.kind])
+        ]
         if not targets:
             continue
         ticket = event.ticket
-        comment = comment_of(event)
+        comment = comments.get(event.pk)
         inbound = _inbound_of(event)
-        sender, reply_to = compose.sender_of(ticket.desk)
+        if inbound is not None:
+            batch.write()  # the limit on confirmations counts the rows written so far
+        sender, reply_to = batch.sender(ticket.desk)
         for target in targets:
             key = f"event:{event.pk}:{target.user.pk}"
-            if OutboundMail.objects.filter(key=key).exists():
+            if key in batch.keys:
                 continue
             lang = compose.language_of(target.user)
             content = compose.notification(
-                kind=target.kind, event=event, user=target.user, comment=comment, lang=lang
+                kind=target.kind,
+                event=event,
+                user=target.user,
+                comment=comment,
+                lang=lang,
+                ticket=target.ticket,
             )
             headers = thread_headers(ticket, inbound)
             reason = _skip_reason(target, event, inbound) if target.kind == "created" else ""
-            OutboundMail.objects.create(
-                desk_id=ticket.desk_id,
-                ticket=ticket,
-                event=event,
-                inbound=inbound if inbound and target.user.pk == inbound.sender_id else None,
-                kind=target.kind,
-                key=key,
-                recipient=target.user,
-                to=[target.user.email],
-                language=lang,
-                from_address=sender,
-                # a reply there proves it comes from this person, about this ticket
-                reply_to=reply_address_for(
-                    address=reply_to, ticket_id=ticket.pk, user_id=target.user.pk, now=clock.now()
+            batch.add(
+                OutboundMail(
+                    desk_id=ticket.desk_id,
+                    ticket=ticket,
+                    event=event,
+                    inbound=inbound if inbound and target.user.pk == inbound.sender_id else None,
+                    kind=target.kind,
+                    key=key,
+                    recipient=target.user,
+                    to=[target.user.email],
+                    language=lang,
+                    from_address=sender,
+                    # a reply there proves it comes from this person, about this ticket
+                    reply_to=reply_address_for(
+                        address=reply_to,
+                        ticket_id=ticket.pk,
+                        user_id=target.user.pk,
+                        now=clock.now(),
+                    )
+                    if reply_to
+                    else "",
+                    subject=content.subject,
+                    body_text=content.text,
+                    body_html=content.html,
+                    automatic=True,
+                    created_at=clock.now(),
+                    status=OutboundMail.Status.SKIPPED if reason else OutboundMail.Status.PENDING,
+                    last_error=reason,
+                    **headers,
                 )
-                if reply_to
-                else "",
-                subject=content.subject,
-                body_text=content.text,
-                body_html=content.html,
-                automatic=True,
-                created_at=clock.now(),
-                status=OutboundMail.Status.SKIPPED if reason else OutboundMail.Status.PENDING,
-                last_error=reason,
-                **headers,
             )
+    batch.write()

@@ -19,12 +19,15 @@ ticket. Every recipient must be active, have an address and see the ticket *now*
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import prefetch_related_objects
 
 from casedesk.accounts.models import User
 from casedesk.sheets.estimates import approvers_of
 from casedesk.tickets.models import Comment, Participant, Ticket, TicketEvent
-from casedesk.tickets.selectors import workflow_of
+from casedesk.tickets.selectors import tickets_visible_to, workflow_of
 from casedesk.workflow.quote import deciding_roles
 
 # the preference (MailPreferences field) that lets a person turn each kind of mail off
@@ -51,11 +54,17 @@ PREFERENCE = {
 class Target:
     user: User
     kind: str  # a key of PREFERENCE
+    # the ticket as checked for this person (reads about it for them need no second check)
+    ticket: Ticket | None = field(default=None, compare=False)
 
 
-def _followers(ticket: Ticket) -> list[User]:
-    ids = list(Participant.objects.filter(ticket=ticket).values_list("user_id", flat=True))
-    return list(User.objects.filter(pk__in=ids).select_related("organisation"))
+def _followers_of(tickets: list[Ticket]) -> dict[int, list[User]]:
+    """The participants of each ticket, for all of them in one statement."""
+    found: dict[int, list[User]] = defaultdict(list)
+    rows = Participant.objects.filter(ticket_id__in={t.pk for t in tickets})
+    for p in rows.select_related("user__organisation").order_by("user__username", "user_id"):
+        found[p.ticket_id].append(p.user)
+    return found
 
 
 def _people_whose_turn(ticket: Ticket) -> list[User]:
@@ -76,6 +85,45 @@ def _staff(ticket: Ticket, followers: list[User]) -> list[User]:
 
 
 def targets_for(event: TicketEvent) -> list[Target]:
+    return targets_for_events([event])[event.pk]
+
+
+def targets_for_events(events: list[TicketEvent]) -> dict[int, list[Target]]:
+    """The targets of each entry (by id), with the people, their organisations, the
+    followers and whether each person sees the ticket read once for all entries."""
+    tickets = list({e.ticket_id: e.ticket for e in events}.values())
+    prefetch_related_objects(
+        tickets,
+        "organisation",
+        "reporter__organisation",
+        "customer_assignee__organisation",
+        "assignee__organisation",
+    )
+    followers = _followers_of(tickets) if any(e.kind in _READS_FOLLOWERS for e in events) else {}
+    found = {e.pk: _eligible(_candidates(e, followers.get(e.ticket_id, [])), e) for e in events}
+    # whether each person sees each ticket now: one statement per person
+    wanted: dict[int, tuple[User, dict[int, Ticket]]] = {}
+    for event in events:
+        for target in found[event.pk]:
+            wanted.setdefault(target.user.pk, (target.user, {}))[1][event.ticket_id] = event.ticket
+    visible = {
+        pk: tickets_visible_to(user=user, tickets=list(ts.values()))
+        for pk, (user, ts) in wanted.items()
+    }
+    return {
+        e.pk: [
+            Target(t.user, t.kind, visible[t.user.pk][e.ticket_id])
+            for t in found[e.pk]
+            if e.ticket_id in visible[t.user.pk]
+        ]
+        for e in events
+    }
+
+
+_READS_FOLLOWERS = {"comment", "note", "transition"}
+
+
+def _candidates(event: TicketEvent, followers: list[User]) -> list[Target]:
     ticket = event.ticket
     kind = event.kind
     data = event.data or {}
@@ -91,18 +139,16 @@ def targets_for(event: TicketEvent) -> list[Target]:
         if ticket.assignee is not None:
             found.append(Target(ticket.assignee, "created_staff"))
     elif kind == "comment":
-        followers = _followers(ticket)
         found += [Target(u, "comment") for u in _customers(ticket, followers)]
         found += [Target(u, "comment") for u in _staff(ticket, followers)]
     elif kind == "note":
-        found += [Target(u, "note") for u in _staff(ticket, _followers(ticket))]
+        found += [Target(u, "note") for u in _staff(ticket, followers)]
     elif kind == "transition":
         before, after = data.get("from") or {}, data.get("to") or {}
         if before == after:
             return []
         wf = workflow_of(ticket)
         turn = wf.turn_at(after.get("status", ""), after.get("sub_status", ""))
-        followers = _followers(ticket)
         if turn == "customer":
             found += [Target(u, "your_turn") for u in _people_whose_turn(ticket)]
         found += [Target(u, "status") for u in _customers(ticket, followers)]
@@ -130,16 +176,17 @@ def targets_for(event: TicketEvent) -> list[Target]:
         what = "approve_estimate" if kind == "estimate_set" else "approve_sheet"
         found += [Target(u, what) for u in _approvers(ticket)]
 
-    return _keep(found, event, ticket)
+    return found
 
 
 def _approvers(ticket: Ticket) -> list[User]:
     return list(approvers_of(ticket))
 
 
-def _keep(found: list[Target], event: TicketEvent, ticket: Ticket) -> list[Target]:
+def _eligible(found: list[Target], event: TicketEvent) -> list[Target]:
     """Once per person (the first, most specific reason wins), never the actor (except a
-    reporter's own confirmation), only people with an address who see the ticket now."""
+    reporter's own confirmation), only people with an address (who must then see the
+    ticket now: targets_for_events)."""
     seen: set[int] = set()
     kept: list[Target] = []
     for target in found:
@@ -153,14 +200,24 @@ def _keep(found: list[Target], event: TicketEvent, ticket: Ticket) -> list[Targe
             continue
         if event.kind == "note" and not user.is_supplier_staff:
             continue  # internal notes never reach customers, whatever else happens
-        visible = Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
-        if visible:
-            kept.append(target)
+        kept.append(target)
     return kept
 
 
 def comment_of(event: TicketEvent) -> Comment | None:
-    comment_id = (event.data or {}).get("comment")
-    if not comment_id:
-        return None
-    return Comment.objects.filter(pk=comment_id, ticket_id=event.ticket_id).first()
+    return comments_of([event]).get(event.pk)
+
+
+def comments_of(events: list[TicketEvent]) -> dict[int, Comment]:
+    """The comment each entry is about (by entry id), with its attachments, read at once."""
+    wanted = {e.pk: (e.data or {}).get("comment") for e in events}
+    ids = {c for c in wanted.values() if c}
+    if not ids:
+        return {}
+    rows = {c.pk: c for c in Comment.objects.filter(pk__in=ids).prefetch_related("attachments")}
+    found = {}
+    for event in events:
+        comment = rows.get(wanted[event.pk] or 0)
+        if comment is not None and comment.ticket_id == event.ticket_id:
+            found[event.pk] = comment
+    return found
