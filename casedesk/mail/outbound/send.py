@@ -2,28 +2,42 @@
 (casedesk.jobs.queue): due rows are claimed for a while (a lease), sent outside any
 transaction, and the result recorded: sent, or another try later on the jobs' schedule,
 or after the last try `failed` and held, which staff see. A mail the server refused for
-good (5xx) fails at once. A worker that dies mid-way leaves the lease to run out, and the
-mail is sent again under the same Message-ID, so receivers can tell.
+good (5xx) fails at once.
+
+Each mail's outcome is recorded as soon as the server has answered, before the next mail
+goes on that connection, and only while this worker's claim on the row still holds; no
+mail is handed over after half the lease, the rest of the batch is released. So a
+worker that dies mid-way leaves at most the mail it was handing over on each of its
+connections to be sent again when the lease runs out, under the same Message-ID, so
+receivers can tell; and while handing one mail over takes less than half the lease
+(the SMTP timeout is 30 s, the lease 10 minutes by default), no worker sends a row whose
+claim it no longer holds.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import parseaddr
+from queue import SimpleQueue
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 
 from casedesk.common import clock
 from casedesk.jobs.queue import (
     Queue,
     job_discard,
     job_failed,
+    job_lease,
     job_retry,
     jobs_claim,
     queue_register,
@@ -122,17 +136,57 @@ def _own_addresses(rows: list[OutboundMail]) -> set[str]:
     return set(DeskMail.objects.filter(address__in=wanted).values_list("address", flat=True))
 
 
-def _record(row: OutboundMail, now: datetime, exc: Exception) -> None:
-    """A mail that did not go: another try later, or held (mails that went are recorded
-    together at the end of their batch)."""
-    error = f"{type(exc).__name__}: {exc}"
-    job_failed(QUEUE, row, error=error, now=now, permanent=_permanent(exc))
+def _ours(row: OutboundMail) -> Q:
+    """The row while this worker's claim on it holds: each claim counts an attempt and
+    pushes the due time to its own lease's end, so both together name one claim. Once the
+    lease has run out and another worker claimed the row, this matches nothing."""
+    return Q(
+        pk=row.pk,
+        status=OutboundMail.Status.PENDING,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def _record(row: OutboundMail, now: datetime, exc: Exception) -> bool:
+    """A mail that did not go: another try later, or held. False when the claim on it
+    has run out (another worker has it now, and its own try to record)."""
+    with transaction.atomic():
+        if not OutboundMail.objects.select_for_update().filter(_ours(row)).exists():
+            return False
+        error = f"{type(exc).__name__}: {exc}"
+        job_failed(QUEUE, row, error=error, now=now, permanent=_permanent(exc))
+    return True
+
+
+def _record_sent(row: OutboundMail, now: datetime) -> bool:
+    """Right after the server took the mail, before the next one goes, so that a worker
+    that dies leaves at most the mail it was handing over on each connection to be sent
+    again. False when the claim had run out: the row is another worker's now."""
+    return bool(
+        OutboundMail.objects.filter(_ours(row)).update(
+            status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
+        )
+    )
+
+
+def _release(rows: list[OutboundMail], now: datetime) -> None:
+    """Claimed rows that were not handed over (the batch stopped): due again at once, and
+    the claim does not count as a try."""
+    for row in rows:
+        OutboundMail.objects.filter(_ours(row)).update(
+            next_attempt_at=now, attempts=F("attempts") - 1
+        )
 
 
 def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     """Send what is due now; returns how many rows were handled (sent or not)."""
     now = now or clock.now()
-    ids = jobs_claim(QUEUE, now=now, batch=batch)
+    lease = job_lease()
+    # no mail is handed over once half the lease has gone: the rest is released, so a
+    # claim never runs out while its worker is still sending
+    deadline = time.monotonic() + lease.total_seconds() / 2
+    ids = jobs_claim(QUEUE, now=now, batch=batch, lease=lease)
     if not ids:
         return 0
     rows = list(
@@ -149,9 +203,11 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     outgoing: list[OutboundMail] = []
     for row in rows:
         if own & {parseaddr(a)[1].lower() for a in [*row.to, *(row.cc or [])]}:
-            row.status, row.last_error = OutboundMail.Status.SKIPPED, "an address of a desk"
-            row.next_attempt_at = None
-            row.save(update_fields=["status", "last_error", "next_attempt_at", "address"])
+            OutboundMail.objects.filter(_ours(row)).update(
+                status=OutboundMail.Status.SKIPPED,
+                last_error="an address of a desk",
+                next_attempt_at=None,
+            )
         else:
             outgoing.append(row)
     # A few connections side by side: most of a mail's time is waiting for the server's
@@ -163,54 +219,102 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     for row in outgoing:
         by_lane[(row.ticket_id or 0) % n].append(row)
     lanes = [lane for lane in by_lane if lane]
-    results: list[tuple[OutboundMail, Exception | None]] = []
+    handed: set[int] = set()
+
+    def record(row: OutboundMail, exc: Exception | None) -> bool:
+        """Whether the batch goes on (not when the claim on a row has run out)."""
+        handed.add(row.pk)
+        ours = _record_sent(row, now) if exc is None else _record(row, now, exc)
+        if not ours:
+            log.warning("mail %s: its claim ran out while this worker held it", row.pk)
+        return ours
+
     if len(lanes) <= 1:
-        results = _send_lane(lanes[0] if lanes else [], smtp)
+        _send_lane(lanes[0] if lanes else [], smtp, record, deadline)
     else:
-        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-            done = [pool.submit(_send_lane, lanes[0], smtp)]
-            done += [pool.submit(_send_lane, lane, None) for lane in lanes[1:]]
-            for future in done:
-                results += future.result()
-    sent = []  # recorded together: one statement for the batch
-    for row, error in sorted(results, key=lambda r: r[0].pk):
-        if error is None:
-            sent.append(row.pk)
-        else:
-            _record(row, now, error)
-    # (a worker that dies before this leaves the lease to run out: sent again, same ID)
-    OutboundMail.objects.filter(pk__in=sent).update(
-        status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
-    )
+        _send_lanes(lanes, smtp, record, deadline)
+    _release([row for row in outgoing if row.pk not in handed], now)
     return len(rows)
 
 
-def _send_lane(rows: list[OutboundMail], smtp) -> list[tuple[OutboundMail, Exception | None]]:
-    """Hand `rows` over one connection (`smtp`, open, or a new one); no database work
-    here, as this may run in a thread of its own: the outcome of each row is returned."""
-    results: list[tuple[OutboundMail, Exception | None]] = []
+Handed = Callable[[OutboundMail, "Exception | None"], bool]
+
+
+def _send_lanes(lanes: list[list[OutboundMail]], smtp, record: Handed, deadline: float) -> None:
+    """Each lane on a connection of its own, in a thread of its own; the outcome of each
+    mail is recorded here, in this thread (it has the database connection), and a lane
+    waits for that before it hands over its next mail."""
+    outcomes: SimpleQueue = SimpleQueue()
+    stop = threading.Event()
+
+    def relay(row: OutboundMail, exc: Exception | None) -> bool:
+        recorded = threading.Event()
+        outcomes.put((row, exc, recorded))
+        recorded.wait()
+        return not stop.is_set()
+
+    def lane(rows: list[OutboundMail], smtp) -> None:
+        try:
+            _send_lane(rows, smtp, relay, deadline)
+        finally:
+            outcomes.put(None)  # this lane is done
+
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        done = [pool.submit(lane, lanes[0], smtp)]
+        done += [pool.submit(lane, rows, None) for rows in lanes[1:]]
+        running = len(lanes)
+        while running:
+            item = outcomes.get()
+            if item is None:
+                running -= 1
+                continue
+            row, exc, recorded = item
+            try:
+                if not stop.is_set() and not record(row, exc):
+                    stop.set()
+            except BaseException as error:  # the database went away: stop every lane
+                stop.set()
+                failure = failure or error
+            finally:
+                recorded.set()
+    if failure is not None:
+        raise failure
+    for future in done:
+        future.result()
+
+
+def _send_lane(rows: list[OutboundMail], smtp, handed: Handed, deadline: float) -> None:
+    """Hand `rows` over one connection (`smtp`, open, or a new one), one after the other;
+    `handed(row, error or None)` after each says whether to go on. No database work here,
+    as this may run in a thread of its own."""
     if not rows:
         if smtp is not None:
             smtp.close()
-        return results
+        return
     try:
         if smtp is None:
             smtp = connection()
             smtp.open()
     except Exception as exc:  # this connection's mails try again later
-        return [(row, exc) for row in rows]
+        for row in rows:
+            if not handed(row, exc):
+                return
+        return
     try:
         for row in rows:
+            if time.monotonic() > deadline:
+                return  # the rest is released
+            outcome: Exception | None = None
             try:
                 smtp.send_messages([message_of(row)])
             except Exception as exc:  # recorded on the row; the next mail gets its own try
-                results.append((row, exc))
+                outcome = exc
                 smtp.close()  # the next send opens a fresh connection
-            else:
-                results.append((row, None))
+            if not handed(row, outcome):
+                return
     finally:
         smtp.close()
-    return results
 
 
 def mail_retry(*, actor, mail: OutboundMail) -> OutboundMail:
