@@ -111,9 +111,9 @@ def test_on_several_connections_each_mail_is_recorded_before_its_lane_sends_the_
         steps.append(("build", row.pk))
         return built(row)
 
-    def record(row, now):
-        steps.append(("sent", row.pk))
-        return recorded(row, now)
+    def record(rows, now):
+        steps.extend(("sent", row.pk) for row in rows)
+        return recorded(rows, now)
 
     monkeypatch.setattr(send, "message_of", build)
     monkeypatch.setattr(send, "_record_sent", record)

@@ -16,7 +16,9 @@ claim it no longer holds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import operator
 import smtplib
 import threading
 import time
@@ -24,7 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import parseaddr
-from queue import SimpleQueue
+from functools import reduce
+from queue import Empty, SimpleQueue
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
@@ -159,15 +162,16 @@ def _record(row: OutboundMail, now: datetime, exc: Exception) -> bool:
     return True
 
 
-def _record_sent(row: OutboundMail, now: datetime) -> bool:
-    """Right after the server took the mail, before the next one goes, so that a worker
-    that dies leaves at most the mail it was handing over on each connection to be sent
-    again. False when the claim had run out: the row is another worker's now."""
-    return bool(
-        OutboundMail.objects.filter(_ours(row)).update(
-            status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
-        )
+def _record_sent(rows: list[OutboundMail], now: datetime) -> bool:
+    """Right after the server took the mails, before their connections hand over the
+    next, so that a worker that dies leaves at most the mail it was handing over on each
+    connection to be sent again. False when the claim on one of them had run out: that
+    row is another worker's now."""
+    ours = reduce(operator.or_, (_ours(row) for row in rows))
+    marked = OutboundMail.objects.filter(ours).update(
+        status=OutboundMail.Status.SENT, sent_at=now, last_error="", next_attempt_at=None
     )
+    return marked == len(rows)
 
 
 def _release(rows: list[OutboundMail], now: datetime) -> None:
@@ -221,16 +225,21 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
     lanes = [lane for lane in by_lane if lane]
     handed: set[int] = set()
 
-    def record(row: OutboundMail, exc: Exception | None) -> bool:
+    def record(outcomes: list[tuple[OutboundMail, Exception | None]]) -> bool:
         """Whether the batch goes on (not when the claim on a row has run out)."""
-        handed.add(row.pk)
-        ours = _record_sent(row, now) if exc is None else _record(row, now, exc)
+        handed.update(row.pk for row, _ in outcomes)
+        sent = [row for row, exc in outcomes if exc is None]
+        ours = _record_sent(sent, now) if sent else True
+        for row, exc in outcomes:
+            if exc is not None:
+                ours = _record(row, now, exc) and ours
         if not ours:
-            log.warning("mail %s: its claim ran out while this worker held it", row.pk)
+            rows_now = [row.pk for row, _ in outcomes]
+            log.warning("mail %s: a claim ran out while this worker held it", rows_now)
         return ours
 
     if len(lanes) <= 1:
-        _send_lane(lanes[0] if lanes else [], smtp, record, deadline)
+        _send_lane(lanes[0] if lanes else [], smtp, lambda r, e: record([(r, e)]), deadline)
     else:
         _send_lanes(lanes, smtp, record, deadline)
     _release([row for row in outgoing if row.pk not in handed], now)
@@ -238,12 +247,13 @@ def mail_send_due(*, now: datetime | None = None, batch: int = 50) -> int:
 
 
 Handed = Callable[[OutboundMail, "Exception | None"], bool]
+Outcomes = Callable[[list[tuple[OutboundMail, "Exception | None"]]], bool]
 
 
-def _send_lanes(lanes: list[list[OutboundMail]], smtp, record: Handed, deadline: float) -> None:
-    """Each lane on a connection of its own, in a thread of its own; the outcome of each
-    mail is recorded here, in this thread (it has the database connection), and a lane
-    waits for that before it hands over its next mail."""
+def _send_lanes(lanes: list[list[OutboundMail]], smtp, record: Outcomes, deadline: float) -> None:
+    """Each lane on a connection of its own, in a thread of its own. The outcomes are
+    recorded here, in this thread (it has the database connection), all that have come
+    in together, and a lane waits for its mail's before it hands over the next."""
     outcomes: SimpleQueue = SimpleQueue()
     stop = threading.Event()
 
@@ -265,19 +275,21 @@ def _send_lanes(lanes: list[list[OutboundMail]], smtp, record: Handed, deadline:
         done += [pool.submit(lane, rows, None) for rows in lanes[1:]]
         running = len(lanes)
         while running:
-            item = outcomes.get()
-            if item is None:
-                running -= 1
-                continue
-            row, exc, recorded = item
+            items = [outcomes.get()]
+            with contextlib.suppress(Empty):
+                while True:
+                    items.append(outcomes.get_nowait())
+            came = [item for item in items if item is not None]
+            running -= len(items) - len(came)
             try:
-                if not stop.is_set() and not record(row, exc):
+                if came and not stop.is_set() and not record([(r, e) for r, e, _ in came]):
                     stop.set()
             except BaseException as error:  # the database went away: stop every lane
                 stop.set()
                 failure = failure or error
             finally:
-                recorded.set()
+                for _, _, recorded in came:
+                    recorded.set()
     if failure is not None:
         raise failure
     for future in done:
