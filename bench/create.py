@@ -116,13 +116,15 @@ def replayer(ticket, writes, made):
                 cursor.execute(sql, values)
                 found = _TABLE.match(sql)
                 if found:
-                    new = (
-                        cursor.fetchone()[0]
-                        if connection.features.can_return_columns_from_insert
-                        and "RETURNING" in sql.upper()
-                        else cursor.lastrowid
-                    )
-                    swap[queue[found.group(1)].pop(0)] = new
+                    old_id = queue[found.group(1)].pop(0)
+                    if (
+                        "RETURNING" in sql.upper()
+                        and connection.features.can_return_columns_from_insert
+                    ):
+                        swap[old_id] = cursor.fetchone()[0]
+                    elif connection.vendor == "sqlite":
+                        swap[old_id] = cursor.lastrowid
+                    # (elsewhere an INSERT without RETURNING gave the code no id to use later)
 
     return replay
 
