@@ -184,6 +184,14 @@ if CASEDESK_REPLICA_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend and database sessions, each read in one kept statement
+# (casedesk/accounts/signin.py). Django's own backend stays listed for the sessions that
+# began with it: a session names the backend it was opened with.
+AUTHENTICATION_BACKENDS = [
+    "casedesk.accounts.signin.AccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SESSION_ENGINE = "casedesk.accounts.signin"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
