@@ -48,11 +48,25 @@ def terms(text: str) -> list[str]:
 
 
 def _fts5_ready() -> bool:
+    """Whether this SQLite database has the text index (migration 0002 makes it where
+    SQLite has FTS5). Once found it is remembered for the database file, so a search
+    does not ask again (only migrating that file back before 0002 would remove it); a
+    database without it is asked each time (it may be migrated), and an in-memory one
+    always (the tests make and drop those)."""
+    name = str(connection.settings_dict["NAME"])
+    if name in _FTS5_FOUND:
+        return True
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets_ticket_fts'"
         )
-        return cursor.fetchone() is not None
+        found = cursor.fetchone() is not None
+    if found and name != ":memory:" and "mode=memory" not in name:
+        _FTS5_FOUND.add(name)
+    return found
+
+
+_FTS5_FOUND: set[str] = set()
 
 
 # SQLite: how a keyword search is read. Reading every match from the text index and

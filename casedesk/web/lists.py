@@ -19,6 +19,7 @@ from casedesk.tickets.search import TicketFilters
 from casedesk.tickets.selectors import ticket_rows_for_actor, turn_is_mine, workflow_of
 from casedesk.web import present
 from casedesk.web.access import is_staff
+from casedesk.web.listrows import rows_html
 from casedesk.web.ticketpage import language
 from casedesk.web.zones import abbreviation, hint, viewer_zone
 
@@ -64,6 +65,7 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
     keep = {k: v for k, v in request.GET.items() if k not in ("cursor", "_") and v}
     return {
         "rows": rows,
+        "rows_html": rows_html(rows, customer=customer),
         "chosen": chosen,
         "sorts": SORTS,
         "activities": ACTIVITY_LABELS,
@@ -78,8 +80,7 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
 def _rows(request: HttpRequest, tickets, *, customer: bool, viewer, mixed: bool) -> list[dict]:
     """Each ticket of a page as the words and values its row shows, for the viewer.
 
-    A row is a plain dict of strings: the template engine finds a dict's keys at once,
-    where each attribute of a model took it a failed key lookup first. The labels that
+    A row is a plain dict of the strings it shows (`listrows` makes its HTML). The labels that
     repeat from row to row (a status, whose turn it is) are phrased once per page;
     `mixed` (the page's times are in more than one zone) labels each time with its
     zone."""
