@@ -3,6 +3,7 @@ phrased for the viewer."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
@@ -60,8 +61,9 @@ def page_context(request: HttpRequest, filters: TicketFilters, chosen: dict) -> 
         )
         cursor = None
     viewer = viewer_zone(request)
-    zones = {viewer.for_desk(t.desk_time_zone) for t in found.tickets}
-    rows = _rows(request, found.tickets, customer=customer, viewer=viewer, mixed=len(zones) > 1)
+    tickets: list[Any] = found.tickets  # the rows of ticket_rows_for_actor
+    zones = {viewer.for_desk(t.desk_time_zone) for t in tickets}
+    rows = _rows(request, tickets, customer=customer, viewer=viewer, mixed=len(zones) > 1)
     keep = {k: v for k, v in request.GET.items() if k not in ("cursor", "_") and v}
     return {
         "rows": rows,

@@ -25,7 +25,8 @@ def test_a_session_begun_with_djangos_own_backend_stays_signed_in(client, world)
 
 
 def test_logging_in_uses_the_kept_reads(client, world):
-    assert client.post("/login/", {"username": "alice", "password": "pw-12345678"}).status_code == 302
+    response = client.post("/login/", {"username": "alice", "password": "pw-12345678"})
+    assert response.status_code == 302
     assert client.session[BACKEND_SESSION_KEY] == "casedesk.accounts.signin.AccountBackend"
     assert "Org A" in _page(client)
 
