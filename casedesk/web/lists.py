@@ -91,6 +91,7 @@ def _rows(request: HttpRequest, tickets, *, customer: bool, viewer, mixed: bool)
     select = "" if customer else gettext("Select %(key)s")
     places: dict[tuple[str, str, str], str] = {}
     turns: dict[tuple, str] = {}
+    mines: dict[tuple, bool] = {}
     rows = []
     for t in tickets:
         wf, tz = workflow_of(t), viewer.for_desk(t.desk_time_zone)
@@ -98,7 +99,12 @@ def _rows(request: HttpRequest, tickets, *, customer: bool, viewer, mixed: bool)
         status = places.get(place)
         if status is None:
             status = places[place] = wf.place_label(t.status, t.sub_status, lang)
-        mine = customer and turn_is_mine(user=request.user, ticket=t)
+        # whose turn depends on the place and on whether the viewer reported the ticket or
+        # is its contact (viewer_turn), not on the ticket's times: asked once per kind
+        people = (*place, t.type, t.priority, t.reporter_id, t.customer_assignee_id)
+        mine = mines.get(people) if customer else False
+        if mine is None:
+            mine = mines[people] = turn_is_mine(user=request.user, ticket=t)
         final = t.category in ("closed", "cancelled")
         said = (t.turn, mine, final, wf.waits_for_at(t.status, t.sub_status))
         turn = turns.get(said)
