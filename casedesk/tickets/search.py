@@ -21,6 +21,7 @@ from datetime import datetime
 from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, Expression, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from casedesk.common import clock
 from casedesk.common.errors import InvalidInput, Problem
@@ -248,8 +249,12 @@ def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
                 Q(turn="supplier") | Q(awaiting_reply_since__isnull=False)
             )
         else:
-            rows = rows.filter(turn="customer").filter(
-                Q(customer_assignee=user) | Q(customer_assignee__isnull=True, reporter=user)
+            # whose turn it is on the customer's side: the ticket's customer-side assignee,
+            # else its reporter (written as the expression of ticket_waiting_customer)
+            rows = (
+                rows.filter(turn="customer")
+                .alias(waits_on=Coalesce("customer_assignee", "reporter"))
+                .filter(waits_on=user.pk)
             )
     if f.updated_since is not None:
         rows = rows.filter(updated_at__gte=f.updated_since)
