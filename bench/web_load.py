@@ -169,7 +169,8 @@ def load_wrk(port: int, path: str, cookie: str, clients: int, seconds: float) ->
         raise SystemExit(f"wrk printed no latency distribution:\n{out}")
     os.unlink(script.name)
     errors = int(re.search(r"Not 200: (\d+)", out).group(1))  # type: ignore[union-attr]
-    for n in re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+    socket_errors = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+    for n in re.findall(socket_errors, out):
         errors += sum(int(x) for x in n)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
