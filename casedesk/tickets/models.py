@@ -12,7 +12,8 @@ from django.db.models import Exists, F, Func, IntegerField, Q
 from django.db.models.lookups import In
 
 from casedesk.accounts.models import Organisation
-from casedesk.desks.models import Desk, StaffMembership, Team, WorkflowVersion
+from casedesk.desks.models import Desk, Team, WorkflowVersion
+from casedesk.desks.roles import roles_of
 from casedesk.jobs.models import Job
 
 CHANNELS = [
@@ -49,8 +50,7 @@ class TicketQuerySet(models.QuerySet):
         if user.is_supplier_staff:
             # Read the desk ids first: as a literal list they give PostgreSQL better plans
             # than a subquery, which it may turn into a loop per desk (bench/lists.py).
-            desks = StaffMembership.objects.filter(user=user).values_list("desk_id", flat=True)
-            return self.filter(In(_Unindexed(F("desk_id")), list(desks)))
+            return self.filter(In(_Unindexed(F("desk_id")), list(roles_of(user))))
         if user.organisation_id is None:
             return self.none()
         mine = self.filter(organisation_id=user.organisation_id)
