@@ -76,6 +76,14 @@ class Prepared:
         self._build, self._arity = build, arity
         self._local = threading.local()
 
+    @property
+    def model(self) -> type[models.Model]:
+        """The model this read gives instances of (for choosing its database)."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            model = self._model = self._build(*_STAND_INS[: self._arity]).model
+        return cast(type[models.Model], model)
+
     def _compiled(self, alias: str) -> _Compiled:
         cache = self._local.__dict__.setdefault("by_alias", {})
         compiled = cache.get(alias)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import router
+from django.db.models import F, Q
 
 from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
+from casedesk.common.rows import Prepared, one
 from casedesk.desks.models import Desk, Team
 from casedesk.workflow import Actor, NextStep, Snapshot, next_step
 from casedesk.workflow.nextstep import viewer_turn
@@ -37,13 +39,12 @@ def _mark_visible(user, ticket: Ticket) -> None:
 
 
 def ticket_get_for_actor(*, user, key: str) -> Ticket:
-    ticket = (
+    ticket = one(  # the key is unique: nothing to order
         Ticket.objects.visible_to(user)
         .select_related(
             "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
         )
         .filter(key=str(key).strip().upper())
-        .first()
     )
     if ticket is None:
         raise NotFound("ticket.not_found")
@@ -136,22 +137,37 @@ def turn_is_mine(*, user, ticket: Ticket) -> bool:
     return viewer_turn(workflow_of(ticket), snap, Actor("customer", user.customer_role, user.pk))
 
 
+# The ticket page's reads of what hangs off one ticket have the same shape for every
+# ticket: built by the ORM once (common.rows.Prepared), not at each view. Each is read
+# only after `_ensure_visible` said the person may see the ticket.
+def _read(prepared: Prepared, *args) -> list:
+    return prepared(*args, using=router.db_for_read(prepared.model))
+
+
+_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t).select_related("author"))
+_public_comments = Prepared(
+    lambda t: Comment.objects.filter(ticket_id=t, internal=False).select_related("author")
+)
+
+
 def comments_for(*, user, ticket: Ticket) -> list[Comment]:
     _ensure_visible(user, ticket)
-    rows = Comment.objects.filter(ticket=ticket).select_related("author")
-    if not user.is_supplier_staff:
-        rows = rows.filter(internal=False)
-    return list(rows)
+    return _read(_comments if user.is_supplier_staff else _public_comments, ticket.pk)
+
+
+_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t).select_related("actor"))
+_public_events = Prepared(
+    lambda t: TicketEvent.objects.filter(ticket_id=t, public=True).select_related("actor")
+)
 
 
 def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's history; customers see public entries only, and in those no values of
     fields the workflow keeps from them (a transition may stamp a staff-only field)."""
     _ensure_visible(user, ticket)
-    rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if user.is_supplier_staff:
-        return list(rows)
-    events = list(rows.filter(public=True))
+        return _read(_events, ticket.pk)
+    events = _read(_public_events, ticket.pk)
     names = field_names_for(user=user, wf=workflow_of(ticket))
     for event in events:
         changed = event.data.get("fields")
@@ -185,13 +201,14 @@ def fields_for(*, user, ticket: Ticket) -> dict:
     return {k: v for k, v in ticket.fields.items() if k in names}
 
 
+_files = Prepared(lambda t: Attachment.objects.filter(ticket_id=t))
+_public_files = Prepared(lambda t: Attachment.objects.filter(ticket_id=t, internal=False))
+
+
 def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
     """The ticket's files; customers never see those attached to internal notes."""
     _ensure_visible(user, ticket)
-    rows = Attachment.objects.filter(ticket=ticket)
-    if not user.is_supplier_staff:
-        rows = rows.filter(internal=False)
-    return list(rows)
+    return _read(_files if user.is_supplier_staff else _public_files, ticket.pk)
 
 
 def participants_for(*, user, ticket: Ticket) -> list[Participant]:
@@ -215,23 +232,34 @@ class LinkView:
         return self.kind
 
 
+_links = Prepared(
+    lambda source, target: TicketLink.objects.filter(
+        Q(source_id=source) | Q(target_id=target)
+    ).select_related("source", "target"),
+    arity=2,
+)
+
+
 def links_for(*, user, ticket: Ticket) -> list[LinkView]:
     """The ticket's links to tickets this person may also see; the others are left out,
     so a link never reveals a ticket of another organisation or desk."""
     _ensure_visible(user, ticket)
-    # One statement on this ticket's links only (the source and target indexes); each
-    # other end is checked by key, not by reading every ticket the person may see.
-    visible = Ticket.objects.visible_to(user)
-    rows = TicketLink.objects.filter(
-        Q(Q(source=ticket) & Exists(visible.filter(pk=OuterRef("target_id"))))
-        | Q(Q(target=ticket) & Exists(visible.filter(pk=OuterRef("source_id"))))
-    ).select_related("source", "target")
+    # This ticket's links only (the source and target indexes), then, if there are any,
+    # which of their other ends the person may see, by key: never a read of every ticket
+    # the person may see. Most tickets have no links, and then that is one statement.
+    rows = _read(_links, ticket.pk, ticket.pk)
     views = [
         LinkView(x.kind, True, x.target, x.created_at)
         if x.source_id == ticket.pk
         else LinkView(x.kind, False, x.source, x.created_at)
         for x in rows
     ]
+    if views:
+        others = {v.other.pk for v in views}
+        seen = set(
+            Ticket.objects.visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
+        )
+        views = [v for v in views if v.other.pk in seen]
     return sorted(views, key=lambda v: (v.created_at, v.other.pk))
 
 
@@ -268,29 +296,34 @@ def _ensure_desk_staff(user, desk: Desk) -> None:
     ensure_desk_visible(user, desk)
 
 
+_desk_staff = Prepared(
+    lambda d: User.objects.filter(
+        desk_memberships__desk_id=d, is_active=True, kind="staff"
+    ).order_by("first_name", "last_name", "username")
+)
+_desk_teams = Prepared(lambda d: Team.objects.filter(desk_id=d))
+_organisation_people = Prepared(
+    lambda o: User.objects.filter(organisation_id=o, is_active=True, kind="customer").order_by(
+        "first_name", "last_name", "username"
+    )
+)
+
+
 def desk_staff_for(*, user, desk: Desk) -> list:
     """Staff who may be given tickets of this desk (for staff of the desk only)."""
     _ensure_desk_staff(user, desk)
-    return list(
-        User.objects.filter(desk_memberships__desk=desk, is_active=True, kind="staff").order_by(
-            "first_name", "last_name", "username"
-        )
-    )
+    return _read(_desk_staff, desk.pk)
 
 
 def desk_teams_for(*, user, desk: Desk) -> list[Team]:
     _ensure_desk_staff(user, desk)
-    return list(Team.objects.filter(desk=desk))
+    return _read(_desk_teams, desk.pk)
 
 
 def organisation_people_for(*, user, ticket: Ticket) -> list:
     """The active people of the ticket's organisation: who can be its customer-side contact."""
     _ensure_visible(user, ticket)
-    return list(
-        User.objects.filter(
-            organisation_id=ticket.organisation_id, is_active=True, kind="customer"
-        ).order_by("first_name", "last_name", "username")
-    )
+    return _read(_organisation_people, ticket.organisation_id)
 
 
 def customers_for_desk(*, user, desk: Desk, text: str = "", limit: int = 50) -> list:
