@@ -79,7 +79,8 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     for f in files:
         if f.comment_id:
             by_comment.setdefault(f.comment_id, []).append(f)
-    thread = [(c, by_comment.get(c.pk, [])) for c in comments]
+    moments = present.Moments(tz)
+    thread = present.thread_rows(comments, by_comment, moments=moments)
     shown = selectors.fields_for(user=user, ticket=ticket)  # the one rule for who sees what
     fields = [
         (wf.text(d.label, lang), shown[name]) for name, d in wf.fields.items() if name in shown
@@ -106,7 +107,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "files": files,
         "links": links,
         "history": present.history_lines(
-            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz
+            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz, moments=moments
         ),
         "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
