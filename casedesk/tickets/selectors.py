@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import router
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from casedesk.accounts.models import User
 from casedesk.common import clock
@@ -17,7 +17,15 @@ from casedesk.workflow import Actor, NextStep, Snapshot, next_step
 from casedesk.workflow.nextstep import viewer_turn
 
 from .bridge import actor_for, snapshot, workflow_of
-from .models import Attachment, Comment, Participant, Ticket, TicketEvent, TicketLink
+from .models import (
+    Attachment,
+    Comment,
+    Participant,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    visibility_of,
+)
 from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
@@ -38,14 +46,44 @@ def _mark_visible(user, ticket: Ticket) -> None:
     ticket.__dict__["_visible_to_user"] = user.pk
 
 
-def ticket_get_for_actor(*, user, key: str) -> Ticket:
-    ticket = one(  # the key is unique: nothing to order
-        Ticket.objects.visible_to(user)
-        .select_related(
-            "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
+_PAGE_RELATED = (
+    "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
+)
+# The read of one ticket by its key, for each visibility rule and number of its values:
+# built by the ORM once (common.rows.Prepared) rather than at each ticket page. A staff
+# member on more desks than a prepared read takes parameters is read through the ORM.
+_by_key: dict[tuple[str, int], Prepared] = {}
+_MOST_PARAMETERS = 24  # as many as common.rows.Prepared has stand-ins for
+
+
+def _prepared_by_key(rule: str, count: int) -> Prepared:
+    found = _by_key.get((rule, count))
+    if found is None:
+        found = _by_key[(rule, count)] = Prepared(
+            lambda key, *values: Ticket.objects.by_visibility(rule, values)
+            .select_related(*_PAGE_RELATED)
+            .filter(key=key)
+            .order_by()[:1],  # the key is unique: nothing to order
+            arity=1 + count,
         )
-        .filter(key=str(key).strip().upper())
-    )
+    return found
+
+
+def ticket_get_for_actor(*, user, key: str) -> Ticket:
+    key = str(key).strip().upper()
+    rule, values = visibility_of(user)
+    if rule == "none" or (rule == "desks" and not values):
+        ticket = None
+    elif 1 + len(values) <= _MOST_PARAMETERS:
+        ticket = _prepared_by_key(rule, len(values)).one(
+            key, *values, using=router.db_for_read(Ticket)
+        )
+    else:
+        ticket = one(
+            Ticket.objects.by_visibility(rule, values)
+            .select_related(*_PAGE_RELATED)
+            .filter(key=key)
+        )
     if ticket is None:
         raise NotFound("ticket.not_found")
     _mark_visible(user, ticket)
@@ -159,15 +197,20 @@ _events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t).select_rela
 _public_events = Prepared(
     lambda t: TicketEvent.objects.filter(ticket_id=t, public=True).select_related("actor")
 )
+# without the actor: for a page that reads the people its history names anyway
+_bare_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t))
+_bare_public_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t, public=True))
 
 
-def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
+def history_for(*, user, ticket: Ticket, actors: bool = True) -> list[TicketEvent]:
     """The ticket's history; customers see public entries only, and in those no values of
-    fields the workflow keeps from them (a transition may stamp a staff-only field)."""
+    fields the workflow keeps from them (a transition may stamp a staff-only field).
+    `actors=False` leaves each entry's actor unread (only `actor_id`): for a caller that
+    reads the people the history names itself (`people_named_in`)."""
     _ensure_visible(user, ticket)
     if user.is_supplier_staff:
-        return _read(_events, ticket.pk)
-    events = _read(_public_events, ticket.pk)
+        return _read(_events if actors else _bare_events, ticket.pk)
+    events = _read(_public_events if actors else _bare_public_events, ticket.pk)
     names = field_names_for(user=user, wf=workflow_of(ticket))
     for event in events:
         changed = event.data.get("fields")
@@ -232,34 +275,59 @@ class LinkView:
         return self.kind
 
 
-_links = Prepared(
-    lambda source, target: TicketLink.objects.filter(
-        Q(source_id=source) | Q(target_id=target)
-    ).select_related("source", "target"),
-    arity=2,
-)
+def _links_of(source: int, target: int, rule: str, values: tuple, other_values: tuple):
+    """The links from `source` or to `target` (one ticket, named twice) whose other end
+    the rule lets see: one statement on this ticket's links only (the source and target
+    indexes), each other end checked by key, not by reading every ticket the person may
+    see. The rule's values are given once for each direction."""
+    return TicketLink.objects.filter(
+        Q(
+            Q(source_id=source)
+            & Exists(Ticket.objects.by_visibility(rule, values).filter(pk=OuterRef("target_id")))
+        )
+        | Q(
+            Q(target_id=target)
+            & Exists(
+                Ticket.objects.by_visibility(rule, other_values).filter(pk=OuterRef("source_id"))
+            )
+        )
+    ).select_related("source", "target")
+
+
+# per visibility rule and number of its values, as `_by_key` (the rule's values are used
+# once in each direction, so they are passed twice)
+_links_by_rule: dict[tuple[str, int], Prepared] = {}
+
+
+def _prepared_links(rule: str, count: int) -> Prepared:
+    found = _links_by_rule.get((rule, count))
+    if found is None:
+        found = _links_by_rule[(rule, count)] = Prepared(
+            lambda source, target, *values: _links_of(
+                source, target, rule, values[:count], values[count:]
+            ),
+            arity=2 + 2 * count,
+        )
+    return found
 
 
 def links_for(*, user, ticket: Ticket) -> list[LinkView]:
     """The ticket's links to tickets this person may also see; the others are left out,
     so a link never reveals a ticket of another organisation or desk."""
     _ensure_visible(user, ticket)
-    # This ticket's links only (the source and target indexes), then, if there are any,
-    # which of their other ends the person may see, by key: never a read of every ticket
-    # the person may see. Most tickets have no links, and then that is one statement.
-    rows = _read(_links, ticket.pk, ticket.pk)
+    rule, values = visibility_of(user)
+    if rule == "none" or (rule == "desks" and not values):
+        return []
+    if 2 + 2 * len(values) <= _MOST_PARAMETERS:
+        rows = _read(_prepared_links(rule, len(values)), ticket.pk, ticket.pk, *values, *values)
+    else:
+        rows = _links_of(ticket.pk, ticket.pk, rule, values, values)
     views = [
         LinkView(x.kind, True, x.target, x.created_at)
         if x.source_id == ticket.pk
         else LinkView(x.kind, False, x.source, x.created_at)
         for x in rows
     ]
-    if views:
-        others = {v.other.pk for v in views}
-        seen = set(
-            Ticket.objects.visible_to(user).filter(pk__in=others).values_list("pk", flat=True)
-        )
-        views = [v for v in views if v.other.pk in seen]
     return sorted(views, key=lambda v: (v.created_at, v.other.pk))
 
 

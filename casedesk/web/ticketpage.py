@@ -71,7 +71,8 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     step = replace(step, actions=tuple(a for a in step.actions if a.key not in quote_moves))
     comments = selectors.comments_for(user=user, ticket=ticket)
     files = selectors.attachments_for(user=user, ticket=ticket)
-    events = selectors.history_for(user=user, ticket=ticket)
+    # the actors' names come from `people` below, with everyone else the history names
+    events = selectors.history_for(user=user, ticket=ticket, actors=False)
     links = selectors.links_for(user=user, ticket=ticket)
     people = selectors.people_named_in(user=user, ticket=ticket, ids=present.people_in(events))
     teams = {k: wf.text(t.label, lang) for k, t in wf.teams.items()}
