@@ -25,7 +25,7 @@ BUDGET = {
     "agent_queue_active": 8,
     "portal_ticket": 15,
     "agent_queue": 8,
-    "agent_ticket": 23,
+    "agent_ticket": 19,
     "guide": 6,
     "workflow": 4,
     "portal_create": 4,
