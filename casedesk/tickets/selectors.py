@@ -188,9 +188,18 @@ _public_comments = Prepared(
 )
 
 
-def comments_for(*, user, ticket: Ticket) -> list[Comment]:
+# without the author: for a page that reads the people it names itself
+_bare_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t))
+_bare_public_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t, internal=False))
+
+
+def comments_for(*, user, ticket: Ticket, authors: bool = True) -> list[Comment]:
+    """The ticket's conversation; customers never see internal notes. `authors=False`
+    leaves each comment's author unread (only `author_id`), as `history_for`'s actors."""
     _ensure_visible(user, ticket)
-    return _read(_comments if user.is_supplier_staff else _public_comments, ticket.pk)
+    if user.is_supplier_staff:
+        return _read(_comments if authors else _bare_comments, ticket.pk)
+    return _read(_public_comments if authors else _bare_public_comments, ticket.pk)
 
 
 _events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t).select_related("actor"))
@@ -350,7 +359,8 @@ def desks_for_user(*, user):
 
 
 def people_named_in(*, user, ticket: Ticket, ids) -> dict:
-    """The people a ticket's history names, by id, for showing their names."""
+    """The people a ticket's page names (in its history, as its comments' authors), by
+    id, for showing their names."""
     _ensure_visible(user, ticket)
     ids = {i for i in ids if i}
     if not ids:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -47,18 +47,22 @@ def moment(value: datetime | None, tz: str) -> str:
 
 class Moments:
     """`moment` for one page: each distinct time is phrased once (a comment and its history
-    entry share their time). Made per page and dropped with it."""
+    entry share their time), in the format of the language active when it was made. Made
+    per page and dropped with it."""
 
     def __init__(self, tz: str):
         self.tz = tz
+        self._zone = zone(tz)
+        self._format = formats.get_format("DATETIME_FORMAT")
         self._said: dict[datetime, str] = {}
 
     def __call__(self, value: datetime | None) -> str:
         if value is None:
             return ""
         text = self._said.get(value)
-        if text is None:
-            text = self._said[value] = moment(value, self.tz)
+        if text is None:  # what `moment` says, with the zone and format found once
+            local = timezone.localtime(value, self._zone)
+            text = self._said[value] = dateformat.format(local, self._format)
         return text
 
 
@@ -218,7 +222,7 @@ class ThreadRow:
     """One comment of a ticket's conversation, phrased once in Python rather than by the
     template for each row."""
 
-    pk: int
+    pk: str  # as text: a number would be localised in the template at each row
     css: str
     author: object  # the author (shown by name) or the words for an automatic comment
     internal: bool
@@ -229,15 +233,16 @@ class ThreadRow:
     files: list[ThreadFile]
 
 
-def thread_rows(comments, files_of: dict, *, moments: Moments) -> list[ThreadRow]:
-    """The conversation's rows; `files_of`: each comment's files by comment id."""
+def thread_rows(comments, files_of: dict, *, people: dict, moments: Moments) -> list[ThreadRow]:
+    """The conversation's rows; `files_of`: each comment's files by comment id, `people`:
+    the authors by id (the comments are read without them)."""
     automatic = _("Casedesk (automatic)")
     rows = []
     for c in comments:
-        author = c.author
+        author = people.get(c.author_id) if c.author_id is not None else None
         rows.append(
             ThreadRow(
-                pk=c.pk,
+                pk=str(c.pk),
                 css=("internal" if c.internal else "")
                 + (" staff" if author is not None and author.is_supplier_staff else ""),
                 author=author or automatic,
