@@ -27,7 +27,8 @@ def sheet_html(
     """The sheets of `ticket` (or the one `sheet_id`) as a page; `views`: the ticket's
     sheets if the caller read them already (`sheets_for`), so they are not read twice."""
     views = [
-        v for v in (_views(ticket) if views is None else views)
+        v
+        for v in (_views(ticket) if views is None else views)
         if sheet_id is None or v.sheet.pk == sheet_id
     ]
     with translation.override(lang):

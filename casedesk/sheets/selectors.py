@@ -9,7 +9,6 @@ from django.db import router
 from django.db.models import Exists, OuterRef
 
 from casedesk.common.rows import Prepared
-
 from casedesk.tickets import selectors as ticket_selectors
 from casedesk.tickets.models import Ticket
 from casedesk.workflow.sheet import NO_ROUNDING, Rounding, billed_minutes, is_locked
@@ -58,10 +57,12 @@ def _read(prepared: Prepared, key: int) -> list:
 _roundings = Prepared(lambda o: RoundingRule.objects.filter(organisation_id=o))
 _sheets = Prepared(lambda t: Sheet.objects.filter(ticket_id=t).order_by("-cycle"))
 _entries = Prepared(
-    lambda t: TimeEntry.objects.filter(ticket_id=t)
-    .select_related("kind", "worker")
-    .annotate(corrected=Exists(TimeEntry.objects.filter(corrects=OuterRef("pk"))))
-    .order_by("day", "id")
+    lambda t: (
+        TimeEntry.objects.filter(ticket_id=t)
+        .select_related("kind", "worker")
+        .annotate(corrected=Exists(TimeEntry.objects.filter(corrects=OuterRef("pk"))))
+        .order_by("day", "id")
+    )
 )
 _kinds = Prepared(lambda d: WorkKind.objects.filter(desk_id=d, active=True))
 

@@ -47,7 +47,13 @@ def _mark_visible(user, ticket: Ticket) -> None:
 
 
 _PAGE_RELATED = (
-    "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
+    "desk",
+    "workflow",
+    "organisation",
+    "reporter",
+    "assignee",
+    "customer_assignee",
+    "team",
 )
 # The read of one ticket by its key, for each visibility rule and number of its values:
 # built by the ORM once (common.rows.Prepared) rather than at each ticket page. A staff
@@ -60,10 +66,12 @@ def _prepared_by_key(rule: str, count: int) -> Prepared:
     found = _by_key.get((rule, count))
     if found is None:
         found = _by_key[(rule, count)] = Prepared(
-            lambda key, *values: Ticket.objects.by_visibility(rule, values)
-            .select_related(*_PAGE_RELATED)
-            .filter(key=key)
-            .order_by()[:1],  # the key is unique: nothing to order
+            lambda key, *values: (
+                Ticket.objects.by_visibility(rule, values)
+                .select_related(*_PAGE_RELATED)
+                .filter(key=key)
+                .order_by()[:1]
+            ),  # the key is unique: nothing to order
             arity=1 + count,
         )
     return found
