@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from casedesk.common import clock
 from casedesk.common.errors import CasedeskError, InvalidInput, NotFound, Problem
+from casedesk.desks import roles
 from casedesk.mail.outbound.adhoc import ticket_mail_send
 from casedesk.sheets import estimates
 from casedesk.sheets import selectors as sheet_selectors
@@ -69,6 +70,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request, ticket, *, problem=None, action: str = "", status: int = 200):
+    with roles.read_once():
+        return _render_page(request, ticket, problem=problem, action=action, status=status)
+
+
+def _render_page(request, ticket, *, problem, action: str, status: int):
     user = request.user
     context = ticket_context(user, ticket, viewer_zone(request))
     context.update(
@@ -143,7 +149,8 @@ def _edit_fields(wf, ticket) -> list[tuple]:
 @require_safe
 @staff_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
-    return _page(request, ticket_or_404(request, key))
+    with roles.read_once():  # the viewer's desks and role: one read for the whole page
+        return _page(request, ticket_or_404(request, key))
 
 
 def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:

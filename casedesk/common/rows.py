@@ -27,7 +27,7 @@ def one(rows: QuerySet[Any, Any]) -> Any:
 
 # Stand-ins for the parameters while a statement is built: numbers no key ever has, so
 # each is found in the built statement's parameters exactly where its value goes.
-_STAND_INS = tuple(-7_340_000_000_000 - n for n in range(8))
+_STAND_INS = tuple(-7_340_000_000_000 - n for n in range(24))
 
 
 class _Compiled:
@@ -46,7 +46,11 @@ class _Compiled:
     def __init__(self, rows: QuerySet[Any, Any], arity: int, alias: str):
         compiler = rows.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots = [[i for i, p in enumerate(params) if p == _STAND_INS[n]] for n in range(arity)]
+        # (a text column's filter turns its stand-in into text: found as that too)
+        slots = [
+            [i for i, p in enumerate(params) if p in (_STAND_INS[n], str(_STAND_INS[n]))]
+            for n in range(arity)
+        ]
         if any(len(found) != 1 for found in slots):
             raise ValueError("each parameter of a prepared read must appear once in it")
         self.sql, self.fixed = sql, list(params)
@@ -75,6 +79,14 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], arity: int = 1):
         self._build, self._arity = build, arity
         self._local = threading.local()
+
+    @property
+    def model(self) -> type[models.Model]:
+        """The model this read gives instances of (for choosing its database)."""
+        model = self.__dict__.get("_model")
+        if model is None:
+            model = self._model = self._build(*_STAND_INS[: self._arity]).model
+        return cast(type[models.Model], model)
 
     def _compiled(self, alias: str) -> _Compiled:
         cache = self._local.__dict__.setdefault("by_alias", {})

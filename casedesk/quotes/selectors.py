@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import router
+
 from casedesk.common.errors import NotFound
+from casedesk.common.rows import Prepared
 from casedesk.tickets import selectors as ticket_selectors
 from casedesk.tickets.models import Ticket
 from casedesk.workflow.quote import shown_state
@@ -24,11 +27,17 @@ class QuoteView:
         return self.state == "sent"
 
 
+# read at every view of a ticket page: built by the ORM once (common.rows.Prepared)
+_quotes = Prepared(
+    lambda t: Quote.objects.filter(ticket_id=t).select_related("sent_by", "decided_by")
+)
+
+
 def quotes_for(*, user, ticket: Ticket) -> list[QuoteView]:
     """The ticket's quotes, newest first, with the state each is in today."""
     ticket_selectors.ticket_ensure_visible(user=user, ticket=ticket)
     today = local_today(ticket)
-    rows = Quote.objects.filter(ticket=ticket).select_related("sent_by", "decided_by")
+    rows = _quotes(ticket.pk, using=router.db_for_read(Quote))
     return [QuoteView(q, shown_state(q.state, q.valid_until, today)) for q in rows]
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import router
 from django.db.models import Sum
 
 from casedesk.accounts.models import User
 from casedesk.common.errors import Forbidden, InvalidInput, Problem
+from casedesk.common.rows import Prepared
 from casedesk.tickets import selectors as ticket_selectors
 from casedesk.tickets import services as ticket_services
 from casedesk.tickets.models import Ticket
@@ -183,11 +185,17 @@ class EstimateView:
         return self.percent >= TELL_AT
 
 
+# read at every view of a ticket page: built by the ORM once (common.rows.Prepared)
+_estimate = Prepared(
+    lambda t: Estimate.objects.filter(ticket_id=t).select_related("granted_by").order_by("pk")[:1]
+)
+
+
 def estimate_for(*, user, ticket: Ticket, minutes: int | None = None) -> EstimateView | None:
     """The ticket's estimate as `user` sees it (only through a ticket they may see), or
     None when there is none. `minutes`: the logged time if the caller counted it."""
     ticket_selectors.ticket_ensure_visible(user=user, ticket=ticket)
-    row = Estimate.objects.filter(ticket=ticket).select_related("granted_by").first()
+    row = _estimate.one(ticket.pk, using=router.db_for_read(Estimate))
     if row is None:
         return None
     minutes = logged_minutes(ticket) if minutes is None else minutes

@@ -11,15 +11,26 @@ from django.utils import translation
 from casedesk.tickets.models import Ticket
 
 from .models import Sheet
-from .selectors import _views
+from .selectors import SheetView, _views
 
 CSS = Path(__file__).parent / "static" / "sheets" / "print.css"
 
 
 def sheet_html(
-    ticket: Ticket, sheet_id: int | None = None, *, lang: str, for_pdf: bool = False
+    ticket: Ticket,
+    sheet_id: int | None = None,
+    *,
+    lang: str,
+    for_pdf: bool = False,
+    views: list[SheetView] | None = None,
 ) -> str:
-    views = [v for v in _views(ticket) if sheet_id is None or v.sheet.pk == sheet_id]
+    """The sheets of `ticket` (or the one `sheet_id`) as a page; `views`: the ticket's
+    sheets if the caller read them already (`sheets_for`), so they are not read twice."""
+    views = [
+        v
+        for v in (_views(ticket) if views is None else views)
+        if sheet_id is None or v.sheet.pk == sheet_id
+    ]
     with translation.override(lang):
         return render_to_string(
             "sheets/print.html",

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import router
 from django.db.models import Exists, OuterRef
 
+from casedesk.common.rows import Prepared
 from casedesk.tickets import selectors as ticket_selectors
 from casedesk.tickets.models import Ticket
 from casedesk.workflow.sheet import NO_ROUNDING, Rounding, billed_minutes, is_locked
@@ -46,10 +48,29 @@ class SheetView:
         return self.sheet.state in ("open", "returned")
 
 
+# A sheet's reads have the same shape for every ticket: built by the ORM once
+# (common.rows.Prepared), not at each view of a ticket page or sheet.
+def _read(prepared: Prepared, key: int) -> list:
+    return prepared(key, using=router.db_for_read(prepared.model))
+
+
+_roundings = Prepared(lambda o: RoundingRule.objects.filter(organisation_id=o))
+_sheets = Prepared(lambda t: Sheet.objects.filter(ticket_id=t).order_by("-cycle"))
+_entries = Prepared(
+    lambda t: (
+        TimeEntry.objects.filter(ticket_id=t)
+        .select_related("kind", "worker")
+        .annotate(corrected=Exists(TimeEntry.objects.filter(corrects=OuterRef("pk"))))
+        .order_by("day", "id")
+    )
+)
+_kinds = Prepared(lambda d: WorkKind.objects.filter(desk_id=d, active=True))
+
+
 def roundings_for(organisation_id: int) -> tuple[Rounding, dict[int, Rounding]]:
     """The organisation's rule for all kinds, and its rules per kind of work."""
     default, per_kind = NO_ROUNDING, {}
-    for rule in RoundingRule.objects.filter(organisation_id=organisation_id):
+    for rule in _read(_roundings, organisation_id):
         if rule.kind_id is None:
             default = rule.rounding
         else:
@@ -71,16 +92,11 @@ def sheets_for(*, user, ticket: Ticket) -> list[SheetView]:
 
 
 def _views(ticket: Ticket) -> list[SheetView]:
-    sheets = list(Sheet.objects.filter(ticket=ticket).order_by("-cycle"))
+    sheets = _read(_sheets, ticket.pk)
     if not sheets:
         return []
-    entries = (
-        TimeEntry.objects.filter(ticket=ticket)
-        .select_related("kind", "worker")
-        .annotate(corrected=Exists(TimeEntry.objects.filter(corrects=OuterRef("pk"))))
-        .order_by("day", "id")
-    )
     default, per_kind = roundings_for(ticket.organisation_id)
+    entries = _read(_entries, ticket.pk)
     views = {s.pk: SheetView(sheet=s) for s in sheets}
     kinds: dict[int, dict[int, KindTotal]] = {s.pk: {} for s in sheets}
     for entry in entries:
@@ -103,7 +119,7 @@ def _views(ticket: Ticket) -> list[SheetView]:
 
 def work_kinds_for(*, user, ticket: Ticket) -> list[WorkKind]:
     ticket_selectors.ticket_ensure_visible(user=user, ticket=ticket)
-    return list(WorkKind.objects.filter(desk_id=ticket.desk_id, active=True))
+    return _read(_kinds, ticket.desk_id)
 
 
 def hours(minutes: int) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import router
+
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
+from casedesk.common.rows import Prepared
 from casedesk.desks.models import Desk
 from casedesk.tickets.models import Ticket
 from casedesk.tickets.permissions import authorise
@@ -48,21 +51,26 @@ class TicketClocks:
     customers_see_times: bool
 
 
+# read at every view of a ticket page: built by the ORM once (common.rows.Prepared)
+_ticket_sla = Prepared(
+    lambda t: TicketSla.objects.select_related("revision", "desk__sla_calendar").filter(
+        ticket_id=t
+    )[:1]
+)
+_ticket_clocks = Prepared(lambda t: TicketClock.objects.filter(ticket_id=t).order_by("seq"))
+
+
 def ticket_clocks(ticket: Ticket, *, now: datetime | None = None) -> TicketClocks:
     """The ticket's clocks (a ticket the caller already found through a visibility-scoped
     selector), current cycle last; two statements (one without clocks)."""
     now = now or clock.now()
-    sla = (
-        TicketSla.objects.select_related("revision", "desk__sla_calendar")
-        .filter(ticket=ticket)
-        .first()
-    )
+    sla = _ticket_sla.one(ticket.pk, using=router.db_for_read(TicketSla))
     if sla is None:
         return TicketClocks([], True)
     calendar = getattr(sla.desk, "sla_calendar", None)
     cal = calendar_of(sla.revision, sla.plan_id)
     views = []
-    for row in TicketClock.objects.filter(ticket=ticket).order_by("seq"):
+    for row in _ticket_clocks(ticket.pk, using=router.db_for_read(TicketClock)):
         used = timedelta(seconds=row.used_seconds)
         if row.open and row.running:
             used += between(cal, row.measured_at, now)

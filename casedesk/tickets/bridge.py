@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from casedesk.common.errors import NotFound
-from casedesk.desks.models import Desk, StaffMembership, compiled_workflow
+from casedesk.desks.models import Desk, compiled_workflow
+from casedesk.desks.roles import roles_of
 from casedesk.workflow import SYSTEM_ACTOR, Actor, Snapshot, Workflow
 
 from .models import Ticket
@@ -29,11 +30,7 @@ def actor_for(user, desk: Desk) -> Actor:
     if user.is_superuser:
         return Actor("staff", "admin", user.pk)
     if user.is_supplier_staff:
-        role = (
-            StaffMembership.objects.filter(desk=desk, user=user)
-            .values_list("role", flat=True)
-            .first()
-        )
+        role = roles_of(user).get(desk.pk)
         if role is None:
             raise NotFound("ticket.not_found")
         return Actor("staff", role, user.pk)

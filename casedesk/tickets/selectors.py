@@ -6,17 +6,27 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import Exists, F, OuterRef, Q
 
 from casedesk.accounts.models import User
 from casedesk.common import clock
 from casedesk.common.errors import NotFound
+from casedesk.common.rows import Prepared, one
 from casedesk.desks.models import Desk, Team
 from casedesk.workflow import Actor, NextStep, Snapshot, next_step
 from casedesk.workflow.nextstep import viewer_turn
 
 from .bridge import actor_for, snapshot, workflow_of
-from .models import Attachment, Comment, Participant, Ticket, TicketEvent, TicketLink
+from .models import (
+    Attachment,
+    Comment,
+    Participant,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    visibility_of,
+)
 from .permissions import ensure_desk_visible
 from .search import Page, TicketFilters, apply_filters, page
 
@@ -37,15 +47,52 @@ def _mark_visible(user, ticket: Ticket) -> None:
     ticket.__dict__["_visible_to_user"] = user.pk
 
 
-def ticket_get_for_actor(*, user, key: str) -> Ticket:
-    ticket = (
-        Ticket.objects.visible_to(user)
-        .select_related(
-            "desk", "workflow", "organisation", "reporter", "assignee", "customer_assignee", "team"
+_PAGE_RELATED = (
+    "desk",
+    "workflow",
+    "organisation",
+    "reporter",
+    "assignee",
+    "customer_assignee",
+    "team",
+)
+# The read of one ticket by its key, for each visibility rule and number of its values:
+# built by the ORM once (common.rows.Prepared) rather than at each ticket page. A staff
+# member on more desks than a prepared read takes parameters is read through the ORM.
+_by_key: dict[tuple[str, int], Prepared] = {}
+_MOST_PARAMETERS = 24  # as many as common.rows.Prepared has stand-ins for
+
+
+def _prepared_by_key(rule: str, count: int) -> Prepared:
+    found = _by_key.get((rule, count))
+    if found is None:
+        found = _by_key[(rule, count)] = Prepared(
+            lambda key, *values: (
+                Ticket.objects.by_visibility(rule, values)
+                .select_related(*_PAGE_RELATED)
+                .filter(key=key)
+                .order_by()[:1]
+            ),  # the key is unique: nothing to order
+            arity=1 + count,
         )
-        .filter(key=str(key).strip().upper())
-        .first()
-    )
+    return found
+
+
+def ticket_get_for_actor(*, user, key: str) -> Ticket:
+    key = str(key).strip().upper()
+    rule, values = visibility_of(user)
+    if rule == "none" or (rule == "desks" and not values):
+        ticket = None
+    elif 1 + len(values) <= _MOST_PARAMETERS:
+        ticket = _prepared_by_key(rule, len(values)).one(
+            key, *values, using=router.db_for_read(Ticket)
+        )
+    else:
+        ticket = one(
+            Ticket.objects.by_visibility(rule, values)
+            .select_related(*_PAGE_RELATED)
+            .filter(key=key)
+        )
     if ticket is None:
         raise NotFound("ticket.not_found")
     _mark_visible(user, ticket)
@@ -216,22 +263,51 @@ def turn_is_mine(*, user, ticket: Ticket) -> bool:
     return viewer_turn(workflow_of(ticket), snap, Actor("customer", user.customer_role, user.pk))
 
 
-def comments_for(*, user, ticket: Ticket) -> list[Comment]:
-    _ensure_visible(user, ticket)
-    rows = Comment.objects.filter(ticket=ticket).select_related("author")
-    if not user.is_supplier_staff:
-        rows = rows.filter(internal=False)
-    return list(rows)
+# The ticket page's reads of what hangs off one ticket have the same shape for every
+# ticket: built by the ORM once (common.rows.Prepared), not at each view. Each is read
+# only after `_ensure_visible` said the person may see the ticket.
+def _read(prepared: Prepared, *args) -> list:
+    return prepared(*args, using=router.db_for_read(prepared.model))
 
 
-def history_for(*, user, ticket: Ticket) -> list[TicketEvent]:
-    """The ticket's history; customers see public entries only, and in those no values of
-    fields the workflow keeps from them (a transition may stamp a staff-only field)."""
+_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t).select_related("author"))
+_public_comments = Prepared(
+    lambda t: Comment.objects.filter(ticket_id=t, internal=False).select_related("author")
+)
+
+
+# without the author: for a page that reads the people it names itself
+_bare_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t))
+_bare_public_comments = Prepared(lambda t: Comment.objects.filter(ticket_id=t, internal=False))
+
+
+def comments_for(*, user, ticket: Ticket, authors: bool = True) -> list[Comment]:
+    """The ticket's conversation; customers never see internal notes. `authors=False`
+    leaves each comment's author unread (only `author_id`), as `history_for`'s actors."""
     _ensure_visible(user, ticket)
-    rows = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if user.is_supplier_staff:
-        return list(rows)
-    events = list(rows.filter(public=True))
+        return _read(_comments if authors else _bare_comments, ticket.pk)
+    return _read(_public_comments if authors else _bare_public_comments, ticket.pk)
+
+
+_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t).select_related("actor"))
+_public_events = Prepared(
+    lambda t: TicketEvent.objects.filter(ticket_id=t, public=True).select_related("actor")
+)
+# without the actor: for a page that reads the people its history names anyway
+_bare_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t))
+_bare_public_events = Prepared(lambda t: TicketEvent.objects.filter(ticket_id=t, public=True))
+
+
+def history_for(*, user, ticket: Ticket, actors: bool = True) -> list[TicketEvent]:
+    """The ticket's history; customers see public entries only, and in those no values of
+    fields the workflow keeps from them (a transition may stamp a staff-only field).
+    `actors=False` leaves each entry's actor unread (only `actor_id`): for a caller that
+    reads the people the history names itself (`people_named_in`)."""
+    _ensure_visible(user, ticket)
+    if user.is_supplier_staff:
+        return _read(_events if actors else _bare_events, ticket.pk)
+    events = _read(_public_events if actors else _bare_public_events, ticket.pk)
     names = field_names_for(user=user, wf=workflow_of(ticket))
     for event in events:
         changed = event.data.get("fields")
@@ -265,13 +341,14 @@ def fields_for(*, user, ticket: Ticket) -> dict:
     return {k: v for k, v in ticket.fields.items() if k in names}
 
 
+_files = Prepared(lambda t: Attachment.objects.filter(ticket_id=t))
+_public_files = Prepared(lambda t: Attachment.objects.filter(ticket_id=t, internal=False))
+
+
 def attachments_for(*, user, ticket: Ticket) -> list[Attachment]:
     """The ticket's files; customers never see those attached to internal notes."""
     _ensure_visible(user, ticket)
-    rows = Attachment.objects.filter(ticket=ticket)
-    if not user.is_supplier_staff:
-        rows = rows.filter(internal=False)
-    return list(rows)
+    return _read(_files if user.is_supplier_staff else _public_files, ticket.pk)
 
 
 def participants_for(*, user, ticket: Ticket) -> list[Participant]:
@@ -295,17 +372,53 @@ class LinkView:
         return self.kind
 
 
+def _links_of(source: int, target: int, rule: str, values: tuple, other_values: tuple):
+    """The links from `source` or to `target` (one ticket, named twice) whose other end
+    the rule lets see: one statement on this ticket's links only (the source and target
+    indexes), each other end checked by key, not by reading every ticket the person may
+    see. The rule's values are given once for each direction."""
+    return TicketLink.objects.filter(
+        Q(
+            Q(source_id=source)
+            & Exists(Ticket.objects.by_visibility(rule, values).filter(pk=OuterRef("target_id")))
+        )
+        | Q(
+            Q(target_id=target)
+            & Exists(
+                Ticket.objects.by_visibility(rule, other_values).filter(pk=OuterRef("source_id"))
+            )
+        )
+    ).select_related("source", "target")
+
+
+# per visibility rule and number of its values, as `_by_key` (the rule's values are used
+# once in each direction, so they are passed twice)
+_links_by_rule: dict[tuple[str, int], Prepared] = {}
+
+
+def _prepared_links(rule: str, count: int) -> Prepared:
+    found = _links_by_rule.get((rule, count))
+    if found is None:
+        found = _links_by_rule[(rule, count)] = Prepared(
+            lambda source, target, *values: _links_of(
+                source, target, rule, values[:count], values[count:]
+            ),
+            arity=2 + 2 * count,
+        )
+    return found
+
+
 def links_for(*, user, ticket: Ticket) -> list[LinkView]:
     """The ticket's links to tickets this person may also see; the others are left out,
     so a link never reveals a ticket of another organisation or desk."""
     _ensure_visible(user, ticket)
-    # One statement on this ticket's links only (the source and target indexes); each
-    # other end is checked by key, not by reading every ticket the person may see.
-    visible = Ticket.objects.visible_to(user)
-    rows = TicketLink.objects.filter(
-        Q(Q(source=ticket) & Exists(visible.filter(pk=OuterRef("target_id"))))
-        | Q(Q(target=ticket) & Exists(visible.filter(pk=OuterRef("source_id"))))
-    ).select_related("source", "target")
+    rule, values = visibility_of(user)
+    if rule == "none" or (rule == "desks" and not values):
+        return []
+    if 2 + 2 * len(values) <= _MOST_PARAMETERS:
+        rows = _read(_prepared_links(rule, len(values)), ticket.pk, ticket.pk, *values, *values)
+    else:
+        rows = _links_of(ticket.pk, ticket.pk, rule, values, values)
     views = [
         LinkView(x.kind, True, x.target, x.created_at)
         if x.source_id == ticket.pk
@@ -334,7 +447,8 @@ def desks_for_user(*, user):
 
 
 def people_named_in(*, user, ticket: Ticket, ids) -> dict:
-    """The people a ticket's history names, by id, for showing their names."""
+    """The people a ticket's page names (in its history, as its comments' authors), by
+    id, for showing their names."""
     _ensure_visible(user, ticket)
     ids = {i for i in ids if i}
     if not ids:
@@ -348,29 +462,34 @@ def _ensure_desk_staff(user, desk: Desk) -> None:
     ensure_desk_visible(user, desk)
 
 
+_desk_staff = Prepared(
+    lambda d: User.objects.filter(
+        desk_memberships__desk_id=d, is_active=True, kind="staff"
+    ).order_by("first_name", "last_name", "username")
+)
+_desk_teams = Prepared(lambda d: Team.objects.filter(desk_id=d))
+_organisation_people = Prepared(
+    lambda o: User.objects.filter(organisation_id=o, is_active=True, kind="customer").order_by(
+        "first_name", "last_name", "username"
+    )
+)
+
+
 def desk_staff_for(*, user, desk: Desk) -> list:
     """Staff who may be given tickets of this desk (for staff of the desk only)."""
     _ensure_desk_staff(user, desk)
-    return list(
-        User.objects.filter(desk_memberships__desk=desk, is_active=True, kind="staff").order_by(
-            "first_name", "last_name", "username"
-        )
-    )
+    return _read(_desk_staff, desk.pk)
 
 
 def desk_teams_for(*, user, desk: Desk) -> list[Team]:
     _ensure_desk_staff(user, desk)
-    return list(Team.objects.filter(desk=desk))
+    return _read(_desk_teams, desk.pk)
 
 
 def organisation_people_for(*, user, ticket: Ticket) -> list:
     """The active people of the ticket's organisation: who can be its customer-side contact."""
     _ensure_visible(user, ticket)
-    return list(
-        User.objects.filter(
-            organisation_id=ticket.organisation_id, is_active=True, kind="customer"
-        ).order_by("first_name", "last_name", "username")
-    )
+    return _read(_organisation_people, ticket.organisation_id)
 
 
 def customers_for_desk(*, user, desk: Desk, text: str = "", limit: int = 50) -> list:

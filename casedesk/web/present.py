@@ -8,12 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.utils import formats, timezone
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from casedesk.common.markdown import render as render_markdown
 from casedesk.workflow import Workflow
 from casedesk.workflow.nextstep import Automatic
+
+
+def markdown_html(text: str) -> SafeString:
+    """Markdown someone wrote, as HTML to put in a page."""
+    # The one place user text becomes HTML: nh3 has already allowed only safe tags.
+    return mark_safe(render_markdown(text))  # noqa: S308
 
 
 def zone(name: str) -> ZoneInfo:
@@ -33,6 +43,27 @@ def moment(value: datetime | None, tz: str) -> str:
     if value is None:
         return ""
     return formats.date_format(timezone.localtime(value, zone(tz)), "DATETIME_FORMAT")
+
+
+class Moments:
+    """`moment` for one page: each distinct time is phrased once (a comment and its history
+    entry share their time), in the format of the language active when it was made. Made
+    per page and dropped with it."""
+
+    def __init__(self, tz: str):
+        self.tz = tz
+        self._zone = zone(tz)
+        self._format = formats.get_format("DATETIME_FORMAT")
+        self._said: dict[datetime, str] = {}
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        text = self._said.get(value)
+        if text is None:  # what `moment` says, with the zone and format found once
+            local = timezone.localtime(value, self._zone)
+            text = self._said[value] = dateformat.format(local, self._format)
+        return text
 
 
 def turn_text(
@@ -176,6 +207,57 @@ class Line:
     text: str
     public: bool
     comment_id: int | None = None
+    at_text: str = ""  # `at` as the page shows it
+
+
+@dataclass(frozen=True)
+class ThreadFile:
+    url: str
+    name: str
+    size: str  # as filesizeformat says it
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    """One comment of a ticket's conversation, phrased once in Python rather than by the
+    template for each row."""
+
+    pk: str  # as text: a number would be localised in the template at each row
+    css: str
+    author: object  # the author (shown by name) or the words for an automatic comment
+    internal: bool
+    at_iso: str
+    at_text: str
+    channel: str  # the channel's name when it was not the web, else ""
+    body: str  # safe HTML
+    files: list[ThreadFile]
+
+
+def thread_rows(comments, files_of: dict, *, people: dict, moments: Moments) -> list[ThreadRow]:
+    """The conversation's rows; `files_of`: each comment's files by comment id, `people`:
+    the authors by id (the comments are read without them)."""
+    automatic = _("Casedesk (automatic)")
+    rows = []
+    for c in comments:
+        author = people.get(c.author_id) if c.author_id is not None else None
+        rows.append(
+            ThreadRow(
+                pk=str(c.pk),
+                css=("internal" if c.internal else "")
+                + (" staff" if author is not None and author.is_supplier_staff else ""),
+                author=author or automatic,
+                internal=c.internal,
+                at_iso=c.created_at.isoformat() if c.created_at else "",
+                at_text=moments(c.created_at),
+                channel=c.get_channel_display() if c.channel != "web" else "",
+                body=markdown_html(c.body),
+                files=[
+                    ThreadFile(reverse("attachment", args=[f.pk]), f.name, filesizeformat(f.size))
+                    for f in files_of.get(c.pk, ())
+                ],
+            )
+        )
+    return rows
 
 
 def _name(people: dict, pk) -> str:
@@ -200,15 +282,23 @@ def _label(mapping, key: str, wf: Workflow, lang: str) -> str:
 
 
 def history_lines(
-    events, *, people: dict, wf: Workflow, lang: str, team_names: dict, tz: str = "UTC"
+    events,
+    *,
+    people: dict,
+    wf: Workflow,
+    lang: str,
+    team_names: dict,
+    tz: str = "UTC",
+    moments: Moments | None = None,
 ) -> list[Line]:
-    """Each history entry as a sentence."""
+    """Each history entry as a sentence, with its time as the page shows it."""
+    moments = moments or Moments(tz)
     lines = []
     for e in events:
         d = e.data or {}
         text = _describe(e.kind, d, people=people, wf=wf, lang=lang, team_names=team_names, tz=tz)
         who = _("Casedesk (automatic)") if e.actor_id is None else _name(people, e.actor_id)
-        lines.append(Line(e.at, who, text, e.public, d.get("comment")))
+        lines.append(Line(e.at, who, text, e.public, d.get("comment"), moments(e.at)))
     return lines
 
 

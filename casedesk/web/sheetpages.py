@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
+from casedesk.desks import roles
 from casedesk.sheets import selectors as sheet_selectors
 from casedesk.sheets.printing import sheet_html
 
@@ -17,11 +18,12 @@ from .ticketpage import language
 @require_safe
 @login_required
 def sheet_print(request: HttpRequest, key: str) -> HttpResponse:
-    ticket = ticket_or_404(request, key)
-    views = sheet_selectors.sheets_for(user=request.user, ticket=ticket)
+    with roles.read_once():
+        ticket = ticket_or_404(request, key)
+        views = sheet_selectors.sheets_for(user=request.user, ticket=ticket)
     cycle = request.GET.get("cycle", "")
     chosen = next((v.sheet.pk for v in views if str(v.sheet.cycle) == cycle), None)
-    return HttpResponse(sheet_html(ticket, chosen, lang=language()))
+    return HttpResponse(sheet_html(ticket, chosen, lang=language(), views=views))
 
 
 @require_safe

@@ -69,17 +69,22 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         if e.kind == "quote"
     }
     step = replace(step, actions=tuple(a for a in step.actions if a.key not in quote_moves))
-    comments = selectors.comments_for(user=user, ticket=ticket)
+    # the authors' and actors' names come from `people` below, with everyone the history
+    # names: one read of the few people a page names, not one row per comment and entry
+    comments = selectors.comments_for(user=user, ticket=ticket, authors=False)
     files = selectors.attachments_for(user=user, ticket=ticket)
-    events = selectors.history_for(user=user, ticket=ticket)
+    events = selectors.history_for(user=user, ticket=ticket, actors=False)
     links = selectors.links_for(user=user, ticket=ticket)
-    people = selectors.people_named_in(user=user, ticket=ticket, ids=present.people_in(events))
+    people = selectors.people_named_in(
+        user=user, ticket=ticket, ids=present.people_in(events) | {c.author_id for c in comments}
+    )
     teams = {k: wf.text(t.label, lang) for k, t in wf.teams.items()}
     by_comment: dict[int, list] = {}
     for f in files:
         if f.comment_id:
             by_comment.setdefault(f.comment_id, []).append(f)
-    thread = [(c, by_comment.get(c.pk, [])) for c in comments]
+    moments = present.Moments(tz)
+    thread = present.thread_rows(comments, by_comment, people=people, moments=moments)
     shown = selectors.fields_for(user=user, ticket=ticket)  # the one rule for who sees what
     fields = [
         (wf.text(d.label, lang), shown[name]) for name, d in wf.fields.items() if name in shown
@@ -87,6 +92,8 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     sheet_views = sheet_selectors.sheets_for(user=user, ticket=ticket)
     return {
         "ticket": ticket,
+        # as text: the page's forms repeat it, and a number would be localised each time
+        "version": str(ticket.version),
         "wf": wf,
         "tz": tz,
         "tz_hint": hint(viewer_zone, {ticket.desk.time_zone}),
@@ -106,7 +113,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "files": files,
         "links": links,
         "history": present.history_lines(
-            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz
+            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz, moments=moments
         ),
         "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
