@@ -150,7 +150,7 @@ def _edit_fields(wf, ticket) -> list[tuple]:
 @staff_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
     with roles.read_once():  # the viewer's desks and role: one read for the whole page
-        return _page(request, ticket_or_404(request, key))
+        return _page(request, ticket_or_404(request, key, people=False))  # see ticket_context
 
 
 def _change(request: HttpRequest, key: str, name: str, call) -> HttpResponse:

@@ -166,7 +166,7 @@ def _page(request, ticket, *, problem=None, action: str = "", status: int = 200)
 @require_safe
 @customer_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
-    return _page(request, ticket_or_404(request, key))
+    return _page(request, ticket_or_404(request, key, people=False))  # see ticket_context
 
 
 @require_POST

@@ -36,8 +36,8 @@ def only_for(kind: str) -> Callable:
     return decorate
 
 
-def ticket_or_404(request: HttpRequest, key: str):
+def ticket_or_404(request: HttpRequest, key: str, *, people: bool = True):
     try:
-        return selectors.ticket_get_for_actor(user=request.user, key=key)
+        return selectors.ticket_get_for_actor(user=request.user, key=key, people=people)
     except NotFound:
         raise Http404 from None

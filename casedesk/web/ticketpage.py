@@ -75,9 +75,15 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
     files = selectors.attachments_for(user=user, ticket=ticket)
     events = selectors.history_for(user=user, ticket=ticket, actors=False)
     links = selectors.links_for(user=user, ticket=ticket)
+    # ... and the ticket's own people, if the ticket came without them
     people = selectors.people_named_in(
-        user=user, ticket=ticket, ids=present.people_in(events) | {c.author_id for c in comments}
+        user=user,
+        ticket=ticket,
+        ids=present.people_in(events)
+        | {c.author_id for c in comments}
+        | selectors.people_missing(ticket),
     )
+    selectors.attach_people(ticket, known=people)
     teams = {k: wf.text(t.label, lang) for k, t in wf.teams.items()}
     by_comment: dict[int, list] = {}
     for f in files:

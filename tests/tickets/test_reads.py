@@ -112,3 +112,47 @@ def test_list_rows_need_no_second_visibility_check(world, django_assert_num_quer
     assert row.pk == t.pk
     with django_assert_num_queries(0):
         selectors.fields_for(user=world.alice, ticket=row)
+
+
+def test_a_ticket_comes_with_its_people_read_beside_it(world, ticket):
+    """The people are read by key beside the ticket, in one statement, not joined; the
+    reader is not read again, and each person is the one the ticket names."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casedesk.tickets.models import Ticket
+
+    def read(reader, **kw):
+        with CaptureQueriesContext(connection) as q:
+            got = selectors.ticket_get_for_actor(user=reader, key=ticket.key, **kw)
+        return got, len(q)
+
+    services.ticket_assign(actor=world.agent, ticket=ticket, assignee=world.agent)
+    services.ticket_assign_customer(actor=world.agent, ticket=ticket, person=world.amir)
+    stored = Ticket.objects.get(pk=ticket.pk)
+    for reader in (world.alice, world.agent, world.amir):
+        bare, without = read(reader, people=False)
+        got, together = read(reader)
+        assert together == without + 1
+        with CaptureQueriesContext(connection) as q:
+            people = (got.reporter, got.assignee, got.customer_assignee)
+        assert len(q) == 0
+        assert [p.pk for p in people] == [
+            stored.reporter_id,
+            stored.assignee_id,
+            stored.customer_assignee_id,
+        ]
+        assert selectors.people_missing(got) == set()
+        assert selectors.people_missing(bare) == {world.alice.pk, world.agent.pk, world.amir.pk}
+        with CaptureQueriesContext(connection) as q:
+            selectors.attach_people(bare, known={u.pk: u for u in people})
+            assert bare.customer_assignee.pk == world.amir.pk
+        assert len(q) == 0
+    # a reader who is all of the ticket's people costs no statement for them
+    services.ticket_assign_customer(actor=world.agent, ticket=ticket, person=world.alice)
+    services.ticket_assign(actor=world.agent, ticket=ticket, assignee=None)
+    _, without = read(world.alice, people=False)
+    got, together = read(world.alice)
+    assert together == without
+    assert got.reporter.pk == got.customer_assignee.pk == world.alice.pk
+    assert got.assignee is None
