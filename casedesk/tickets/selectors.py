@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import router
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, ForeignKey, OuterRef, Q
 from django.utils.functional import SimpleLazyObject, empty
 
 from casedesk.accounts.models import User
@@ -102,13 +103,16 @@ def ticket_get_for_actor(*, user, key: str, people: bool = True) -> Ticket:
     return ticket
 
 
+def _person_field(name: str) -> ForeignKey:
+    return cast(ForeignKey, Ticket._meta.get_field(name))
+
+
 def people_missing(ticket: Ticket) -> set[int]:
     """The ids of the ticket's people not yet read with it."""
     return {
         getattr(ticket, f"{name}_id")
         for name in PEOPLE
-        if getattr(ticket, f"{name}_id") is not None
-        and not Ticket._meta.get_field(name).is_cached(ticket)
+        if getattr(ticket, f"{name}_id") is not None and not _person_field(name).is_cached(ticket)
     }
 
 
@@ -126,9 +130,9 @@ def attach_people(ticket: Ticket, *, known: dict, reader=None) -> None:
         known.update((u.pk, u) for u in User.objects.filter(pk__in=missing - known.keys()))
     for name in PEOPLE:
         person = known.get(getattr(ticket, f"{name}_id"))
-        field = Ticket._meta.get_field(name)
+        field = _person_field(name)
         if person is not None and not field.is_cached(ticket):
-            field.set_cached_value(ticket, person)  # type: ignore[union-attr]
+            field.set_cached_value(ticket, person)
 
 
 def _ensure_visible(user, ticket: Ticket) -> None:
