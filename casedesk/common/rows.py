@@ -5,6 +5,7 @@ statement through the ORM (the query, its joins, its SQL) cost more than running
 0.3 ms of Python each, against tens of microseconds in the database. `Prepared` builds
 such a read once per database connection and keeps its SQL, and `insert_row` writes a row
 from a kept INSERT statement; both give the same model instances and values the ORM would.
+Inside `common.writes.kept_back()` the writes here are collected and sent together.
 """
 
 from __future__ import annotations

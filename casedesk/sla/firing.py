@@ -8,6 +8,10 @@ it is still due and not fired; marking it fired and the workflow's reaction to t
 (`tickets.services.ticket_system_event`: `assu` escalates, the others note it) commit
 together, with the ticket read and locked once. A firing that
 fails is retried on the jobs' schedule, then held for staff.
+
+Up to `many` due clocks fire in one transaction (`tickets.services.ticket_batch`): their
+tickets claimed in one read, their open clocks in another, their writes sent together; a
+batch that fails is rolled back and its clocks fired one by one.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ only if it is still due and was set for the ticket's current version. Firing rep
 row, so a timer fires at most once. A firing that fails (not a refusal by the workflow,
 an error) is counted and tried again on the jobs' schedule, then held for staff, without
 holding up the timers due after it.
+
+The worker fires up to `many` due timers in one transaction (`tickets/batch.py`): their
+tickets claimed in one read, their timer rows in another, their writes sent together.
+Each timer is decided exactly as alone; a batch that fails is rolled back and its timers
+fired one by one, so the one that fails is counted alone.
 """
 
 from __future__ import annotations
