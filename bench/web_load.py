@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -111,6 +113,97 @@ def load(port: int, path: str, cookie: str, clients: int, seconds: float) -> dic
     }
 
 
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def wrk_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * WRK_UNITS[unit]
+
+
+# counts every answer but a 200 in each wrk thread, and sums them at the end: wrk itself
+# takes a redirect (to the sign-in page, say) for a success
+WRK_STATUS_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) other = 0 end
+function response(status, headers, body) if status ~= 200 then other = other + 1 end end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("other") end
+  io.write(string.format("Not 200: %d\\n", n))
+end
+"""
+
+
+def load_wrk(port: int, path: str, cookie: str, clients: int, seconds: float) -> dict:
+    """The same load from wrk (C, epoll): its two threads cost the machine far less than
+    Python clients do, so more of the two cores is left to the server."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_STATUS_SCRIPT)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-s",
+            script.name,
+            "-t2",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Cookie: {cookie}",
+            "-H",
+            "Host: 127.0.0.1",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if os.environ.get("WRK_DEBUG"):
+        print(out)
+    latency = dict(re.findall(r"^\s*(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.MULTILINE))
+    if set(latency) != {"50", "99"}:
+        raise SystemExit(f"wrk printed no latency distribution:\n{out}")
+    os.unlink(script.name)
+    errors = int(re.search(r"Not 200: (\d+)", out).group(1))  # type: ignore[union-attr]
+    socket_errors = r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+    for n in re.findall(socket_errors, out):
+        errors += sum(int(x) for x in n)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": wrk_ms(latency["50"]),
+        "p99": wrk_ms(latency["99"]),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "errors": errors,
+    }
+
+
+def server_cpu_seconds(master: int) -> float:
+    """Processor time used so far by the server: its live processes (the gunicorn master
+    and its workers, one process group) plus the workers already replaced, which the
+    master has reaped into its children's time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state (field 3 of stat): pgrp is fields[2], utime fields[11]
+        if int(fields[2]) != master:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        if int(entry) == master:
+            total += int(fields[13]) + int(fields[14])
+    return total / tick
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -119,9 +212,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument(
+        "--driver",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="wrk (Debian's package, when installed) or Python threads",
+    )
     args = parser.parse_args()
+    drive = load_wrk if args.driver == "wrk" else load
     agent, customer = build(args.size)
     pages = [
+        ("the floor: /health (no session, one SELECT 1)", "", "/health"),
         ("agent: queue 'all', every state", cookie_of(agent), "/agent/?queue=all&state=any"),
         ("agent: queue 'mine'", cookie_of(agent), "/agent/"),
         ("customer: organisation's open tickets", cookie_of(customer), "/portal/"),
@@ -154,15 +255,19 @@ def main() -> None:
         wait_ready(port, server)
         print(
             f"{args.size:,} tickets; casedesk serve --processes {args.processes} "
-            f"--threads {args.threads}; {args.clients} clients, {args.seconds:g} s each"
+            f"--threads {args.threads}; {args.clients} clients ({args.driver}), "
+            f"{args.seconds:g} s each"
         )
-        print("| page | requests/s | p50 | p99 | requests | errors |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| page | requests/s | p50 | p99 | server CPU per request | requests | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for label, cookie, path in pages:
-            load(port, path, cookie, args.clients, args.warmup)
-            r = load(port, path, cookie, args.clients, args.seconds)
+            drive(port, path, cookie, args.clients, args.warmup)
+            cpu = server_cpu_seconds(server.pid)
+            r = drive(port, path, cookie, args.clients, args.seconds)
+            cpu = server_cpu_seconds(server.pid) - cpu
             print(
                 f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms "
+                f"| {cpu * 1000 / max(1, r['requests']):.2f} ms "
                 f"| {r['requests']:,} | {r['errors']} |",
                 flush=True,
             )

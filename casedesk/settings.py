@@ -153,6 +153,9 @@ def _database() -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "casedesk.sqlite3",
+        # Each web thread keeps its connection between requests, as on PostgreSQL: opening
+        # one (and its PRAGMAs) cost more than a whole /health request besides.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # Take the write lock when a transaction starts, so two writers queue up
             # instead of failing when one upgrades a read lock.
@@ -184,6 +187,14 @@ if CASEDESK_REPLICA_URL:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend and database sessions, each read in one kept statement
+# (casedesk/accounts/signin.py). Django's own backend stays listed for the sessions that
+# began with it: a session names the backend it was opened with.
+AUTHENTICATION_BACKENDS = [
+    "casedesk.accounts.signin.AccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SESSION_ENGINE = "casedesk.accounts.signin"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -67,6 +67,11 @@ class Organisation(models.Model):
             )
 
 
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """How pages name a person: their full name, else their user name."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class CasedeskUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("kind", User.Kind.STAFF)
@@ -109,7 +114,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return person_name(self.first_name, self.last_name, self.username)
 
     def save(self, *args, **kwargs):
         check_on_save(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, Func, IntegerField, Q
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import In
 
 from casedesk.accounts.models import Organisation
@@ -150,6 +151,19 @@ class Ticket(models.Model):
             ),
             models.Index(
                 fields=["desk", "active", "-updated_at", "-id"], name="ticket_desk_active"
+            ),
+            # the customer's "waiting for me": tickets on the customer's turn, by the person
+            # whose turn it is (their customer-side assignee, else their reporter), in sort
+            # order; tickets/search.py filters by the same expression. The organisation
+            # leads because the reader's scope filters by it too, and PostgreSQL, taking
+            # the two filters for independent, otherwise combines two indexes and sorts.
+            models.Index(
+                F("organisation"),
+                Coalesce("customer_assignee", "reporter"),
+                F("updated_at").desc(),
+                F("id").desc(),
+                condition=Q(turn="customer"),
+                name="ticket_waiting_customer",
             ),
             # a staff member's view spans several desks; these serve it in sort order
             models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),

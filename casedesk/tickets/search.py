@@ -21,6 +21,7 @@ from datetime import datetime
 from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, Expression, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from casedesk.common import clock
 from casedesk.common.errors import InvalidInput, Problem
@@ -48,11 +49,25 @@ def terms(text: str) -> list[str]:
 
 
 def _fts5_ready() -> bool:
+    """Whether this SQLite database has the text index (migration 0002 makes it where
+    SQLite has FTS5). Once found it is remembered for the database file, so a search
+    does not ask again (only migrating that file back before 0002 would remove it); a
+    database without it is asked each time (it may be migrated), and an in-memory one
+    always (the tests make and drop those)."""
+    name = str(connection.settings_dict["NAME"])
+    if name in _FTS5_FOUND:
+        return True
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets_ticket_fts'"
         )
-        return cursor.fetchone() is not None
+        found = cursor.fetchone() is not None
+    if found and name != ":memory:" and "mode=memory" not in name:
+        _FTS5_FOUND.add(name)
+    return found
+
+
+_FTS5_FOUND: set[str] = set()
 
 
 # SQLite: how a keyword search is read. Reading every match from the text index and
@@ -234,8 +249,12 @@ def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
                 Q(turn="supplier") | Q(awaiting_reply_since__isnull=False)
             )
         else:
-            rows = rows.filter(turn="customer").filter(
-                Q(customer_assignee=user) | Q(customer_assignee__isnull=True, reporter=user)
+            # whose turn it is on the customer's side: the ticket's customer-side assignee,
+            # else its reporter (written as the expression of ticket_waiting_customer)
+            rows = (
+                rows.filter(turn="customer")
+                .alias(waits_on=Coalesce("customer_assignee", "reporter"))
+                .filter(waits_on=user.pk)
             )
     if f.updated_since is not None:
         rows = rows.filter(updated_at__gte=f.updated_since)
@@ -244,14 +263,36 @@ def apply_filters(rows: QuerySet, f: TicketFilters, user) -> QuerySet:
     if f.sort == "due":
         rows = rows.filter(sla_due_at__isnull=False)
     if f.sla is not None:
-        now = clock.now()
-        if f.sla == "breached":
-            rows = rows.filter(Q(sla_breached_at__isnull=False) | Q(sla_due_at__lte=now))
-        elif f.sla == "at_risk":
-            rows = rows.filter(sla_warn_at__lte=now, sla_due_at__gt=now, sla_breached_at=None)
-        else:
-            raise InvalidInput({"sla": "filter by breached or at_risk"})
+        rows = rows.filter(_sla_filter(f.sla))
     return rows
+
+
+def _sla_filter(sla: str) -> Q:
+    """A missed ("breached") or close ("at_risk") service-level target.
+
+    Only tickets with a running clock have these times, so on SQLite the matches are
+    first read from the partial indexes of those times (their ids, then each ticket by
+    key) and then put in order: without that, SQLite walked every ticket in page order
+    and skipped those without a missed target (a walk that grows with the tickets when
+    missed targets are rare), and read every ticket due later to find the close ones.
+    PostgreSQL chooses between the same two ways from its statistics."""
+    now = clock.now()
+    if sla == "breached":
+        missed = Q(sla_breached_at__isnull=False) | Q(sla_due_at__lte=now)
+        if connection.vendor != "sqlite":
+            return missed
+        ids = Ticket.objects.order_by().values("pk")
+        either = ids.filter(sla_breached_at__isnull=False).union(
+            ids.filter(sla_due_at__lte=now), all=True
+        )
+        return missed & Q(pk__in=either)
+    if sla == "at_risk":
+        close = Q(sla_warn_at__lte=now, sla_due_at__gt=now, sla_breached_at=None)
+        if connection.vendor != "sqlite":
+            return close
+        warned = Ticket.objects.order_by().filter(sla_warn_at__lte=now).values("pk")
+        return close & Q(pk__in=warned)
+    raise InvalidInput({"sla": "filter by breached or at_risk"})
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,21 @@ def test_filters(world, tickets):
         search(world.agent, sort="priority")
 
 
+def test_waiting_for_me_follows_the_customer_side_assignee(world, tickets):
+    """On the customer's turn, a ticket waits for its customer-side assignee if it has
+    one, else for its reporter; nobody else in the organisation."""
+    invoice = tickets["invoice"]  # reported by Amir
+    services.ticket_transition(
+        actor=world.agent, ticket=invoice, transition="ask_customer", comment="Which ledger?"
+    )
+    assert search(world.amir, waiting_for_me=True) == [invoice.key]
+    assert search(world.alice, waiting_for_me=True) == []
+    services.ticket_assign_customer(actor=world.agent, ticket=invoice, person=world.alice)
+    assert search(world.alice, waiting_for_me=True) == [invoice.key]
+    assert search(world.amir, waiting_for_me=True) == []
+    assert search(world.bob, waiting_for_me=True) == []  # another organisation
+
+
 def test_keyset_pages_walk_everything_once_in_order(world, clock, django_assert_num_queries):
     made = []
     for i in range(23):

@@ -18,6 +18,7 @@ from casedesk.tickets.models import Ticket
 READS = {
     "ticket_get_for_actor": lambda u, t: selectors.ticket_get_for_actor(user=u, key=t.key),
     "ticket_page_for_actor": lambda u, t: selectors.ticket_page_for_actor(user=u).tickets,
+    "ticket_rows_for_actor": lambda u, t: selectors.ticket_rows_for_actor(user=u).tickets,
     "ticket_list_for_actor": lambda u, t: selectors.ticket_list_for_actor(user=u),
     "next_step_for": lambda u, t: selectors.next_step_for(user=u, ticket=t, lang="en"),
     "comments_for": lambda u, t: selectors.comments_for(user=u, ticket=t),
@@ -71,6 +72,7 @@ def _nobody(world, who: str):
 # empty. Every other read must raise NotFound.
 COLLECTIONS = {
     "ticket_page_for_actor",
+    "ticket_rows_for_actor",
     "ticket_list_for_actor",
     "desks_for_user",
     "team_ids_of",
