@@ -5,6 +5,7 @@ statement through the ORM (the query, its joins, its SQL) cost more than running
 0.3 ms of Python each, against tens of microseconds in the database. `Prepared` builds
 such a read once per database connection and keeps its SQL, and `insert_row` writes a row
 from a kept INSERT statement; both give the same model instances and values the ORM would.
+Inside `common.writes.kept_back()` the writes here are collected and sent together.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, cast
 from django.db import connections, models
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+
+from .writes import pending
 
 
 def one(rows: QuerySet[Any, Any]) -> Any:
@@ -130,7 +133,7 @@ class Prepared:
 
 
 class _Insert:
-    __slots__ = ("fields", "head", "returns", "row", "sql")
+    __slots__ = ("auto_pk", "columns", "fields", "head", "returns", "row", "sql")
 
     def __init__(self, model: type[models.Model], alias: str):
         connection = connections[alias]
@@ -141,7 +144,10 @@ class _Insert:
             for f in meta.concrete_fields
             if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
         ]
-        columns = ", ".join(quote(str(f.column)) for f in self.fields)
+        self.columns = [str(f.column) for f in self.fields]
+        # a key the database gives (an AutoField); None: the key is one of `fields`
+        self.auto_pk = None if meta.pk in self.fields else str(meta.pk.column)
+        columns = ", ".join(quote(c) for c in self.columns)
         self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         table = quote(meta.db_table)
         # (names from the model's own metadata, quoted; the values are parameters)
@@ -170,6 +176,17 @@ def insert_row(obj: models.Model, *, using: str = "default") -> None:
     insert = _insert_of(type(obj), using)
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in insert.fields]
+    writes = pending(using)
+    if writes is not None:  # kept back (common/writes.py): the key is taken now
+        model = type(obj)
+        if insert.auto_pk is None:
+            writes.insert(model, insert.columns, [params], obj.pk)
+        else:
+            obj.pk = writes.new_key(model)
+            writes.insert(model, [insert.auto_pk, *insert.columns], [[obj.pk, *params]], obj.pk)
+        obj._state.adding = False
+        obj._state.db = using
+        return
     with connection.cursor() as cursor:
         cursor.execute(insert.sql, params)
         pk = cursor.fetchone()[0] if insert.returns else cursor.lastrowid
@@ -185,6 +202,14 @@ def insert_rows(objs: list[models.Model], *, using: str = "default") -> None:
         return
     insert = _insert_of(type(objs[0]), using)
     connection = connections[using]
+    writes = pending(using)
+    if writes is not None and insert.auto_pk is not None:  # (kept back: common/writes.py)
+        rows = [
+            [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in insert.fields]
+            for obj in objs
+        ]
+        writes.insert(type(objs[0]), insert.columns, rows, None)
+        return
     params = [
         f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in insert.fields
     ]
@@ -215,6 +240,14 @@ def update_row(obj: models.Model, names: tuple[str, ...], *, using: str = "defau
         kept = _updates[key] = (sql, fields)
     sql, fields = kept
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    writes = pending(using)
+    if writes is not None:  # kept back (common/writes.py)
+        writes.update(
+            type(obj),
+            obj.pk,
+            {str(f.column): (f, p) for f, p in zip(fields, params, strict=True)},
+        )
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
 
@@ -229,8 +262,13 @@ _deletes: dict[tuple[str, type[models.Model]], str] = {}
 
 def delete_row(model: type[models.Model], pk: Any, *, using: str = "default") -> int:
     """Delete the row of `model` with primary key `pk` from a kept statement; how many
-    rows went (0 or 1). Only for rows nothing refers to and nobody listens to: no
-    cascade and no signals, which is what makes it cheap."""
+    rows went (0 or 1; -1 while writes are kept back, see common/writes.py: not known
+    yet). Only for rows nothing refers to and nobody listens to: no cascade and no
+    signals, which is what makes it cheap."""
+    writes = pending(using)
+    if writes is not None:
+        writes.delete(model, pk)
+        return -1
     key = (using, model)
     sql = _deletes.get(key)
     connection = connections[using]

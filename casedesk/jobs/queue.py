@@ -144,6 +144,8 @@ def jobs_run_due(
     batch: int = 200,
     where: Q | None = None,
     carry: tuple[str, ...] = (),
+    act_many: Callable[[list[tuple[Any, ...]]], set[Any]] | None = None,
+    many: int = 50,
 ) -> int:
     """Work that is done under a row lock rather than a lease (a ticket timer, which
     locks its ticket): `act(pk, *carried)` runs for each due row in a transaction of its
@@ -152,7 +154,13 @@ def jobs_run_due(
     it did the work. A row it passes
     over is not tried again in this call; a row it fails on (an exception) is rolled back
     and counted, then backed off or held like any other job. A worker that dies mid-way
-    rolls back and leaves the lock to the next one. Returns how many rows were done."""
+    rolls back and leaves the lock to the next one. Returns how many rows were done.
+
+    `act_many(rows)`, where given, does the same for up to `many` listed rows
+    (`(pk, *carried)` each, oldest due first) in one transaction, and returns the keys of
+    the rows it did; the others are passed over. When it fails, its transaction is rolled
+    back and those rows are done again one by one through `act`, so a row that fails
+    alone is counted alone and holds up nobody else."""
     done = 0
     passed: set[Any] = set()
     while True:
@@ -161,23 +169,46 @@ def jobs_run_due(
         )
         if not listed:
             return done
-        for pk, *carried in listed:
-            try:
-                with transaction.atomic():
-                    if act(pk, *carried):
-                        done += 1
-                        continue
-            except Exception as exc:
-                log.exception("%s %s failed", queue.name, pk)
-                with transaction.atomic():
-                    row: Any = (
-                        queue.model._default_manager.select_for_update().filter(pk=pk).first()
+        parts = [listed]
+        if act_many is not None:
+            parts = [listed[i : i + many] for i in range(0, len(listed), many)]
+        for part in parts:
+            if act_many is not None and len(part) > 1:
+                try:
+                    with transaction.atomic():
+                        did = act_many([tuple(row) for row in part])
+                except Exception:
+                    log.warning(
+                        "%s: a batch of %d failed; trying its rows one by one",
+                        queue.name,
+                        len(part),
+                        exc_info=True,
                     )
-                    if row is not None:
-                        row.attempts += 1
-                        row.save(update_fields=["attempts"])
-                        job_failed(queue, row, error=f"{type(exc).__name__}: {exc}", now=now)
-            passed.add(pk)
+                else:
+                    done += len(did)
+                    passed.update(row[0] for row in part if row[0] not in did)
+                    continue
+            done += _run_each(queue, act, part, passed, now)
+
+
+def _run_each(queue: Queue, act: Callable[..., bool], rows, passed: set[Any], now) -> int:
+    done = 0
+    for pk, *carried in rows:
+        try:
+            with transaction.atomic():
+                if act(pk, *carried):
+                    done += 1
+                    continue
+        except Exception as exc:
+            log.exception("%s %s failed", queue.name, pk)
+            with transaction.atomic():
+                row: Any = queue.model._default_manager.select_for_update().filter(pk=pk).first()
+                if row is not None:
+                    row.attempts += 1
+                    row.save(update_fields=["attempts"])
+                    job_failed(queue, row, error=f"{type(exc).__name__}: {exc}", now=now)
+        passed.add(pk)
+    return done
 
 
 def job_failed(

@@ -214,13 +214,24 @@ def ticket_times_write(ticket: Ticket, open_rows: Iterable[TicketClock] | None =
 _state_of = Prepared(lambda ticket_id: TicketSla.objects.filter(ticket_id=ticket_id).order_by())
 
 
+def _states_of(ticket_ids: list[int]) -> dict[int, TicketSla]:
+    return {r.ticket_id: r for r in TicketSla.objects.filter(ticket_id__in=ticket_ids).order_by()}
+
+
 def sla_follow(change) -> None:
     """The observer: step the ticket's clocks through what this change recorded."""
     ticket, entries = change.ticket, list(change.events)
     if not entries:
         return
     # (under the ticket's lock, which guards its SLA rows: see desk_replan)
-    row = _state_of.one(ticket.pk, using=transaction.get_connection().alias)
+    alias = transaction.get_connection().alias
+    batch = getattr(change, "batch", None)
+    if batch is None:
+        row = _state_of.one(ticket.pk, using=alias)
+    else:  # the worker's batch reads the batch's states at once (tickets/batch.py)
+        row = batch.take(
+            "sla state", ticket.pk, _states_of, lambda: _state_of.one(ticket.pk, using=alias)
+        )
     if row is None:
         if not any(e.kind == "created" for e in entries):
             return  # opened before the desk had service levels: no clocks

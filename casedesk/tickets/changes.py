@@ -88,6 +88,11 @@ def timer_of(ticket_id: int) -> TicketTimer | None:
     return _timer.one(ticket_id, using=transaction.get_connection().alias)
 
 
+def timers_of(ticket_ids: list[int]) -> dict[int, TicketTimer]:
+    """The timer rows of many tickets, by ticket (read under the tickets' locks)."""
+    return {t.pk: t for t in TicketTimer.objects.filter(pk__in=ticket_ids).order_by()}
+
+
 def claim_ticket(ticket_id: int) -> Ticket | None:
     """For the system's own work: lock the ticket for this transaction, or None when
     another worker or a person holds it (SKIP LOCKED; the next sweep looks again)."""
@@ -115,6 +120,9 @@ class TicketChange:
         # The ticket's timer row as read under this lock by whoever made the change (the
         # timer sweep); finish() then need not read it again. None: not read.
         self.timer: TicketTimer | None = None
+        # The worker's batch this change is part of (tickets/batch.py), or None: what
+        # lies beside the ticket may have been read for the whole batch (`take`).
+        self.batch: Any = None
 
     # -- history ------------------------------------------------------------------------
 
@@ -269,7 +277,12 @@ class TicketChange:
             self.ticket.version += 1
             self.ticket.updated_at = self.now
             update_row(self.ticket, TICKET_FIELDS)  # save(), from a kept statement
-        reset_timer(self.ticket, row=self.timer)
+        timer = self.timer
+        if timer is None and self.batch is not None:
+            pk = self.ticket.pk
+            timer = self.batch.take("timer", pk, timers_of, lambda: timer_of(pk))
+            timer = timer or TicketTimer(ticket=self.ticket)  # (none: nothing to delete)
+        reset_timer(self.ticket, row=timer)
         observers.notify(self)
 
 

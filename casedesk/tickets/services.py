@@ -20,6 +20,7 @@ from casedesk.desks.models import Desk
 from casedesk.workflow import Given, options
 
 from .attachments import Upload, attachment_add, store_attachments
+from .batch import TicketBatch, ticket_batch
 from .beside import BESIDE_EFFECTS, Beside, ticket_beside_change
 from .bridge import actor_for, set_place, snapshot
 from .changes import TicketChange, ticket_change
@@ -46,6 +47,7 @@ from .system import (
 # Every service, importable from here; assignment and links live in their own modules.
 __all__ = [
     "Beside",
+    "TicketBatch",
     "attachment_add",
     "comment_add",
     "forget_observer",
@@ -54,6 +56,7 @@ __all__ = [
     "participant_remove",
     "ticket_assign",
     "ticket_assign_customer",
+    "ticket_batch",
     "ticket_beside_change",
     "ticket_create",
     "ticket_edit",

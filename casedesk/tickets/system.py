@@ -15,6 +15,7 @@ from django.db import transaction
 from casedesk.common import clock
 from casedesk.workflow import SYSTEM_ACTOR
 
+from .batch import TicketBatch
 from .changes import TicketChange, claim_ticket, lock_ticket, record_event, ticket_change
 from .models import Ticket
 
@@ -59,6 +60,7 @@ def ticket_system_event(
     event: str,
     prepare: Callable[[Ticket], dict | None],
     now: datetime | None = None,
+    batch: TicketBatch | None = None,
 ) -> bool:
     """The worker's reaction to news from beside a ticket (an SLA warning or breach), in
     the caller's transaction, with the ticket read and locked once: SKIP LOCKED (False
@@ -66,10 +68,11 @@ def ticket_system_event(
     `prepare(ticket)`, under the lock, keeps the caller's own rows in step and returns the
     cause, or None to leave the ticket alone (False); then the workflow reacts to `event`
     (a transition or a flag, recorded and saved like any change), and where it makes no
-    move, the event is noted in the history as news too. True when it fired."""
+    move, the event is noted in the history as news too. True when it fired.
+    `batch`: the worker's batch (`ticket_batch`) the ticket was claimed with."""
     if event not in NEWS:
         raise ValueError(f"not news the system records: {event}")
-    ticket = claim_ticket(ticket_id)
+    ticket = batch.ticket(ticket_id) if batch is not None else claim_ticket(ticket_id)
     if ticket is None:
         return False
     cause = prepare(ticket)
@@ -77,6 +80,7 @@ def ticket_system_event(
         return False
     now = now or clock.now()
     change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
+    change.batch = batch
     moved = change.fire(event, cause=cause)
     if change.changed:  # a move, or a flag the workflow raises without one
         change.finish()

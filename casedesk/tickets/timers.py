@@ -11,12 +11,19 @@ only if it is still due and was set for the ticket's current version. Firing rep
 row, so a timer fires at most once. A firing that fails (not a refusal by the workflow,
 an error) is counted and tried again on the jobs' schedule, then held for staff, without
 holding up the timers due after it.
+
+The worker fires up to `many` due timers in one transaction (`tickets/batch.py`): their
+tickets claimed in one read, their timer rows in another, their writes sent together.
+Each timer is decided exactly as alone; a batch that fails is rolled back and its timers
+fired one by one, so the one that fails is counted alone.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -27,7 +34,15 @@ from casedesk.common.rows import update_row
 from casedesk.jobs.queue import Queue, jobs_run_due, queue_register
 from casedesk.workflow import SYSTEM_ACTOR
 
-from .changes import TicketChange, claim_ticket, record_event, reset_timer, timer_of
+from .batch import ticket_batch
+from .changes import (
+    TicketChange,
+    claim_ticket,
+    record_event,
+    reset_timer,
+    timer_of,
+    timers_of,
+)
 from .models import Ticket, TicketTimer
 
 log = logging.getLogger("casedesk.timers")
@@ -60,33 +75,54 @@ def _claim(ticket_id: int) -> Ticket | None:
     return claim_ticket(ticket_id)
 
 
-def timers_fire_due(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Fire every timer due at `now`; returns how many fired."""
+def _fire(ticket: Ticket | None, timer: TicketTimer | None, now: datetime, batch=None) -> bool:
+    """Fire the ticket's timer, read under the ticket's lock, if it is still due."""
+    if ticket is None or timer is None or timer.due_at > now:
+        return False
+    if timer.ticket_version != ticket.version:
+        # Written for an older state of the ticket; set it again for the current one.
+        reset_timer(ticket, row=timer)
+        return False
+    change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
+    change.timer, change.batch = timer, batch
+    try:
+        change.move(
+            timer.transition, cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()}
+        )
+    except TransitionRefused as exc:
+        log.warning("timer %s on %s refused: %s", timer.timer, ticket.key, exc)
+        timer.delete()
+        return False
+    change.finish()
+    return True
+
+
+def timers_fire_due(*, now: datetime | None = None, batch: int = 200, many: int = 50) -> int:
+    """Fire every timer due at `now`; returns how many fired. Up to `many` due timers
+    fire together in one transaction (tickets/batch.py); 1 fires them one by one."""
     now = now or clock.now()
 
     def fire(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = timer_of(ticket_id) if ticket else None
-        if ticket is None or timer is None or timer.due_at > now:
-            return False
-        if timer.ticket_version != ticket.version:
-            # Written for an older state of the ticket; set it again for the current one.
-            reset_timer(ticket, row=timer)
-            return False
-        change = TicketChange(ticket, user=None, who=SYSTEM_ACTOR, channel="system", now=now)
-        change.timer = timer
-        try:
-            change.move(
-                timer.transition, cause={"timer": timer.timer, "due_at": timer.due_at.isoformat()}
-            )
-        except TransitionRefused as exc:
-            log.warning("timer %s on %s refused: %s", timer.timer, ticket.key, exc)
-            timer.delete()
-            return False
-        change.finish()
-        return True
+        return _fire(ticket, timer_of(ticket_id) if ticket else None, now)
 
-    return jobs_run_due(QUEUE, fire, now=now, batch=batch)
+    def fire_many(rows: list[tuple[Any, ...]]) -> set[Any]:
+        fired = set()
+        with ticket_batch(ticket_id for (ticket_id,) in rows) as tickets:
+            for (ticket_id,) in rows:
+                ticket = tickets.ticket(ticket_id)
+                timer = None
+                if ticket is not None:
+                    timer = tickets.take(
+                        "timer", ticket_id, timers_of, partial(timer_of, ticket_id)
+                    )
+                if _fire(ticket, timer, now, tickets):
+                    fired.add(ticket_id)
+        return fired
+
+    return jobs_run_due(
+        QUEUE, fire, now=now, batch=batch, act_many=fire_many if many > 1 else None, many=many
+    )
 
 
 def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
