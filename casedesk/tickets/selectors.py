@@ -99,7 +99,7 @@ def ticket_get_for_actor(*, user, key: str, people: bool = True) -> Ticket:
         raise NotFound("ticket.not_found")
     _mark_visible(user, ticket)
     if people:
-        attach_people(ticket, known={}, reader=user)
+        attach_people(user=user, ticket=ticket, known={})
     return ticket
 
 
@@ -116,11 +116,12 @@ def people_missing(ticket: Ticket) -> set[int]:
     }
 
 
-def attach_people(ticket: Ticket, *, known: dict, reader=None) -> None:
+def attach_people(*, user, ticket: Ticket, known: dict) -> None:
     """Give the ticket its people from `known` (by id) and the reader, reading the rest in
     one statement by key; the reader is often one of them (the customer who reported it,
-    the agent it is assigned to)."""
-    known = dict(known)
+    the agent it is assigned to). Only for a ticket this person may see."""
+    _ensure_visible(user, ticket)
+    known, reader = dict(known), user
     if isinstance(reader, SimpleLazyObject):  # request.user: the User it stands for
         reader = None if reader._wrapped is empty else reader._wrapped
     if isinstance(reader, User) and reader.pk is not None:

@@ -83,7 +83,7 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         | {c.author_id for c in comments}
         | selectors.people_missing(ticket),
     )
-    selectors.attach_people(ticket, known=people)
+    selectors.attach_people(user=user, ticket=ticket, known=people)
     teams = {k: wf.text(t.label, lang) for k, t in wf.teams.items()}
     by_comment: dict[int, list] = {}
     for f in files:

@@ -145,7 +145,7 @@ def test_a_ticket_comes_with_its_people_read_beside_it(world, ticket):
         assert selectors.people_missing(got) == set()
         assert selectors.people_missing(bare) == {world.alice.pk, world.agent.pk, world.amir.pk}
         with CaptureQueriesContext(connection) as q:
-            selectors.attach_people(bare, known={u.pk: u for u in people})
+            selectors.attach_people(user=reader, ticket=bare, known={u.pk: u for u in people})
             assert bare.customer_assignee.pk == world.amir.pk
         assert len(q) == 0
     # a reader who is all of the ticket's people costs no statement for them
