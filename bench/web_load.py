@@ -33,6 +33,7 @@ os.environ.setdefault("CASEDESK_SECRET_KEY", "bench-http-" + "k" * 50)  # shared
 sys.path.insert(0, str(HERE))
 
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from lists import build  # sets Django up
 
@@ -204,6 +205,31 @@ def server_cpu_seconds(master: int) -> float:
     return total / tick
 
 
+def database_cpu_seconds() -> float | None:
+    """Processor time used so far by the PostgreSQL backends serving the bench database
+    (their command line names it), or None on SQLite, whose work is the server's own. A
+    backend that ended during the run (its process replaced) is not counted."""
+    if connection.vendor != "postgresql":
+        return None
+    name = connection.settings_dict["NAME"]
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == connection.connection.info.backend_pid:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                words = f.read().split(b"\0")[0].split()
+            if len(words) < 3 or words[0] != b"postgres:" or words[2] != name.encode():
+                continue
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -258,16 +284,26 @@ def main() -> None:
             f"--threads {args.threads}; {args.clients} clients ({args.driver}), "
             f"{args.seconds:g} s each"
         )
-        print("| page | requests/s | p50 | p99 | server CPU per request | requests | errors |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        connection.ensure_connection()
+        print(
+            "| page | requests/s | p50 | p99 | server CPU per request "
+            "| database CPU per request | requests | errors |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for label, cookie, path in pages:
             drive(port, path, cookie, args.clients, args.warmup)
-            cpu = server_cpu_seconds(server.pid)
+            cpu, db = server_cpu_seconds(server.pid), database_cpu_seconds()
             r = drive(port, path, cookie, args.clients, args.seconds)
-            cpu = server_cpu_seconds(server.pid) - cpu
+            cpu, db_after = server_cpu_seconds(server.pid) - cpu, database_cpu_seconds()
+            n = max(1, r["requests"])
+            db_text = (
+                "(in the server's)"
+                if db is None or db_after is None
+                else f"{(db_after - db) * 1000 / n:.2f} ms"
+            )
             print(
                 f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms "
-                f"| {cpu * 1000 / max(1, r['requests']):.2f} ms "
+                f"| {cpu * 1000 / n:.2f} ms | {db_text} "
                 f"| {r['requests']:,} | {r['errors']} |",
                 flush=True,
             )
