@@ -149,6 +149,10 @@ def _database() -> dict[str, Any]:
     if url:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         config.setdefault("TEST", {})["NAME"] = os.environ.get("CASEDESK_TEST_DATABASE")
+        # the kept reads (common/rows.py, server-side binding) are prepared on their
+        # connection from their fifth use on; Django's own cursors bind on the client and
+        # are never prepared
+        config["OPTIONS"] = {"prepare_threshold": 5, **(config.get("OPTIONS") or {})}
         return dict(config)
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -180,7 +184,11 @@ if CASEDESK_REPLICA_URL:
         dj_database_url.parse(CASEDESK_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
     )
     # a replica that is down must not hold a page up for long
-    _replica["OPTIONS"] = {"connect_timeout": 3, **(_replica.get("OPTIONS") or {})}
+    _replica["OPTIONS"] = {
+        "connect_timeout": 3,
+        "prepare_threshold": 5,
+        **(_replica.get("OPTIONS") or {}),
+    }
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
     DATABASE_ROUTERS = ["casedesk.common.replica.ReplicaRouter"]

@@ -6,6 +6,10 @@ statement through the ORM (the query, its joins, its SQL) cost more than running
 such a read once per database connection and keeps its SQL, and `insert_row` writes a row
 from a kept INSERT statement; both give the same model instances and values the ORM would.
 Inside `common.writes.kept_back()` the writes here are collected and sent together.
+
+On PostgreSQL the kept reads go through `kept_cursor`: their parameters travel apart from
+the statement, so that psycopg prepares each statement on its connection once it has
+been sent a few times, and the server stops parsing and planning it for every read.
 """
 
 from __future__ import annotations
@@ -15,10 +19,53 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
 from .writes import pending
+
+
+def kept_cursor(connection: BaseDatabaseWrapper) -> Any:
+    """A cursor for a statement sent again and again with new parameters.
+
+    On PostgreSQL it binds its parameters on the server (Django's cursors put them into
+    the statement's text), so the text is the same on every call and psycopg prepares it
+    on the connection from its `prepare_threshold`-th use on (5): the server keeps the
+    parsed statement and its plan for as long as the connection lives. Only for reads
+    whose best plan does not depend on the values (reads by key): a prepared statement
+    may be given one plan for every value. Elsewhere, the usual cursor. Either way it is
+    Django's cursor wrapper, so the statement is counted and logged like any other."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg import postgres
+    from psycopg.pq import Format
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+        # as Django's own cursors: the connection's time zone for timestamps read
+        loader = connection.connection.adapters.get_loader(
+            postgres.types["timestamptz"].oid, Format.TEXT
+        )
+        if connection.timezone != loader.timezone:
+            register_tzloader(connection.timezone, raw)
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        return _KeptDebugCursor(raw, connection)
+    return connection.make_cursor(raw)
+
+
+class _KeptDebugCursor(CursorDebugWrapper):
+    """Logs a kept statement with its values written in (as Django's own cursors log
+    theirs): a statement bound on the server knows only its `$1` placeholders."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def one(rows: QuerySet[Any, Any]) -> Any:
@@ -104,8 +151,7 @@ class Prepared:
         params = list(compiled.fixed)
         for slot, value in zip(compiled.slots, args, strict=True):
             params[slot] = value
-        connection = connections[using]
-        with connection.cursor() as cursor:
+        with kept_cursor(connections[using]) as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
         if not fetched:

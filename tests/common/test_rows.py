@@ -127,3 +127,28 @@ def test_a_kept_update_and_delete_touch_the_one_row(world, ticket):
     assert delete_row(TicketTimer, ticket.pk) == 1
     assert delete_row(TicketTimer, ticket.pk) == 0
     assert not TicketTimer.objects.filter(ticket=ticket).exists()
+
+
+def test_a_prepared_read_is_prepared_on_postgresql_and_logged_with_its_values(ticket):
+    """On PostgreSQL the kept read is bound on the server, so its text is the same every
+    time and the connection prepares it (the server stops planning it); the statement
+    is still counted and logged as Django logs its own, with the values written in."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(7):
+            (kept,) = _ticket(ticket.pk)
+            assert kept.pk == ticket.pk and kept.created_at.tzinfo is not None
+    assert len(queries.captured_queries) == 7
+    logged = queries.captured_queries[-1]["sql"]
+    assert f'"tickets_ticket"."id" = {ticket.pk}' in logged and "$1" not in logged
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE %s AND statement LIKE %s",
+            ['%FROM "tickets_ticket"%', "%$1%"],
+        )
+        assert cursor.fetchone()[0] >= 1
