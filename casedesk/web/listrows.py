@@ -10,11 +10,11 @@ are translated once per page.
 
 from __future__ import annotations
 
-import html
-
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
+
+from .present import escape as _escaped
 
 _AGENT_ROW = (
     '\n    <tr class="{inactive}">'
@@ -47,14 +47,6 @@ _PORTAL_ROW = (
 _COMMON_VALUES = ("key", "url", "title", "status", "turn", "turn_text", "updated_iso", "updated")
 _AGENT_VALUES = (*_COMMON_VALUES, "select_label", "version", "organisation", "assignee")
 _PORTAL_VALUES = (*_COMMON_VALUES, "reporter")
-
-
-def _escaped(value) -> str:
-    """A value as `{{ value }}` prints it: safe text as it is, anything else escaped
-    (what `conditional_escape` does, without its check for lazy text on every call)."""
-    if isinstance(value, str) and not hasattr(value, "__html__"):
-        return html.escape(value)
-    return str(conditional_escape(value))
 
 
 def rows_html(rows: list[dict], *, customer: bool) -> SafeString:

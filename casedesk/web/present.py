@@ -4,13 +4,18 @@ zone. Nothing here decides anything; it phrases what the workflow and the servic
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import dateformat, dates, formats, timezone, translation
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -33,16 +38,72 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+# What Django's date format letters give, for the letters our languages' DATE_FORMAT and
+# DATETIME_FORMAT use; `names` holds the month names in the active language.
+_LETTERS = {
+    "j": lambda d, names: str(d.day),
+    "Y": lambda d, names: f"{d.year:04d}",
+    "G": lambda d, names: str(d.hour),
+    "H": lambda d, names: f"{d.hour:02d}",
+    "i": lambda d, names: f"{d.minute:02d}",
+    "F": lambda d, names: names["F"][d.month],
+    "E": lambda d, names: names["E"][d.month],
+    "N": lambda d, names: names["N"][d.month],
+}
+_formatters: dict[tuple[str, str], Callable[[datetime], str]] = {}
+
+
+def _formatter(name: str) -> Callable[[datetime], str]:
+    """Django's `date_format(value, name)` for the active language, with the format
+    parsed and the month names translated once per language rather than per value (each
+    call of Django's parsed the format again and translated a lazy month name: some 30
+    microseconds a time, and a list shows 50). Letters not in `_LETTERS` are Django's
+    own, per value."""
+    lang = translation.get_language() or ""
+    key = (lang, name)
+    found = _formatters.get(key)
+    if found is not None:
+        return found
+    names = {
+        "F": {m: str(v) for m, v in dates.MONTHS.items()},
+        "E": {m: str(v) for m, v in dates.MONTHS_ALT.items()},
+        "N": {m: str(v) for m, v in dates.MONTHS_AP.items()},
+    }
+    pieces: list[Callable[[datetime], str]] = []
+    for i, piece in enumerate(dateformat.re_formatchars.split(str(formats.get_format(name)))):
+        if i % 2:
+            letter = _LETTERS.get(piece)
+            if letter is not None:
+                pieces.append(lambda d, f=letter: f(d, names))
+            else:
+                pieces.append(lambda d, c=piece: str(dateformat.DateFormat(d).format(c)))
+        elif piece:
+            text = dateformat.re_escaped.sub(r"\1", piece)
+            pieces.append(lambda d, t=text: t)
+
+    def format_value(value: datetime) -> str:
+        return "".join(p(value) for p in pieces)
+
+    _formatters[key] = format_value
+    return format_value
+
+
+@receiver(setting_changed)
+def _forget_formats(*, setting: str, **kwargs) -> None:
+    if setting.endswith("FORMAT") or setting in {"FORMAT_MODULE_PATH", "LANGUAGES"}:
+        _formatters.clear()
+
+
 def day(value: datetime | None, tz: str) -> str:
     if value is None:
         return ""
-    return formats.date_format(timezone.localtime(value, zone(tz)), "DATE_FORMAT")
+    return _formatter("DATE_FORMAT")(timezone.localtime(value, zone(tz)))
 
 
 def moment(value: datetime | None, tz: str) -> str:
     if value is None:
         return ""
-    return formats.date_format(timezone.localtime(value, zone(tz)), "DATETIME_FORMAT")
+    return _formatter("DATETIME_FORMAT")(timezone.localtime(value, zone(tz)))
 
 
 class Moments:
@@ -53,7 +114,7 @@ class Moments:
     def __init__(self, tz: str):
         self.tz = tz
         self._zone = zone(tz)
-        self._format = formats.get_format("DATETIME_FORMAT")
+        self._format = _formatter("DATETIME_FORMAT")
         self._said: dict[datetime, str] = {}
 
     def __call__(self, value: datetime | None) -> str:
@@ -62,7 +123,7 @@ class Moments:
         text = self._said.get(value)
         if text is None:  # what `moment` says, with the zone and format found once
             local = timezone.localtime(value, self._zone)
-            text = self._said[value] = dateformat.format(local, self._format)
+            text = self._said[value] = self._format(local)
         return text
 
 
@@ -260,6 +321,54 @@ def thread_rows(comments, files_of: dict, *, people: dict, moments: Moments) -> 
     return rows
 
 
+_THREAD_ROW = (
+    '\n  <li id="c{pk}" class="{css}">'
+    '\n    <div class="meta">'
+    "\n      <strong>{author}</strong>"
+    "\n      {pill}"
+    '\n      <time datetime="{at_iso}">{at_text}</time>'
+    "\n      {channel}"
+    "\n    </div>"
+    '\n    <div class="body prose">{body}'
+    "\n      {files}"
+    "\n    </div>"
+    "\n  </li>\n  "
+)
+_THREAD_FILE = '<li><a href="{}" download>{}</a> <span class="muted">{}</span></li>'
+
+
+def thread_html(rows: list[ThreadRow]) -> SafeString:
+    """The `<li>` of each row of the conversation, as `web/_thread.html` places them: one
+    format of the markup per comment, every value escaped as `{{ }}` does."""
+    pill = '<span class="pill">' + escape(_("Internal note")) + "</span>"
+    parts = []
+    for row in rows:
+        files = ""
+        if row.files:
+            files = (
+                '<ul class="files">'
+                + "".join(
+                    _THREAD_FILE.format(escape(f.url), escape(f.name), escape(f.size))
+                    for f in row.files
+                )
+                + "</ul>"
+            )
+        parts.append(
+            _THREAD_ROW.format(
+                pk=escape(row.pk),
+                css=escape(row.css),
+                author=escape(row.author),
+                pill=pill if row.internal else "",
+                at_iso=escape(row.at_iso),
+                at_text=escape(row.at_text),
+                channel=f"<span>· {escape(row.channel)}</span>" if row.channel else "",
+                body=escape(row.body),
+                files=files,
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
 def _name(people: dict, pk) -> str:
     if pk is None:
         return pgettext("person", "nobody")
@@ -281,6 +390,13 @@ def _label(mapping, key: str, wf: Workflow, lang: str) -> str:
     return wf.text(item.label, lang) if item is not None else (key or "—")
 
 
+def escape(value) -> str:
+    """A value as `{{ value }}` prints it: safe text as it is, anything else escaped."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return html.escape(value)
+    return str(conditional_escape(value))
+
+
 def history_lines(
     events,
     *,
@@ -300,6 +416,33 @@ def history_lines(
         who = _("Casedesk (automatic)") if e.actor_id is None else _name(people, e.actor_id)
         lines.append(Line(e.at, who, text, e.public, d.get("comment"), moments(e.at)))
     return lines
+
+
+_HISTORY_ROW = (
+    '\n    <li class="{internal}">'
+    '\n      <time datetime="{iso}">{at}</time> · <span class="who">{who}</span><br>'
+    "\n      {text}{pill}"
+    "\n    </li>\n    "
+)
+
+
+def history_html(lines: list[Line]) -> SafeString:
+    """The `<li>` of each history line, as `web/_history.html` places them: one format of
+    the markup per line, every value escaped as `{{ }}` does (a template loop cost some
+    20 microseconds a line)."""
+    pill = ' <span class="pill">' + escape(_("not shown to the customer")) + "</span>"
+    parts = [
+        _HISTORY_ROW.format(
+            internal="" if line.public else "internal",
+            iso=escape(line.at.isoformat() if line.at else ""),
+            at=escape(line.at_text),
+            who=escape(line.who),
+            text=escape(line.text),
+            pill="" if line.public else pill,
+        )
+        for line in lines
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
 
 
 def _describe(kind: str, d: dict, *, people, wf, lang, team_names, tz="UTC") -> str:

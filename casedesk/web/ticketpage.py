@@ -115,11 +115,13 @@ def ticket_context(user, ticket: Ticket, viewer_zone: ViewerZone | None = None) 
         "timer_text": present.timer_text(step.timer, tz) if step.timer else "",
         "held_text": present.held_text(step.held, tz, customer=customer) if step.held else "",
         "event_texts": [present.event_text(e) for e in step.events],
-        "thread": thread,
+        "thread": present.thread_html(thread),
         "files": files,
         "links": links,
-        "history": present.history_lines(
-            events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz, moments=moments
+        "history": present.history_html(
+            present.history_lines(
+                events, people=people, wf=wf, lang=lang, team_names=teams, tz=tz, moments=moments
+            )
         ),
         "type_label": wf.text(wf.types[ticket.type].label, lang) if ticket.type in wf.types else "",
         "priority_label": wf.text(wf.priorities[ticket.priority].label, lang)
