@@ -228,3 +228,39 @@ def test_sqlite_search_way_follows_how_common_the_search_is():
     assert _cheapest(n, [0.15, 0.01], whole=True) == "read"
     assert _cheapest(n, [0.0], whole=True) == "read"
     assert _cheapest(0, [None], whole=False) == "read"
+
+
+def test_every_sqlite_search_way_pages_alike(world, clock, monkeypatch):
+    """A search's keyset pages hold the same tickets in the same order whichever way it is
+    read (on PostgreSQL the one way there is)."""
+    from casedesk.tickets import search as search_module
+
+    for i in range(14):
+        clock.advance(seconds=1 if i % 4 else 0)  # equal times too: the id breaks ties
+        title = f"Printer {i} jammed" if i % 3 else f"Scanner {i} is fine"
+        services.ticket_create(actor=world.alice, desk=world.desk, title=title)
+
+    def walk(text: str) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            page = ticket_page_for_actor(
+                user=world.agent, filters=TicketFilters(text=text), cursor=cursor, limit=4
+            )
+            seen += keys(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                return seen
+
+    real = search_module._sqlite_plan
+    for text in ("printer", "jammed print", "scanner fine", "1"):
+        expected = walk(text)
+        assert expected, text
+        if connection.vendor != "sqlite":
+            continue
+        for way in search_module.WAYS:
+            monkeypatch.setattr(
+                search_module, "_sqlite_plan", lambda w, way=way: replace(real(w), way=way)
+            )
+            assert walk(text) == expected, (text, way)
+        monkeypatch.setattr(search_module, "_sqlite_plan", real)
+    assert len(walk("printer")) == 9
