@@ -70,16 +70,30 @@ def _fts5_ready() -> bool:
 _FTS5_FOUND: set[str] = set()
 
 
-# SQLite: how a keyword search is read. Reading every match from the text index and
-# sorting them costs about a microsecond per match (a word in every one of 100,000 tickets:
-# over 100 ms). Walking the tickets in page order and asking the text index about each
-# costs tens of microseconds per ticket passed when the search names whole indexed words,
-# but milliseconds when it names a prefix (FTS5 gathers every word with that prefix at each
-# question). So each typed word is first turned into the indexed words it begins (the
-# `tickets_ticket_fts_terms` table, which also counts the tickets each is in); a search
-# that, by those counts, is in at least COMMON of the tickets walks, any other reads its
-# matches (bench/pages.py, bench/README.md).
-COMMON = 0.1
+# SQLite: how a keyword search is read. There are three ways, each cheapest somewhere:
+#
+# - "read": read the matches from the text index, fetch each ticket by id and sort them.
+#   About FETCH µs per match (matches lie all over the table): the way for a rare search,
+#   and the only one whose cost does not grow with the tickets passed.
+# - "set": read the matches' ids once into a set (SQLite builds it for `+id IN (...)`),
+#   walk the tickets in page order and keep those in the set: MATCH µs per match read,
+#   STEP µs per ticket passed. A word in a few percent to a third of the tickets.
+# - "probe": walk the tickets in page order and ask FTS5 about each one: PROBE µs per
+#   ticket passed and nothing per match, so the way for a search in nearly every ticket.
+#   Only for whole indexed words: FTS5 gathers every word of a prefix at each question.
+#
+# So each typed word is first turned into the indexed words it begins, with the number of
+# tickets each is in (the `tickets_ticket_fts_terms` table), which says how many tickets
+# the search is in (words taken as independent) and so what each way costs; the cheapest
+# is taken. The probe is costed with the fewest tickets the words could share (a walk
+# that finds little asks about every ticket it passes), the others with the estimate.
+# The figures are microseconds on the benchmark machine at 100,000 tickets (bench/pages.py,
+# bench/README.md); only their ratios matter.
+FETCH = 6.0
+MATCH = 0.125
+STEP = 0.08
+PROBE = 25.0
+PAGE = 51  # the tickets a page reads (50 and one to know there are more)
 MAX_EXPANSION = 32  # indexed words one typed word may stand for; more: searched as a prefix
 _PLAIN = re.compile(r"^[a-z0-9]+$")
 
@@ -90,14 +104,39 @@ def _folded(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
+WAYS = ("read", "set", "probe")
+
+
 @dataclass(frozen=True)
 class _SqlitePlan:
     query: str  # the FTS5 query
-    walk: bool  # walk the tickets in page order and check each, instead of reading matches
+    way: str = "read"  # one of WAYS
 
 
 def _prefix(word: str) -> str:
     return '"{}"*'.format(word.replace('"', ""))
+
+
+def _cheapest(tickets: int, shares: list[float | None], whole: bool) -> str:
+    """The way to read a search whose words are each in `shares` of `tickets` (None: not
+    known), all of them whole indexed words or not, by the costs above."""
+    known = [s for s in shares if s is not None]
+    share = 1.0
+    for s in known:
+        share *= s
+    matches = share * tickets
+    # reading the words' ids: about the rarest word's list for each word (FTS5 skips
+    # through the longer lists by their index)
+    listed = len(shares) * min(known, default=1.0) * tickets
+    passed = min(float(tickets), PAGE / share) if share else float(tickets)
+    costs = {
+        "read": MATCH * listed + FETCH * matches,
+        "set": MATCH * listed + STEP * passed,
+    }
+    fewest = 1.0 - sum(1.0 - s for s in known)  # the fewest tickets all the words share
+    if whole and len(known) == len(shares) and fewest > 0:
+        costs["probe"] = PROBE * min(float(tickets), PAGE / fewest)
+    return min(costs, key=lambda way: costs[way])
 
 
 def _sqlite_plan(words: list[str]) -> _SqlitePlan:
@@ -126,16 +165,19 @@ def _sqlite_plan(words: list[str]) -> _SqlitePlan:
             for n, term, doc, top in cursor.fetchall():
                 found[n].append((term, doc))
                 tickets = top or 0
-    parts, share, whole = [], 1.0, True
+    parts, shares, whole = [], [], True
     for i, word in enumerate(words):
-        expansion = found.get(i, [])
+        expansion = found.get(i)
+        # a word not looked up (not plain letters and digits): in how many tickets is not
+        # known; one of more indexed words than the look-up reads: in at least those
+        counted = sum(doc for _, doc in expansion or ())
+        shares.append(None if expansion is None else min(1.0, counted / max(tickets, 1)))
         if not expansion or len(expansion) > MAX_EXPANSION:
             parts.append(_prefix(word))
             whole = False
             continue
         parts.append("(" + " OR ".join(f'"{term}"' for term, _ in expansion) + ")")
-        share *= min(1.0, sum(doc for _, doc in expansion) / max(tickets, 1))
-    return _SqlitePlan(" AND ".join(parts), walk=whole and share >= COMMON)
+    return _SqlitePlan(" AND ".join(parts), _cheapest(tickets, shares, whole))
 
 
 class TextMatch(Expression):
@@ -154,16 +196,19 @@ class TextMatch(Expression):
         if connection.vendor == "postgresql":
             query = " & ".join(f"{w}:*" for w in self.words)
             return f"{table}.search @@ to_tsquery('simple', %s)", [query]
-        plan = self.plan or _SqlitePlan(" AND ".join(_prefix(w) for w in self.words), False)
+        plan = self.plan or _SqlitePlan(" AND ".join(_prefix(w) for w in self.words))
         # The table name comes from the query compiler; the user's words are a parameter.
-        if plan.walk:
+        if plan.way == "probe":
             check = (
                 "SELECT 1 FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s"
                 " AND tickets_ticket_fts.rowid = "
             )
             return f"EXISTS ({check}{table}.id)", [plan.query]
         match = "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s"
-        return f"{table}.id IN ({match})", [plan.query]
+        # `+` keeps SQLite from reading the tickets by these ids: it walks the page order
+        # and checks each ticket against the ids, read once
+        plus = "+" if plan.way == "set" else ""
+        return f"{plus}{table}.id IN ({match})", [plan.query]
 
 
 def text_filter(text: str) -> Q:

@@ -156,10 +156,11 @@ def test_bad_cursors_and_limits_are_refused(world, tickets):
 
 
 def test_sqlite_search_plans_find_what_the_prefix_query_finds(world, tickets, monkeypatch):
-    """SQLite: each typed word is searched as the indexed words it begins; a common
-    search walks the tickets in page order, a rare one reads its matches. Either way the
-    answer is the one the plain prefix query gives. PostgreSQL plans from its own
-    statistics and never asks for the SQLite plan."""
+    """SQLite: each typed word is searched as the indexed words it begins, and the search
+    is read in one of three ways (its matches read and sorted, a walk in page order
+    against their ids, a walk asking the text index about each ticket). Every way gives
+    the answer the plain prefix query gives. PostgreSQL plans from its own statistics and
+    never asks for the SQLite plan."""
     from casedesk.tickets import search as search_module
 
     real = search_module._sqlite_plan
@@ -187,19 +188,79 @@ def test_sqlite_search_plans_find_what_the_prefix_query_finds(world, tickets, mo
     ]
     for text in texts:
         chosen = search(world.agent, text=text)
-        for walk in (True, False):
+        for way in search_module.WAYS:
             monkeypatch.setattr(
-                search_module, "_sqlite_plan", lambda w, walk=walk: replace(real(w), walk=walk)
+                search_module, "_sqlite_plan", lambda w, way=way: replace(real(w), way=way)
             )
-            assert search(world.agent, text=text) == chosen, (text, walk)
+            assert search(world.agent, text=text) == chosen, (text, way)
+            assert search(world.alice, text=text) == [
+                k for k in chosen if k != tickets["bobs"].key
+            ], (text, way)
         monkeypatch.setattr(
             search_module,
             "_sqlite_plan",
-            lambda w: search_module._SqlitePlan(" AND ".join(map(search_module._prefix, w)), False),
+            lambda w: search_module._SqlitePlan(" AND ".join(map(search_module._prefix, w))),
         )
         assert search(world.agent, text=text) == chosen, text
         monkeypatch.setattr(search_module, "_sqlite_plan", real)
-    assert real(["printer"]).walk  # in half of these tickets
     assert real(["printer"]).query == '("printer")'
-    assert not real(["zzz"]).walk  # in none
+    assert real(["zzz"]).way == "read"  # in none
     assert real(["genå"]).query == '("genabnet")'
+
+
+def test_sqlite_search_way_follows_how_common_the_search_is():
+    """The way is the cheapest by the costs in casedesk/tickets/search.py: a rare search
+    is read and sorted, a common one walks against its ids, one in (nearly) every ticket
+    asks about each ticket it passes. Words taken together are in fewer tickets; a walk
+    asking about each ticket is only taken when every word is whole and the words must
+    share most tickets however they fall."""
+    from casedesk.tickets.search import _cheapest
+
+    n = 100_000
+    assert _cheapest(n, [0.001], whole=True) == "read"
+    assert _cheapest(n, [0.01], whole=True) == "set"
+    assert _cheapest(n, [0.15], whole=True) == "set"
+    assert _cheapest(n, [1.0], whole=True) == "probe"
+    assert _cheapest(n, [1.0], whole=False) == "set"  # a prefix is never asked about each
+    assert _cheapest(n, [1.0, None], whole=True) == "set"  # nor a word not counted
+    assert _cheapest(n, [1.0, 1.0, 0.98], whole=True) == "probe"
+    assert _cheapest(n, [0.3, 0.3], whole=True) == "set"  # might share no ticket at all
+    assert _cheapest(n, [0.15, 0.01], whole=True) == "read"
+    assert _cheapest(n, [0.0], whole=True) == "read"
+    assert _cheapest(0, [None], whole=False) == "read"
+
+
+def test_every_sqlite_search_way_pages_alike(world, clock, monkeypatch):
+    """A search's keyset pages hold the same tickets in the same order whichever way it is
+    read (on PostgreSQL the one way there is)."""
+    from casedesk.tickets import search as search_module
+
+    for i in range(14):
+        clock.advance(seconds=1 if i % 4 else 0)  # equal times too: the id breaks ties
+        title = f"Printer {i} jammed" if i % 3 else f"Scanner {i} is fine"
+        services.ticket_create(actor=world.alice, desk=world.desk, title=title)
+
+    def walk(text: str) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            page = ticket_page_for_actor(
+                user=world.agent, filters=TicketFilters(text=text), cursor=cursor, limit=4
+            )
+            seen += keys(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                return seen
+
+    real = search_module._sqlite_plan
+    for text in ("printer", "jammed print", "scanner fine", "1"):
+        expected = walk(text)
+        assert expected, text
+        if connection.vendor != "sqlite":
+            continue
+        for way in search_module.WAYS:
+            monkeypatch.setattr(
+                search_module, "_sqlite_plan", lambda w, way=way: replace(real(w), way=way)
+            )
+            assert walk(text) == expected, (text, way)
+        monkeypatch.setattr(search_module, "_sqlite_plan", real)
+    assert len(walk("printer")) == 9
