@@ -220,7 +220,8 @@ def database_cpu_seconds() -> float | None:
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 words = f.read().split(b"\0")[0].split()
-            if len(words) < 3 or words[0] != b"postgres:" or words[2] != name.encode():
+            # "postgres: [cluster:] user database host(port) state"
+            if not words or words[0] != b"postgres:" or name.encode() not in words[1:4]:
                 continue
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
