@@ -46,7 +46,7 @@ def kept_cursor(connection: BaseDatabaseWrapper) -> Any:
 
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        raw = ServerBindingCursor(connection.connection)
+        raw = cast(Any, ServerBindingCursor)(connection.connection)
         # as Django's own cursors: the connection's time zone for timestamps read
         loader = connection.connection.adapters.get_loader(
             postgres.types["timestamptz"].oid, Format.TEXT
@@ -56,14 +56,14 @@ def kept_cursor(connection: BaseDatabaseWrapper) -> Any:
     connection.validate_thread_sharing()
     if connection.queries_logged:
         return _KeptDebugCursor(raw, connection)
-    return connection.make_cursor(raw)
+    return connection.make_cursor(cast(Any, raw))
 
 
 class _KeptDebugCursor(CursorDebugWrapper):
     """Logs a kept statement with its values written in (as Django's own cursors log
     theirs): a statement bound on the server knows only its `$1` placeholders."""
 
-    def execute(self, sql, params=None):
+    def execute(self, sql: Any, params: Any = None) -> Any:
         with self.debug_sql(self.db.ops.compose_sql(sql, params)):
             return CursorWrapper.execute(self, sql, params)
 

@@ -40,7 +40,7 @@ def zone(name: str) -> ZoneInfo:
 
 # What Django's date format letters give, for the letters our languages' DATE_FORMAT and
 # DATETIME_FORMAT use; `names` holds the month names in the active language.
-_LETTERS = {
+_LETTERS: dict[str, Callable[[datetime, dict[str, dict[int, str]]], str]] = {
     "j": lambda d, names: str(d.day),
     "Y": lambda d, names: f"{d.year:04d}",
     "G": lambda d, names: str(d.hour),
@@ -72,20 +72,37 @@ def _formatter(name: str) -> Callable[[datetime], str]:
     pieces: list[Callable[[datetime], str]] = []
     for i, piece in enumerate(dateformat.re_formatchars.split(str(formats.get_format(name)))):
         if i % 2:
-            letter = _LETTERS.get(piece)
-            if letter is not None:
-                pieces.append(lambda d, f=letter: f(d, names))
-            else:
-                pieces.append(lambda d, c=piece: str(dateformat.DateFormat(d).format(c)))
+            pieces.append(_letter(piece, names))
         elif piece:
-            text = dateformat.re_escaped.sub(r"\1", piece)
-            pieces.append(lambda d, t=text: t)
+            pieces.append(_literal(dateformat.re_escaped.sub(r"\1", piece)))
 
     def format_value(value: datetime) -> str:
         return "".join(p(value) for p in pieces)
 
     _formatters[key] = format_value
     return format_value
+
+
+def _letter(letter: str, names: dict[str, dict[int, str]]) -> Callable[[datetime], str]:
+    known = _LETTERS.get(letter)
+    if known is None:
+
+        def djangos(value: datetime) -> str:
+            return str(dateformat.DateFormat(value).format(letter))
+
+        return djangos
+
+    def ours(value: datetime) -> str:
+        return known(value, names)
+
+    return ours
+
+
+def _literal(text: str) -> Callable[[datetime], str]:
+    def said(value: datetime) -> str:
+        return text
+
+    return said
 
 
 @receiver(setting_changed)
