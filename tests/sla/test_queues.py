@@ -155,6 +155,21 @@ def test_a_paused_clock_past_its_target_stays_in_target_missed(world, sla_desk, 
 
 
 def test_the_sla_lists_show_each_person_only_what_they_may_see(world, sla_desk, clock):
+    from casedesk.sla import services as sla_services
+
+    from .conftest import WEEKDAYS_8_17
+
+    sla_services.calendar_set(
+        actor=world.admin, desk=world.other_desk, zone="Europe/Amsterdam", week=WEEKDAYS_8_17
+    )
+    sla_services.plan_save(
+        actor=world.admin,
+        desk=world.other_desk,
+        slug="other",
+        name="Other",
+        targets={p: {"first_response": 30} for p in world.other_desk.workflow.workflow.priorities},
+        desk_default=True,
+    )
     s0, s1, s2, s3, s4, s5 = _staggered(world, clock)  # s5 is Amir's, the rest Alice's
     bobs = services.ticket_create(actor=world.bob, desk=world.desk, title="B's")
     other = services.ticket_create(actor=world.alice, desk=world.other_desk, title="other desk")
@@ -164,33 +179,53 @@ def test_the_sla_lists_show_each_person_only_what_they_may_see(world, sla_desk, 
     desk = [*mine, bobs.key]
     cases = {
         world.agent: desk,  # the desk's agent: both organisations, not the other desk
-        world.outsider: [],  # the other desk has no plan: no clock, nothing missed
-        world.alice: mine,  # members see their organisation's tickets (its default)
-        world.amir: mine,
-        world.ada: mine,  # the organisation's admin: the organisation's tickets
+        world.outsider: [other.key],  # the other desk's agent: that desk's ticket only
+        # members see their organisation's tickets (its default), on every desk
+        world.alice: [*mine, other.key],
+        world.amir: [*mine, other.key],
+        world.ada: [*mine, other.key],  # the organisation's admin: the organisation's tickets
         world.bob: [bobs.key],
-        world.admin: desk,
+        world.admin: [*mine, other.key, bobs.key],  # other's target is half as long
     }
     for user, expected in cases.items():
         for limit in (1, 3, 50):
             assert walk(user, limit, sla="breached", sort="missed") == expected, user
         assert sorted(walk(user, 50, sla="breached")) == sorted(expected), user
         assert walk(user, sort="missed") == expected, user
-    assert other.key not in walk(world.admin, 50, sort="-updated", sla="breached")
+    assert other.key in walk(world.admin, 50, sort="-updated", sla="breached")
     world.org_a.members_see_all_tickets = False  # now each member sees only their own
     world.org_a.save()
-    for user, expected in {world.alice: mine[:-1], world.amir: [s5.key], world.ada: mine}.items():
+    for user, expected in {
+        world.alice: [*mine[:-1], other.key],
+        world.amir: [s5.key],
+        world.ada: [*mine, other.key],
+    }.items():
         fresh_user = type(user).objects.get(pk=user.pk)
         for limit in (1, 2, 50):
             assert walk(fresh_user, limit, sla="breached", sort="missed") == expected, user
             assert rows_walk(fresh_user, limit, sla="breached", sort="missed") == expected
             assert walk(fresh_user, limit, sla="at_risk", sort="due") == [], user
+    # another person's cursor is only a place in the order: what follows is still theirs
+    agents = selectors.ticket_page_for_actor(
+        user=world.agent, filters=TicketFilters(sla="breached", sort="missed"), limit=1
+    )
+    bobs_page = selectors.ticket_page_for_actor(
+        user=world.bob,
+        filters=TicketFilters(sla="breached", sort="missed"),
+        cursor=agents.next_cursor,
+    )
+    assert [t.key for t in bobs_page.tickets] == [bobs.key]
     # and the API, with its cursor
     r = Api(world.bob).get("tickets?sla=breached&sort=missed&limit=1")
     assert [t["key"] for t in r.json()["items"]] == [bobs.key]
     r = Api(world.alice).get("tickets?sla=breached&sort=missed&limit=2")
-    body = r.json()
-    assert [t["key"] for t in body["items"]] == mine[:2]
+    keys_seen = [t["key"] for t in r.json()["items"]]
+    while r.json()["next_cursor"]:
+        r = Api(world.alice).get(
+            f"tickets?sla=breached&sort=missed&limit=2&cursor={r.json()['next_cursor']}"
+        )
+        keys_seen += [t["key"] for t in r.json()["items"]]
+    assert keys_seen == [*mine[:-1], other.key]  # members see only their own now
 
 
 def test_the_agent_queue_reads_the_sla_lists_in_their_order_and_says_so(
