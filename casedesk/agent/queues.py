@@ -50,7 +50,9 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
         "desk": desk,
         "status": status or None,
         "text": text,
-        "sort": SLA_ORDER[sla] if sla else sort,
+        # only the "all" queue: with a person or team filter SQLite took that filter's
+        # index and sorted (bench/README.md); those queues keep the chosen order
+        "sort": SLA_ORDER[sla] if sla and queue == "all" else sort,
         "open": {"open": True, "closed": False, "any": None}[state],
         "active": lists.ACTIVITY[activity],
     }
@@ -92,7 +94,7 @@ def queue_context(request: HttpRequest) -> dict:
         desks=desks,
         statuses=statuses,
         sla_filters=SLA_FILTERS,
-        sla_order=SLA_ORDER_LABELS.get(chosen["sla"], ""),
+        sla_order=SLA_ORDER_LABELS.get(chosen["sla"], "") if chosen["queue"] == "all" else "",
         queues=[(k, label, lists.with_query(base, queue=k)) for k, label in QUEUES.items()],
         transitions=bulk_transitions(desks, lang),
         nav="queues",
