@@ -50,16 +50,6 @@ def is_search(sql: str) -> bool:
     return "tickets_ticket_fts" in sql or "to_tsquery" in sql
 
 
-_SLA_FILTER = re.compile(r'"sla_(?:warn_at" <=|breached_at" IS NOT NULL)')
-
-
-def is_sla_filter(sql: str) -> bool:
-    """A missed or close service-level target: its rows come from the partial indexes of
-    tickets with a running clock, then are put in order (a sort of those tickets only)."""
-    where = sql.split(" WHERE ", 1)[1] if " WHERE " in sql else ""
-    return bool(_SLA_FILTER.search(where))
-
-
 _ONE_TICKET = re.compile(
     r'"tickets_\w+"\."(?:key|ticket_id|source_id|target_id)" = |"tickets_ticket"\."id" = \d'
 )
@@ -78,10 +68,10 @@ def reads_tickets(sql: str) -> bool:
 def faults(sql: str) -> list[str]:
     """What is wrong with the plan of `sql` for a page: empty when every ticket table is
     read through an index and no sort of many tickets is needed (a search may sort its
-    matches, a read of one ticket its own rows, a missed or close target the tickets with a
-    running clock)."""
+    matches, a read of one ticket its own rows; the missed and close service-level targets
+    are read in their own order, so they may not)."""
     plan = explain(sql)
-    may_sort = is_search(sql) or of_one_ticket(sql) or is_sla_filter(sql)
+    may_sort = is_search(sql) or of_one_ticket(sql)
     found = []
     for line in plan.splitlines():
         if connection.vendor == "sqlite":

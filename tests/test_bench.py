@@ -90,6 +90,19 @@ def test_hot_statements_read_an_index_in_order(bench):
         "agent: one desk, active": (agent, TicketFilters(desk=desk, active=True)),
         "agent: waiting for the customer": (agent, TicketFilters(turn="customer")),
         "agent: search": (agent, TicketFilters(text="printer ledger")),
+        # the service-level lists in their own order: an index walk, no sort
+        "agent: due first": (agent, TicketFilters(sort="due")),
+        "agent: target missed": (agent, TicketFilters(sla="breached", sort="missed")),
+        "agent: target close": (agent, TicketFilters(sla="at_risk", sort="due")),
+        "agent: one desk, target missed": (
+            agent,
+            TicketFilters(desk=desk, sla="breached", sort="missed"),
+        ),
+        "agent: one desk, target close": (
+            agent,
+            TicketFilters(desk=desk, sla="at_risk", sort="due"),
+        ),
+        "agent: missed, then due": (agent, TicketFilters(sort="missed")),
         "customer: all": (customer, TicketFilters()),
         "customer: open": (customer, TicketFilters(open=True)),
         "customer: search": (customer, TicketFilters(text="invoice")),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casedesk.common import clock
 from casedesk.tickets import selectors
-from casedesk.tickets.search import TicketFilters
+from casedesk.tickets.search import SLA_ORDER, TicketFilters
 from casedesk.web import lists
 from casedesk.web.ticketpage import language
 
@@ -23,6 +23,13 @@ QUEUES = {
 }
 STATES = ("open", "closed", "any")
 SLA_FILTERS = {"breached": _("Target missed"), "at_risk": _("Target close")}
+# A service-level list is read in its own order (tickets.search.SLA_ORDER), whatever the
+# sort chosen: the one in most need first, and a page read by walking an index in that
+# order, at any number of tickets. The page says so.
+SLA_ORDER_LABELS = {
+    "breached": _("In service-level order: the target missed longest ago first."),
+    "at_risk": _("In service-level order: the first due first."),
+}
 
 
 def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
@@ -43,7 +50,9 @@ def _filters(request: HttpRequest, desks: list) -> tuple[TicketFilters, dict]:
         "desk": desk,
         "status": status or None,
         "text": text,
-        "sort": sort,
+        # only the "all" queue: with a person or team filter SQLite took that filter's
+        # index and sorted (bench/README.md); those queues keep the chosen order
+        "sort": SLA_ORDER[sla] if sla and queue == "all" else sort,
         "open": {"open": True, "closed": False, "any": None}[state],
         "active": lists.ACTIVITY[activity],
     }
@@ -85,6 +94,7 @@ def queue_context(request: HttpRequest) -> dict:
         desks=desks,
         statuses=statuses,
         sla_filters=SLA_FILTERS,
+        sla_order=SLA_ORDER_LABELS.get(chosen["sla"], "") if chosen["queue"] == "all" else "",
         queues=[(k, label, lists.with_query(base, queue=k)) for k, label in QUEUES.items()],
         transitions=bulk_transitions(desks, lang),
         nav="queues",

@@ -30,7 +30,7 @@ from .models import (
     visibility_of,
 )
 from .permissions import ensure_desk_visible
-from .search import Page, TicketFilters, apply_filters, page
+from .search import SORTS, Page, TicketFilters, apply_filters, page
 
 
 def _may_read(user) -> bool:
@@ -272,11 +272,10 @@ def ticket_rows_for_actor(
         **_row_lookups(),
         **({name: F(path) for name, path in REPORTER_JOINS.items()} if reporter else {}),
     }
-    rows = (
-        apply_filters(Ticket.objects.visible_to(user), filters, user)
-        .annotate(**joins)
-        .values_list(*ROW_FIELDS, *joins, named=True)
-    )
+    rows = apply_filters(Ticket.objects.visible_to(user), filters, user).annotate(**joins)
+    by = SORTS[filters.sort][0]  # the sort key, for the cursor (an annotation for some)
+    extra = () if by in ROW_FIELDS else (by,)
+    rows = rows.values_list(*ROW_FIELDS, *joins, *extra, named=True)
     return page(rows, sort=filters.sort, cursor=cursor, limit=limit)
 
 
