@@ -52,6 +52,7 @@ from ..access import notification_for_staff, outbound_for_staff
 from ..models import DeskMail, OutboundMail
 from ..threading import domain
 from .compose import preferences_url
+from .wire import wire_of
 
 log = logging.getLogger("casedesk.mail")
 
@@ -125,6 +126,19 @@ def message_of(row: OutboundMail) -> EmailMultiAlternatives:
         with attachment.file.open("rb") as handle:
             message.attach(attachment.name, handle.read(), attachment.content_type)
     return message
+
+
+def _hand_over(smtp, row: OutboundMail) -> None:
+    """One mail over an open connection. To an SMTP server as bytes written by
+    `wire.py` (a fraction of the email package's cost, the same bytes); through Django's
+    backend when there is no server, or for a mail of another shape (attachments)."""
+    message = message_of(row)
+    wire = wire_of(message) if settings.CASEDESK_SMTP_URL else None
+    if wire is None:
+        smtp.send_messages([message])
+    elif wire.recipients:  # (Django's backend, too, sends nothing to nobody)
+        smtp.open()  # again, when a failed send closed it
+        smtp.connection.sendmail(wire.sender, wire.recipients, wire.data)
 
 
 def _permanent(exc: Exception) -> bool:
@@ -319,7 +333,7 @@ def _send_lane(rows: list[OutboundMail], smtp, handed: Handed, deadline: float) 
                 return  # the rest is released
             outcome: Exception | None = None
             try:
-                smtp.send_messages([message_of(row)])
+                _hand_over(smtp, row)
             except Exception as exc:  # recorded on the row; the next mail gets its own try
                 outcome = exc
                 smtp.close()  # the next send opens a fresh connection
