@@ -154,3 +154,18 @@ def test_other_shapes_are_left_to_django():
     assert wire_of(mail(body="", html="<p>only html</p>")) is None
     assert wire_of(mail(bcc=["b@example.org"])) is None
     assert wire_of(mail(headers={"X-Loop": "x"})) is None  # no Message-ID of its own
+
+
+def test_an_address_is_taken_as_it_is_only_where_parsing_gives_it_back_unchanged():
+    from email.utils import parseaddr
+
+    from casedesk.mail.outbound.wire import bare_address
+
+    chars = "aZ09.-_+=!#$%&*/?^`{|}~'\"<>(),;:[]@ \t\\"
+    draw = random.Random(15)
+    for _ in range(20000):
+        word = "".join(draw.choice(chars) for _ in range(draw.randint(1, 6)))
+        other = "".join(draw.choice(chars) for _ in range(draw.randint(1, 6)))
+        address = f"{word}@{other}"
+        assert bare_address(address) == parseaddr(address)[1], address
+    assert bare_address("Support <s@desk.example>") == "s@desk.example"

@@ -17,6 +17,7 @@ longer than SMTP allows, which Django sends quoted-printable) goes through Djang
 from __future__ import annotations
 
 import random
+import re
 import sys
 from dataclasses import dataclass
 from email import policy
@@ -91,12 +92,23 @@ def _plain(text: str) -> bool:
     )
 
 
+# an address with nothing around it, which `parseaddr` gives back as it is
+_BARE = re.compile(r"[^\s<>\"(),;:\\\[\]@]+@[^\s<>\"(),;:\\\[\]@]+")
+
+
+def bare_address(address: str) -> str:
+    """The address alone (parsed only when there is more to it than the address)."""
+    if _BARE.fullmatch(address):
+        return address
+    return parseaddr(address)[1]
+
+
 def envelope_address(address: str) -> str:
     """The address alone, as `smtplib` takes it from what Django's backend passes (a
     domain that is not ASCII in its IDNA form)."""
     if not address.isascii():
         address = sanitize_address(address, settings.DEFAULT_CHARSET)
-    return parseaddr(address)[1] or address
+    return bare_address(address) or address
 
 
 def wire_of(message: EmailMultiAlternatives) -> Wire | None:
