@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from django.db import connections
+from django.db.models import Model
 
 from casedesk.common import clock
 from casedesk.common.rows import insert_rows
@@ -119,7 +120,8 @@ class _Batch:
         fields = OutboundMail._meta.concrete_fields
         size = max(connection.ops.bulk_batch_size(fields, self.rows), 1)
         for start in range(0, len(self.rows), size):
-            insert_rows(self.rows[start : start + size])
+            chunk: list[Model] = [*self.rows[start : start + size]]
+            insert_rows(chunk)
         self.rows = []
 
 

@@ -189,7 +189,7 @@ def _mark_sent(rows: list[OutboundMail], now: datetime) -> int:
     connection = connections[OutboundMail.objects.db]
     quote = connection.ops.quote_name
     meta = OutboundMail._meta
-    column = {name: quote(meta.get_field(name).column) for name in _MARKED}
+    column = {f.name: quote(str(f.column)) for f in meta.concrete_fields if f.name in _MARKED}
     stamp = meta.get_field("next_attempt_at")
     claims: dict[tuple[int, datetime | None], list[int]] = {}
     for row in rows:
@@ -199,9 +199,10 @@ def _mark_sent(rows: list[OutboundMail], now: datetime) -> int:
         if lease_end is None:
             due, due_params = f"{column['next_attempt_at']} IS NULL", []
         else:
-            due, due_params = f"{column['next_attempt_at']} = %s", [
-                stamp.get_db_prep_value(lease_end, connection)
-            ]
+            due, due_params = (
+                f"{column['next_attempt_at']} = %s",
+                [stamp.get_db_prep_value(lease_end, connection)],
+            )
         keys = ", ".join(["%s"] * len(pks))
         terms.append(f"({column['attempts']} = %s AND {due} AND {column['id']} IN ({keys}))")
         params += [attempts, *due_params, *pks]

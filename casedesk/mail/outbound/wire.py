@@ -21,7 +21,6 @@ import re
 import sys
 from dataclasses import dataclass
 from email import policy
-from email.generator import NLCRE
 from email.utils import formatdate, parseaddr
 
 from django.conf import settings
@@ -33,9 +32,10 @@ from django.core.mail.message import (
 )
 
 CRLF = "\r\n"
+NLCRE = re.compile(r"\r\n|\r|\n")  # a line end, as the generator finds them
 _FOLD = policy.compat32.clone(linesep=CRLF)
 # the generator's boundary: fifteen '=', the token in 19 digits, '=='
-_TOKEN = "%%0%dd" % len(repr(sys.maxsize - 1))
+_WIDTH = len(repr(sys.maxsize - 1))
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def header(name: str, value: str) -> str:
 
 
 def _boundary(text: str) -> str:
-    token = ("=" * 15) + (_TOKEN % random.randrange(sys.maxsize)) + "=="
+    # (as the email package makes it: a boundary is not a secret, only unlikely in text)
+    token = f"{'=' * 15}{random.randrange(sys.maxsize):0{_WIDTH}d}=="  # noqa: S311
     boundary, counter = token, 0
     while "--" + boundary in text:  # stricter than the generator's line match
         boundary = f"{token}.{counter}"
@@ -120,7 +121,7 @@ def wire_of(message: EmailMultiAlternatives) -> Wire | None:
         return None
     if settings.DEFAULT_CHARSET != "utf-8" or message.encoding not in (None, "utf-8"):
         return None
-    body = message.body or ""
+    body = str(message.body or "")
     html = str(alternatives[0][0]) if alternatives else None
     if html is not None and not body:
         return None  # Django leaves the empty text part out
