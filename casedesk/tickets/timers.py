@@ -15,7 +15,8 @@ holding up the timers due after it.
 The worker fires up to `many` due timers in one transaction (`tickets/batch.py`): their
 tickets claimed in one read, their timer rows in another, their writes sent together.
 Each timer is decided exactly as alone; a batch that fails is rolled back and its timers
-fired one by one, so the one that fails is counted alone.
+fired one by one, so the one that fails is counted alone. The warnings before a timer
+acts are written in batches the same way.
 """
 
 from __future__ import annotations
@@ -125,37 +126,65 @@ def timers_fire_due(*, now: datetime | None = None, batch: int = 200, many: int 
     )
 
 
-def timers_warn_due(*, now: datetime | None = None, batch: int = 200) -> int:
+def _warn(ticket: Ticket | None, timer: TicketTimer | None, now: datetime) -> bool:
+    """Write the timer's warning, read under the ticket's lock, if it is still due."""
+    if (
+        ticket is None
+        or timer is None
+        or timer.warned_at is not None
+        or timer.warn_at is None
+        or timer.warn_at > now
+        or timer.due_at <= now
+        or timer.ticket_version != ticket.version
+    ):
+        return False
+    record_event(
+        ticket,
+        actor=SYSTEM_ACTOR,
+        kind="timer_warning",
+        channel="system",
+        now=now,
+        timer=timer.timer,
+        transition=timer.transition,
+        due_at=timer.due_at.isoformat(),
+    )
+    timer.warned_at = now
+    update_row(timer, ("warned_at",))
+    return True
+
+
+def timers_warn_due(*, now: datetime | None = None, batch: int = 200, many: int = 50) -> int:
     """Write a public `timer_warning` history entry for every timer whose warning is due
     (once per timer and due time; a timer that is already due gets none). The ticket's
-    version does not change: a warning is news, not a change someone could overwrite."""
+    version does not change: a warning is news, not a change someone could overwrite.
+    Up to `many` warnings are written together in one transaction, as timers fire
+    (tickets/batch.py); 1 writes them one by one."""
     now = now or clock.now()
 
     def warn(ticket_id: int) -> bool:
         ticket = _claim(ticket_id)
-        timer = timer_of(ticket_id) if ticket else None
-        if (
-            ticket is None
-            or timer is None
-            or timer.warned_at is not None
-            or timer.warn_at is None
-            or timer.warn_at > now
-            or timer.due_at <= now
-            or timer.ticket_version != ticket.version
-        ):
-            return False
-        record_event(
-            ticket,
-            actor=SYSTEM_ACTOR,
-            kind="timer_warning",
-            channel="system",
-            now=now,
-            timer=timer.timer,
-            transition=timer.transition,
-            due_at=timer.due_at.isoformat(),
-        )
-        timer.warned_at = now
-        update_row(timer, ("warned_at",))
-        return True
+        return _warn(ticket, timer_of(ticket_id) if ticket else None, now)
 
-    return jobs_run_due(WARNINGS, warn, now=now, batch=batch, where=Q(due_at__gt=now))
+    def warn_many(rows: list[tuple[Any, ...]]) -> set[Any]:
+        warned = set()
+        with ticket_batch(ticket_id for (ticket_id,) in rows) as tickets:
+            for (ticket_id,) in rows:
+                ticket = tickets.ticket(ticket_id)
+                timer = None
+                if ticket is not None:
+                    timer = tickets.take(
+                        "timer", ticket_id, timers_of, partial(timer_of, ticket_id)
+                    )
+                if _warn(ticket, timer, now):
+                    warned.add(ticket_id)
+        return warned
+
+    return jobs_run_due(
+        WARNINGS,
+        warn,
+        now=now,
+        batch=batch,
+        where=Q(due_at__gt=now),
+        act_many=warn_many if many > 1 else None,
+        many=many,
+    )

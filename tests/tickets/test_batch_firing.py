@@ -16,7 +16,7 @@ from casedesk.sla.firing import sla_breaches_fire, sla_warnings_fire
 from casedesk.sla.models import TicketClock, TicketSla
 from casedesk.tickets import services
 from casedesk.tickets.models import OutboxItem, Ticket, TicketEvent, TicketTimer
-from casedesk.tickets.timers import timers_fire_due
+from casedesk.tickets.timers import timers_fire_due, timers_warn_due
 from tests.conftest import make_desk
 
 
@@ -106,6 +106,38 @@ def test_timers_fire_the_same_in_a_batch_as_one_by_one(sla_world, clock):
     assert after_batched == after_alone
     assert sum(1 for t in after_alone["tickets"] if t["status"] == "closed") == 6
     assert any(e[5] == "transition" for e in after_alone["events"])
+
+
+def test_timer_warnings_are_written_the_same_in_a_batch_as_one_by_one(sla_world, clock):
+    world = sla_world
+    tickets = resolved(world, world.desk, 7)
+    # one timer written for an older version of its ticket, one warned already: no warning
+    stale = TicketTimer.objects.get(ticket=tickets[2])
+    stale.ticket_version = 0
+    update_row(stale, ("ticket_version",))
+    clock.advance(days=5)  # the default workflow warns two days before it closes
+    warned = TicketTimer.objects.get(ticket=tickets[4])
+    warned.warned_at = clock()
+    update_row(warned, ("warned_at",))
+    (batched, after_batched), (alone, after_alone) = both_ways(
+        lambda many: timers_warn_due(many=many)
+    )
+    assert batched == alone == 5
+    assert after_batched == after_alone
+    assert sum(1 for e in after_alone["events"] if e[5] == "timer_warning") == 5
+    assert sum(1 for t in after_alone["timers"] if t["warned_at"] is not None) == 6
+
+
+def test_a_batch_of_timer_warnings_takes_a_few_statements_for_all(world, clock):
+    resolved(world, world.desk, 30)
+    clock.advance(days=5)
+    with CaptureQueriesContext(connection) as one_by_one, transaction.atomic():
+        assert timers_warn_due(many=1) == 30
+        transaction.set_rollback(True)
+    with CaptureQueriesContext(connection) as batched:
+        assert timers_warn_due() == 30
+    assert len(one_by_one.captured_queries) >= 5 * 30
+    assert len(batched.captured_queries) <= 20, [q["sql"][:60] for q in batched.captured_queries]
 
 
 def test_sla_breaches_and_warnings_fire_the_same_in_a_batch_as_one_by_one(sla_world, clock):

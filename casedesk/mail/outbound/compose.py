@@ -125,16 +125,35 @@ def _notice(text: str, due: datetime | None, desk, lang: str, user=None) -> str:
     return text.replace("{date}", when(due, desk, lang, user)) if due else text
 
 
+def _fixed_texts(lang: str, shared: dict | None) -> tuple[str, dict[str, str]]:
+    """The sentences every notification in `lang` says (call in that language); looked up
+    once per batch (`shared`) rather than for each mail."""
+    fixed = shared.get(lang) if shared is not None else None
+    if fixed is None:
+        fixed = (texts.reply_above(), texts.labels())
+        if shared is not None:
+            shared[lang] = fixed
+    return fixed
+
+
 def notification(
-    *, kind, event, user, comment: Comment | None, lang: str, ticket: Ticket | None = None
+    *,
+    kind,
+    event,
+    user,
+    comment: Comment | None,
+    lang: str,
+    ticket: Ticket | None = None,
+    shared: dict | None = None,
 ) -> Content:
-    """`ticket`: the entry's ticket as checked for `user` (tickets_visible_to), if it was."""
+    """`ticket`: the entry's ticket as checked for `user` (tickets_visible_to), if it was;
+    `shared`: a dict kept for one batch of mails, for what they all say alike."""
     ticket = ticket or event.ticket
     desk = ticket.desk
     wf = workflow_of(ticket)
     staff = user is None or user.is_supplier_staff  # None: the desk's team address
     with translation.override(lang):
-        labels = texts.labels()
+        reply_above, labels = _fixed_texts(lang, shared)
         step: NextStep | _Place
         reached = _reached(event, wf, ticket)
         moved_on = ""
@@ -175,7 +194,7 @@ def notification(
             rows = shown.attachments.all()  # read with the comment when it was (comments_of)
             files = [a.name for a in rows if staff or not a.internal]
         context = {
-            "reply_above": texts.reply_above(),
+            "reply_above": reply_above,
             "greeting": texts.greeting(name_of(user)) if user else "",
             "headline": head,
             "title": f"{ticket.key}: {one_line(ticket.title, 300)}",

@@ -11,7 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.db import connections
+from django.db.models import Model
+
 from casedesk.common import clock
+from casedesk.common.rows import insert_rows
 from casedesk.tickets.selectors import workflow_of
 
 from ..models import DeskMail, InboundMail, MailPreferences, OutboundMail
@@ -91,6 +95,7 @@ class _Batch:
         self.senders: dict[int, tuple[str, str]] = {}
         self.rows: list[OutboundMail] = []
         self.keys: set[str] = set()
+        self.texts: dict = {}  # what every mail in a language says (compose.notification)
 
     def sender(self, desk) -> tuple[str, str]:
         if desk.pk not in self.senders:
@@ -106,10 +111,18 @@ class _Batch:
         self.rows.append(row)
 
     def write(self) -> None:
-        """The rows so far in one statement (before anything counts them, and at the end)."""
-        if self.rows:
-            OutboundMail.objects.bulk_create(self.rows)
-            self.rows = []
+        """The rows so far in one statement (before anything counts them, and at the end):
+        `bulk_create`'s statements from a kept INSERT (common.rows), as nothing reads the
+        new rows' keys back."""
+        if not self.rows:
+            return
+        connection = connections[OutboundMail.objects.db]
+        fields = OutboundMail._meta.concrete_fields
+        size = max(connection.ops.bulk_batch_size(fields, self.rows), 1)
+        for start in range(0, len(self.rows), size):
+            chunk: list[Model] = [*self.rows[start : start + size]]
+            insert_rows(chunk)
+        self.rows = []
 
 
 def _tell_team(event, batch: _Batch) -> None:
@@ -124,7 +137,7 @@ def _tell_team(event, batch: _Batch) -> None:
     lang = workflow_of(ticket).languages[0]
     lang = lang if lang in compose.LANGUAGES else "en"
     content = compose.notification(
-        kind="created_staff", event=event, user=None, comment=None, lang=lang
+        kind="created_staff", event=event, user=None, comment=None, lang=lang, shared=batch.texts
     )
     sender, reply_to = batch.sender(ticket.desk)
     batch.add(
@@ -190,6 +203,7 @@ def notify_events(events) -> None:
                 comment=comment,
                 lang=lang,
                 ticket=target.ticket,
+                shared=batch.texts,
             )
             headers = thread_headers(ticket, inbound)
             reason = _skip_reason(target, event, inbound) if target.kind == "created" else ""
